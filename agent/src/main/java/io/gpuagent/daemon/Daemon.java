@@ -1,0 +1,126 @@
+package io.gpuagent.daemon;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.daemon.systemd.SystemdNotifier;
+import io.gpuagent.daemon.systemd.WatchdogFeeder;
+import io.gpuagent.gpu.GpuDriver;
+import io.gpuagent.gpu.GpuHealth;
+import io.gpuagent.gpu.GpuHealthState;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.GpuUnavailableException;
+import io.gpuagent.util.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The running agent. Start order (each step needs the one before):
+ * <ol>
+ *   <li>open the GPU driver (NVML) &mdash; failure is fatal with a clear message;</li>
+ *   <li>probe the inventory and start the sampler and health watcher ({@link GpuMonitor});</li>
+ *   <li>report {@code READY=1} to systemd, then feed its watchdog while the sampler progresses.</li>
+ * </ol>
+ * {@link #stop()} runs in reverse: {@code STOPPING=1}, watchdog, GPU layer (each with the drain
+ * timeout, saying which one timed out). Later components (sessions, scheduler link, metrics) slot
+ * into the same order.
+ */
+final class Daemon {
+    /** Opens the GPU driver; NVML in production, swappable in tests. */
+    @FunctionalInterface
+    interface DriverFactory {
+        GpuDriver open(String library) throws GpuUnavailableException;
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+    private final AgentConfig config;
+    private final Clock clock;
+    private final SystemdNotifier notifier;
+    private final Map<String, String> env;
+    private final DriverFactory drivers;
+    private GpuMonitor gpus;
+    private WatchdogFeeder watchdog;
+
+    Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
+        this.config = config;
+        this.clock = clock;
+        this.notifier = notifier;
+        this.env = env;
+        this.drivers = drivers;
+    }
+
+    void start() throws GpuUnavailableException {
+        long t0 = clock.monotonicNanos();
+        notifier.status("opening NVML");
+        GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
+        var info = driver.driverInfo();
+        log.info("NVML {} (driver {}, CUDA {}) from {}{}", info.nvmlVersion(), info.driverVersion(),
+                info.cudaDriverVersion(), info.library(), info.simulated() ? " [SIMULATED: never sold as real]" : "");
+        notifier.status("probing " + driver.deviceCount() + " GPUs");
+        gpus = GpuMonitor.start(driver, clock, Duration.ofMillis(config.gpu().sampleIntervalMs()),
+                Duration.ofMillis(config.gpu().callTimeoutMs()), config.gpu().healthEvents());
+        gpus.inventory().gpus().forEach(d -> log.info("GPU {}: {} {} {} {} MiB, CC {}", d.index(), d.name(), d.uuid(),
+                d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
+        gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
+
+        Optional<Duration> wd = WatchdogFeeder.periodFrom(env, ProcessHandle.current().pid());
+        if (wd.isPresent()) {
+            watchdog = new WatchdogFeeder(notifier, wd.get(), this::progressing);
+            watchdog.start();
+        }
+        long ms = (clock.monotonicNanos() - t0) / 1_000_000;
+        log.info("ready in {} ms: {}", ms, statusLine());
+        notifier.ready(statusLine());
+    }
+
+    /**
+     * True while the sampler completes ticks: the last one ended within two intervals plus one
+     * call timeout (a hung GPU costs a tick at most one timeout, so it does not count as stuck).
+     */
+    boolean progressing() {
+        long allowed = 2 * gpus.sampler().interval().toNanos() + gpus.sampler().callTimeout().toNanos();
+        return clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
+    }
+
+    String statusLine() {
+        long healthy = gpus.health().all().stream().filter(s -> s.health() == GpuHealth.HEALTHY).count();
+        StringBuilder sb = new StringBuilder();
+        sb.append("serving ").append(gpus.inventory().gpus().size()).append(" GPUs, ").append(healthy).append(" healthy");
+        for (GpuHealthState s : gpus.health().all()) {
+            if (s.health() != GpuHealth.HEALTHY) {
+                sb.append("; GPU ").append(s.index()).append(' ').append(s.health()).append(": ").append(s.reason());
+            }
+        }
+        return sb.toString();
+    }
+
+    GpuMonitor gpus() {
+        return gpus;
+    }
+
+    /** Stops in reverse start order; returns false when a step hit its timeout. */
+    boolean stop() {
+        Duration timeout = Duration.ofMillis(config.shutdown().drainTimeoutMs());
+        notifier.stopping("draining");
+        boolean clean = true;
+        if (watchdog != null) {
+            watchdog.close();
+        }
+        if (gpus != null) {
+            try {
+                if (!gpus.stop(timeout)) {
+                    log.warn("GPU layer did not stop cleanly within {} ms", timeout.toMillis());
+                    clean = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clean = false;
+            }
+        }
+        log.info("stopped{}", clean ? "" : " (some steps timed out)");
+        return clean;
+    }
+}

@@ -1,0 +1,45 @@
+package io.gpuagent.daemon;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code gpu-agent}: the daemon ({@code run}) and the owner's tools ({@code probe},
+ * {@code check}). Exit codes are in {@link ExitCodes}.
+ */
+@Command(name = "gpu-agent",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Host agent of a peer-to-peer GPU rental marketplace: probes this machine's NVIDIA GPUs",
+            "through NVML, samples them every second and watches their health.",
+            "",
+            "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 bad or missing config,",
+            "4 NVML library missing or unloadable, 5 NVML failed to initialise, 6 fatal runtime failure."
+        },
+        subcommands = {RunCommand.class, ProbeCommand.class, CheckCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, probe, check)");
+    }
+
+    /** Builds the command line with the agent's exit-code mapping. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            org.slf4j.LoggerFactory.getLogger(Main.class).error("unexpected failure", ex);
+            cmd.getErr().println("gpu-agent: internal error: " + ex);
+            return ExitCodes.INTERNAL;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -1,0 +1,99 @@
+package io.gpuagent.gpu;
+
+import io.gpuagent.util.Clock;
+import io.gpuagent.util.NamedThreadFactory;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one GPU's driver calls on that GPU's own thread with a deadline, so that a hung driver call
+ * (a known field failure: {@code nvidia-smi} itself hangs) never blocks the agent. A call that
+ * misses its deadline is left running; until it returns, further calls on that GPU are refused at
+ * once instead of piling more threads into the same hung driver path. Other GPUs keep their own
+ * threads and keep answering.
+ */
+public final class DeviceCallGuard implements AutoCloseable {
+    /** The outcome of a guarded call. */
+    public sealed interface Outcome<T> {
+        /** The call returned a value. */
+        record Done<T>(T value, long nanos) implements Outcome<T> {
+        }
+
+        /** The call threw a driver error. */
+        record Failed<T>(GpuException error) implements Outcome<T> {
+        }
+
+        /** The call did not return in time (or an earlier one still has not). */
+        record Hung<T>(String reason) implements Outcome<T> {
+        }
+    }
+
+    private final int index;
+    private final Clock clock;
+    private final GpuCallStats stats;
+    private final ExecutorService worker;
+    private volatile Future<?> inFlight;
+
+    public DeviceCallGuard(int index, Clock clock, GpuCallStats stats) {
+        this.index = index;
+        this.clock = clock;
+        this.stats = stats;
+        // daemon: a thread stuck in a hung driver call must not keep the JVM alive at exit
+        this.worker = Executors.newSingleThreadExecutor(new NamedThreadFactory("gpu-agent-nvml-gpu" + index, true));
+    }
+
+    /** Whether a call on this GPU is still stuck past its deadline. */
+    public boolean isHung() {
+        Future<?> f = inFlight;
+        return f != null && !f.isDone();
+    }
+
+    /** Starts a call; the future completes with its outcome within about {@code timeout}. */
+    public <T> CompletableFuture<Outcome<T>> submit(String what, Callable<T> call, Duration timeout) {
+        if (isHung()) {
+            stats.recordSkipped();
+            return CompletableFuture.completedFuture(new Outcome.Hung<>(
+                    "an earlier NVML call on GPU " + index + " has not returned; " + what + " not attempted"));
+        }
+        CompletableFuture<Outcome<T>> result = new CompletableFuture<>();
+        long start = clock.monotonicNanos();
+        Future<?> f = worker.submit(() -> {
+            try {
+                T value = call.call();
+                long nanos = clock.monotonicNanos() - start;
+                stats.recordLatency(nanos);
+                result.complete(new Outcome.Done<>(value, nanos));
+            } catch (GpuException e) {
+                stats.recordLatency(clock.monotonicNanos() - start);
+                result.complete(new Outcome.Failed<>(e));
+            } catch (Exception | Error e) {
+                result.completeExceptionally(e);
+            }
+        });
+        inFlight = f;
+        return result.completeOnTimeout(null, timeout.toNanos(), TimeUnit.NANOSECONDS).thenApply(o -> {
+            if (o != null) {
+                return o;
+            }
+            stats.recordTimeout();
+            return new Outcome.Hung<>("NVML call " + what + " on GPU " + index + " did not return within "
+                    + timeout.toMillis() + " ms");
+        });
+    }
+
+    /** Runs a call and waits for its outcome (at most about {@code timeout}). */
+    public <T> Outcome<T> call(String what, Callable<T> call, Duration timeout) {
+        return submit(what, call, timeout).join();
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+}

@@ -1,0 +1,136 @@
+package io.gpuagent.gpu;
+
+import io.gpuagent.util.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The GPU layer as the daemon uses it: the inventory probed at start, the health registry, the
+ * 1 Hz sampler and the health-event watcher, each GPU's calls behind its own
+ * {@link DeviceCallGuard}.
+ *
+ * <p>Start order: probe (describe every GPU, in parallel, each with the call deadline) &rarr;
+ * health registry &rarr; sampler &rarr; event watcher. {@link #stop(Duration)} reverses it and
+ * then shuts the driver down, unless a call is still hung inside it (shutting NVML down under a
+ * hung call could crash the process; the OS reclaims it at exit).
+ */
+public final class GpuMonitor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GpuMonitor.class);
+
+    /** What probing found: the GPUs that answered, and a line per GPU that did not. */
+    public record Probe(GpuInventory inventory, List<String> unanswered, List<DeviceCallGuard> guards) {
+    }
+
+    private final GpuDriver driver;
+    private final GpuInventory inventory;
+    private final List<DeviceCallGuard> guards;
+    private final GpuCallStats stats;
+    private final GpuHealthRegistry health;
+    private final TelemetrySampler sampler;
+    private final HealthWatcher watcher;
+
+    private GpuMonitor(GpuDriver driver, Probe probe, GpuCallStats stats, Clock clock, Duration interval,
+                       Duration callTimeout, boolean watchEvents) {
+        this.driver = driver;
+        this.inventory = probe.inventory();
+        this.guards = probe.guards();
+        this.stats = stats;
+        this.health = new GpuHealthRegistry(clock, inventory.gpus());
+        this.sampler = new TelemetrySampler(driver, inventory.gpus(), guards, health, clock, interval, callTimeout);
+        this.watcher = watchEvents ? new HealthWatcher(driver, inventory.gpus(), health, clock) : null;
+    }
+
+    /** Describes every GPU; a GPU that hangs or fails here is left out, with a line saying why. */
+    public static Probe probe(GpuDriver driver, Clock clock, Duration callTimeout, GpuCallStats stats) {
+        int n = driver.deviceCount();
+        List<DeviceCallGuard> guards = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            guards.add(new DeviceCallGuard(i, clock, stats));
+        }
+        List<java.util.concurrent.CompletableFuture<DeviceCallGuard.Outcome<GpuDevice>>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int index = i;
+            futures.add(guards.get(i).submit("describe", () -> driver.describe(index), callTimeout));
+        }
+        List<GpuDevice> devices = new ArrayList<>();
+        List<String> unanswered = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            DeviceCallGuard.Outcome<GpuDevice> o = futures.get(i).join();
+            if (o instanceof DeviceCallGuard.Outcome.Done<GpuDevice> done) {
+                devices.add(done.value());
+            } else if (o instanceof DeviceCallGuard.Outcome.Failed<GpuDevice> failed) {
+                unanswered.add("GPU " + i + ": " + failed.error().getMessage());
+            } else if (o instanceof DeviceCallGuard.Outcome.Hung<GpuDevice> hung) {
+                unanswered.add("GPU " + i + ": " + hung.reason());
+            }
+        }
+        return new Probe(new GpuInventory(driver.driverInfo(), devices), unanswered, guards);
+    }
+
+    /** Probes, then starts sampling and (optionally) event watching. */
+    public static GpuMonitor start(GpuDriver driver, Clock clock, Duration interval, Duration callTimeout,
+                                   boolean watchEvents) {
+        GpuCallStats stats = new GpuCallStats();
+        Probe probe = probe(driver, clock, callTimeout, stats);
+        for (String line : probe.unanswered()) {
+            log.error("{}; it is left out of the inventory until the agent restarts", line);
+        }
+        GpuMonitor m = new GpuMonitor(driver, probe, stats, clock, interval, callTimeout, watchEvents);
+        m.sampler.start();
+        if (m.watcher != null) {
+            m.watcher.start();
+        }
+        return m;
+    }
+
+    public GpuInventory inventory() {
+        return inventory;
+    }
+
+    public GpuHealthRegistry health() {
+        return health;
+    }
+
+    public TelemetrySampler sampler() {
+        return sampler;
+    }
+
+    public GpuCallStats callStats() {
+        return stats;
+    }
+
+    /** Stops in reverse start order; returns false when something did not stop within the timeout. */
+    public boolean stop(Duration timeout) throws InterruptedException {
+        boolean clean = true;
+        if (watcher != null && !watcher.stop(timeout)) {
+            log.warn("the health-event thread did not stop within {} ms", timeout.toMillis());
+            clean = false;
+        }
+        if (!sampler.stop(timeout)) {
+            log.warn("the sampler did not finish its tick within {} ms", timeout.toMillis());
+            clean = false;
+        }
+        boolean hung = guards.stream().anyMatch(DeviceCallGuard::isHung);
+        guards.forEach(DeviceCallGuard::close);
+        if (hung) {
+            log.warn("an NVML call is still hung: not calling nvmlShutdown under it");
+            clean = false;
+        } else {
+            driver.close();
+        }
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        try {
+            stop(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

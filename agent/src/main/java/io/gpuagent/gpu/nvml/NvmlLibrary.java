@@ -1,0 +1,91 @@
+package io.gpuagent.gpu.nvml;
+
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+import io.gpuagent.gpu.GpuUnavailableException;
+
+import java.io.File;
+
+/**
+ * The loaded {@code libnvidia-ml.so.1} and its symbols, resolved once. NVIDIA versions symbols
+ * ({@code nvmlInit_v2}, {@code nvmlDeviceGetPciInfo_v3}, ...) and keeps the old names for old
+ * clients; we look up the newest name first and fall back, as go-nvml does, so that the same
+ * binary works from R450 drivers to today's. A symbol missing under every name resolves to
+ * {@code null} and its feature reads as not supported.
+ */
+final class NvmlLibrary {
+    /** The soname every NVIDIA driver installs; found through the dynamic loader's search path. */
+    static final String DEFAULT_LIBRARY = "libnvidia-ml.so.1";
+
+    private final NativeLibrary library;
+    private final String path;
+
+    private NvmlLibrary(NativeLibrary library, String path) {
+        this.library = library;
+        this.path = path;
+    }
+
+    /**
+     * Loads the library (no NVML call is made yet).
+     *
+     * @param path an absolute path, or null/blank for the system's {@value #DEFAULT_LIBRARY}
+     */
+    static NvmlLibrary load(String path) throws GpuUnavailableException {
+        String name = path == null || path.isBlank() ? DEFAULT_LIBRARY : path;
+        if (name.contains("/") && !new File(name).exists()) {
+            throw new GpuUnavailableException(GpuUnavailableException.Kind.LIBRARY, "NVML_ERROR_LIBRARY_NOT_FOUND",
+                    "NVML library not found at " + name + ": set gpu.nvml_library in agent.toml to the path of "
+                            + "libnvidia-ml.so.1 (from the NVIDIA driver), or leave it empty to use the system's", null);
+        }
+        try {
+            NativeLibrary lib = NativeLibrary.getInstance(name);
+            String loaded = lib.getFile() != null ? lib.getFile().getAbsolutePath() : name;
+            return new NvmlLibrary(lib, loaded);
+        } catch (UnsatisfiedLinkError e) {
+            throw new GpuUnavailableException(GpuUnavailableException.Kind.LIBRARY, "NVML_ERROR_LIBRARY_NOT_FOUND",
+                    "cannot load the NVML library " + name + " (" + firstLine(e.getMessage()) + "). "
+                            + "Install the NVIDIA driver (it ships libnvidia-ml.so.1), or set gpu.nvml_library in "
+                            + "agent.toml to its full path; on a machine without GPUs, try the simulated library: "
+                            + "see README.md", e);
+        }
+    }
+
+    String path() {
+        return path;
+    }
+
+    /** The first of {@code names} that the library exports, or null when it exports none. */
+    Function resolve(String... names) {
+        for (String n : names) {
+            try {
+                return library.getFunction(n);
+            } catch (UnsatisfiedLinkError missing) {
+                // older or newer driver: try the next name
+            }
+        }
+        return null;
+    }
+
+    /** Like {@link #resolve} but for symbols without which NVML cannot be used at all. */
+    Function require(String... names) throws GpuUnavailableException {
+        Function f = resolve(names);
+        if (f == null) {
+            throw new GpuUnavailableException(GpuUnavailableException.Kind.LIBRARY, "NVML_ERROR_FUNCTION_NOT_FOUND",
+                    path + " does not export " + String.join(" or ", names) + ": it is not an NVML library, or "
+                            + "one too old for this agent (R450 or newer is needed)", null);
+        }
+        return f;
+    }
+
+    boolean exports(String name) {
+        return resolve(name) != null;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "no reason given";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
