@@ -1,0 +1,143 @@
+package io.gpuagent.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String toml) throws IOException {
+        Path f = dir.resolve("agent.toml");
+        Files.writeString(f, toml);
+        return f;
+    }
+
+    @Test
+    void defaultsLoadWithoutAFile() throws Exception {
+        AgentConfig c = ConfigLoader.load(null, Map.of(), List.of());
+        assertThat(c.gpu().sampleIntervalMs()).isEqualTo(1000);
+        assertThat(c.gpu().callTimeoutMs()).isEqualTo(2000);
+        assertThat(c.gpu().healthEvents()).isTrue();
+        assertThat(c.agent().stateDir()).isEqualTo("/var/lib/gpu-agent");
+        assertThat(c.log().format()).isEqualTo("auto");
+    }
+
+    @Test
+    void shippedAgentTomlListsEveryKeyWithItsDefault() throws Exception {
+        Path shipped = Path.of(System.getProperty("gpuagent.repoRoot", ".."), "config", "agent.toml");
+        AgentConfig fromFile = ConfigLoader.load(shipped, Map.of(), List.of());
+        assertThat(fromFile).isEqualTo(ConfigLoader.load(null, Map.of(), List.of()));
+        String text = Files.readString(shipped);
+        for (String key : ConfigLoader.knownKeys()) {
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            assertThat(text).as("config/agent.toml documents %s", key).containsPattern("(?m)^" + leaf + " = ");
+        }
+    }
+
+    @Test
+    void precedenceIsFileThenEnvironmentThenCommandLine() throws Exception {
+        Path f = write("[gpu]\nsample_interval_ms = 500\ncall_timeout_ms = 700\n[log]\nlevel = \"debug\"\n");
+        AgentConfig c = ConfigLoader.load(f,
+                Map.of("GPU_AGENT__GPU__CALL_TIMEOUT_MS", "900", "GPU_AGENT__LOG__LEVEL", "warn", "UNRELATED", "x"),
+                List.of("log.level=error"));
+        assertThat(c.gpu().sampleIntervalMs()).isEqualTo(500);
+        assertThat(c.gpu().callTimeoutMs()).isEqualTo(900);
+        assertThat(c.log().level()).isEqualTo("error");
+    }
+
+    @Test
+    void simulatedNvmlVariablesAreNotConfigKeys() throws Exception {
+        AgentConfig c = ConfigLoader.load(null, Map.of("GPU_AGENT_SIM_CONFIG", "/x.conf"), List.of());
+        assertThat(c.gpu().nvmlLibrary()).isEmpty();
+    }
+
+    @Test
+    void unknownKeyNamesItsPathAndTheClosestKnownKey() throws Exception {
+        Path f = write("[gpu]\nsample_intervall_ms = 500\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, Map.of(), List.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown key gpu.sample_intervall_ms")
+                .hasMessageContaining("did you mean gpu.sample_interval_ms?")
+                .hasMessageContaining(f.toString())
+                .extracting(e -> ((ConfigException) e).key()).isEqualTo("gpu.sample_intervall_ms");
+    }
+
+    @Test
+    void unknownSectionAndUnknownEnvironmentKeyAreErrors() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpus]\nx = 1\n"), Map.of(), List.of()))
+                .hasMessageContaining("unknown key gpus");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("GPU_AGENT__GPU__NOPE", "1"), List.of()))
+                .hasMessageContaining("environment variable GPU_AGENT__GPU__NOPE")
+                .hasMessageContaining("unknown key gpu.nope");
+    }
+
+    @Test
+    void wrongTypesNameTheKeyTheExpectedTypeAndTheValue() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpu]\nsample_interval_ms = \"fast\"\n"), Map.of(), List.of()))
+                .hasMessageContaining("gpu.sample_interval_ms must be an integer, got \"fast\"");
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpu]\nhealth_events = 1\n"), Map.of(), List.of()))
+                .hasMessageContaining("gpu.health_events must be true or false, got 1");
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpu]\nnvml_library = 3\n"), Map.of(), List.of()))
+                .hasMessageContaining("gpu.nvml_library must be a string");
+        assertThatThrownBy(() -> ConfigLoader.load(write("gpu = 3\n"), Map.of(), List.of()))
+                .hasMessageContaining("gpu is a section");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("gpu.call_timeout_ms=soon")))
+                .hasMessageContaining("--set gpu.call_timeout_ms=soon")
+                .hasMessageContaining("must be an integer");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("novalue")))
+                .hasMessageContaining("expected section.key=value");
+    }
+
+    @Test
+    void outOfRangeValuesAreRejectedWithTheAllowedRange() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("gpu.sample_interval_ms=10")))
+                .hasMessageContaining("gpu.sample_interval_ms = \"10\" is invalid: must be between 100 and 60000");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("log.level=loud")))
+                .hasMessageContaining("log.level");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("agent.state_dir=relative/dir")))
+                .hasMessageContaining("agent.state_dir").hasMessageContaining("absolute path");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("gpu.nvml_library=libnvidia-ml.so.1")))
+                .hasMessageContaining("gpu.nvml_library");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("agent.host_id=bad host")))
+                .hasMessageContaining("agent.host_id");
+    }
+
+    @Test
+    void missingAndMalformedFilesSayWhatToDo() throws Exception {
+        Path missing = dir.resolve("nope.toml");
+        assertThatThrownBy(() -> ConfigLoader.load(missing, Map.of(), List.of()))
+                .hasMessageContaining(missing + " does not exist")
+                .hasMessageContaining("config/agent.toml");
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpu\nx=\n"), Map.of(), List.of()))
+                .hasMessageContaining("is not valid TOML").hasMessageContaining("line");
+    }
+
+    @Test
+    void secretsAreMaskedInTheEffectiveConfig() {
+        assertThat(ConfigLoader.isSecret("wallet_password")).isTrue();
+        assertThat(ConfigLoader.isSecret("rpc_token")).isTrue();
+        assertThat(ConfigLoader.isSecret("private_key")).isTrue();
+        assertThat(ConfigLoader.isSecret("password_file")).isFalse();
+        assertThat(ConfigLoader.isSecret("sample_interval_ms")).isFalse();
+    }
+
+    @Test
+    void describePrintsEveryKeyOnce() throws Exception {
+        String text = ConfigLoader.describe(ConfigLoader.load(null, Map.of(), List.of()));
+        assertThat(text).contains("[gpu]\n", "sample_interval_ms = 1000", "nvml_library = \"\"");
+        for (String key : ConfigLoader.knownKeys()) {
+            String leaf = key.substring(key.lastIndexOf('.') + 1);
+            assertThat(text).containsOnlyOnce("\n" + leaf + " = ");
+        }
+    }
+}

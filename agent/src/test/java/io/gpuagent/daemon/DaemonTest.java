@@ -1,0 +1,43 @@
+package io.gpuagent.daemon;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigLoader;
+import io.gpuagent.daemon.systemd.SystemdNotifier;
+import io.gpuagent.gpu.FakeGpuDriver;
+import io.gpuagent.gpu.GpuHealth;
+import io.gpuagent.util.ManualClock;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DaemonTest {
+    @Test
+    void progressFollowsTheSamplerAndAHungGpuDoesNotStopIt() throws Exception {
+        AgentConfig config = ConfigLoader.load(null, Map.of(), List.of("gpu.health_events=false", "gpu.call_timeout_ms=100"));
+        ManualClock clock = new ManualClock();
+        FakeGpuDriver fake = new FakeGpuDriver(2);
+        Daemon d = new Daemon(config, clock, new SystemdNotifier(null), Map.of(), lib -> fake);
+        d.start();
+        try {
+            assertThat(d.gpus().inventory().gpus()).hasSize(2);
+            d.gpus().sampler().tick();
+            assertThat(d.progressing()).isTrue();
+            // the sampler thread stops ticking (wedged): after 2 intervals + 1 call timeout, no progress
+            clock.advance(Duration.ofMillis(2 * 1000 + 100 + 1));
+            assertThat(d.progressing()).isFalse();
+            // a tick with one GPU hung still completes and counts as progress
+            fake.hang(1);
+            d.gpus().sampler().tick();
+            assertThat(d.progressing()).isTrue();
+            assertThat(d.gpus().health().all().get(1).health()).isEqualTo(GpuHealth.UNKNOWN);
+            assertThat(d.statusLine()).contains("serving 2 GPUs, 1 healthy").contains("GPU 1 UNKNOWN");
+        } finally {
+            fake.unhang(1);
+            assertThat(d.stop()).isTrue();
+        }
+    }
+}

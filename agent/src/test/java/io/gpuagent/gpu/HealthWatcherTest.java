@@ -1,0 +1,38 @@
+package io.gpuagent.gpu;
+
+import io.gpuagent.util.Clock;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class HealthWatcherTest {
+    @Test
+    void eventsFromTheDriverGoThroughTheXidPolicy() throws Exception {
+        FakeGpuDriver fake = new FakeGpuDriver(3);
+        List<GpuDevice> devices = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            devices.add(fake.describe(i));
+        }
+        GpuHealthRegistry health = new GpuHealthRegistry(Clock.SYSTEM, devices);
+        HealthWatcher w = new HealthWatcher(fake, devices, health, Clock.SYSTEM);
+        w.start();
+        try {
+            fake.emit(new GpuEvent(0, devices.get(0).uuid(), GpuEvent.Kind.XID, 31));
+            fake.emit(new GpuEvent(1, null, GpuEvent.Kind.XID, 79));
+            fake.emit(new GpuEvent(2, devices.get(2).uuid(), GpuEvent.Kind.DOUBLE_BIT_ECC, 0));
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    health.state(devices.get(2).uuid()).health() == GpuHealth.UNHEALTHY);
+            assertThat(health.state(devices.get(0).uuid()).health()).isEqualTo(GpuHealth.HEALTHY);
+            assertThat(health.state(devices.get(0).uuid()).lastXid()).isEqualTo(31);
+            assertThat(health.state(devices.get(1).uuid()).health()).isEqualTo(GpuHealth.UNHEALTHY);
+            assertThat(w.watchedDevices()).containsExactly(0, 1, 2);
+        } finally {
+            assertThat(w.stop(Duration.ofSeconds(5))).isTrue();
+        }
+    }
+}
