@@ -19,7 +19,9 @@ import java.util.Map;
  * scripts compare it with nvidia-smi): fields are never renamed, unsupported values are null.
  */
 record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswered) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
+                    .addSerializer(java.time.Instant.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer()));
 
     /** One GPU: its identity, one sample (null when it could not be read) and its health. */
     record Entry(GpuDevice device, GpuSample sample, GpuHealth health, String reason) {
@@ -44,7 +46,6 @@ record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswer
                 t.remove("uuid");
                 t.remove("index");
                 t.remove("monotonicNanos");
-                t.put("time", e.sample().time().toString());
                 g.put("telemetry", t);
             } else {
                 g.put("telemetry", null);

@@ -99,6 +99,11 @@ public final class GpuMonitor implements AutoCloseable {
         return sampler;
     }
 
+    /** GPUs whose XID/ECC events are being watched (empty until the event set is open, or when off). */
+    public java.util.Set<Integer> watchedDevices() {
+        return watcher == null ? java.util.Set.of() : watcher.watchedDevices();
+    }
+
     public GpuCallStats callStats() {
         return stats;
     }
