@@ -112,7 +112,7 @@ final class Daemon {
         if (gpus != null) {
             try {
                 if (!gpus.stop(timeout)) {
-                    log.warn("GPU layer did not stop cleanly within {} ms", timeout.toMillis());
+                    log.warn("GPU layer did not stop cleanly (see the warnings above)");
                     clean = false;
                 }
             } catch (InterruptedException e) {

@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  * go to stdout, which belongs to command output such as {@code probe --json}.
  */
 public final class LogSetup {
-    static final String JOURNALD_PATTERN = "%syslogPriority%[%thread] %logger{0}: %msg%n%ex{short}";
+    static final String JOURNALD_PATTERN = "%syslogPriority[%thread] %logger{0}: %msg%n%ex{short}";
     static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0}: %msg%n";
 
     private LogSetup() {

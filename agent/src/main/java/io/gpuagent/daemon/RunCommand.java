@@ -54,7 +54,11 @@ final class RunCommand implements Callable<Integer> {
             stopRequested.countDown();
             try {
                 // keep the JVM alive until the drain is done (or its timeout passed)
-                stopped.await(config.shutdown().drainTimeoutMs() * 2 + 1000, TimeUnit.MILLISECONDS);
+                if (stopped.await(config.shutdown().drainTimeoutMs() * 2 + 1000, TimeUnit.MILLISECONDS)) {
+                    // a JVM ended by SIGTERM exits 143 however it drained; a finished drain is a clean stop
+                    // (steps that hit their timeout were logged by name)
+                    Runtime.getRuntime().halt(ExitCodes.OK);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -8,8 +8,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one GPU's driver calls on that GPU's own thread with a deadline, so that a hung driver call
@@ -38,7 +39,8 @@ public final class DeviceCallGuard implements AutoCloseable {
     private final Clock clock;
     private final GpuCallStats stats;
     private final ExecutorService worker;
-    private volatile Future<?> inFlight;
+    /** True from submission until the call returns (cleared before its outcome is published). */
+    private final AtomicBoolean busy = new AtomicBoolean();
 
     public DeviceCallGuard(int index, Clock clock, GpuCallStats stats) {
         this.index = index;
@@ -50,33 +52,42 @@ public final class DeviceCallGuard implements AutoCloseable {
 
     /** Whether a call on this GPU is still stuck past its deadline. */
     public boolean isHung() {
-        Future<?> f = inFlight;
-        return f != null && !f.isDone();
+        return busy.get();
     }
 
     /** Starts a call; the future completes with its outcome within about {@code timeout}. */
     public <T> CompletableFuture<Outcome<T>> submit(String what, Callable<T> call, Duration timeout) {
-        if (isHung()) {
+        if (!busy.compareAndSet(false, true)) {
             stats.recordSkipped();
             return CompletableFuture.completedFuture(new Outcome.Hung<>(
                     "an earlier NVML call on GPU " + index + " has not returned; " + what + " not attempted"));
         }
         CompletableFuture<Outcome<T>> result = new CompletableFuture<>();
         long start = clock.monotonicNanos();
-        Future<?> f = worker.submit(() -> {
-            try {
-                T value = call.call();
-                long nanos = clock.monotonicNanos() - start;
-                stats.recordLatency(nanos);
-                result.complete(new Outcome.Done<>(value, nanos));
-            } catch (GpuException e) {
-                stats.recordLatency(clock.monotonicNanos() - start);
-                result.complete(new Outcome.Failed<>(e));
-            } catch (Exception | Error e) {
-                result.completeExceptionally(e);
-            }
-        });
-        inFlight = f;
+        try {
+            worker.execute(() -> {
+                Outcome<T> outcome;
+                try {
+                    T value = call.call();
+                    long nanos = clock.monotonicNanos() - start;
+                    stats.recordLatency(nanos);
+                    outcome = new Outcome.Done<>(value, nanos);
+                } catch (GpuException e) {
+                    stats.recordLatency(clock.monotonicNanos() - start);
+                    outcome = new Outcome.Failed<>(e);
+                } catch (Exception | Error e) {
+                    busy.set(false);
+                    result.completeExceptionally(e);
+                    return;
+                }
+                busy.set(false);
+                result.complete(outcome);
+            });
+        } catch (RejectedExecutionException closed) {
+            busy.set(false);
+            return CompletableFuture.completedFuture(new Outcome.Failed<>(
+                    new GpuException("NVML_ERROR_UNINITIALIZED", "GPU " + index + " is no longer being sampled")));
+        }
         return result.completeOnTimeout(null, timeout.toNanos(), TimeUnit.NANOSECONDS).thenApply(o -> {
             if (o != null) {
                 return o;

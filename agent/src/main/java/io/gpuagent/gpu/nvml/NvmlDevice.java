@@ -45,9 +45,29 @@ final class NvmlDevice {
     Memory processBuffer;
     volatile String uuid;
 
+    /** Why no handle could be had for this GPU at enumeration, or null when it has one. */
+    private final NvmlReturn handleError;
+
     NvmlDevice(int index, Pointer handle) {
+        this(index, handle, null);
+    }
+
+    private NvmlDevice(int index, Pointer handle, NvmlReturn handleError) {
         this.index = index;
         this.handle = handle;
+        this.handleError = handleError;
+    }
+
+    /** A GPU the driver counts but would not give a handle for (lost, no permission, ...). */
+    static NvmlDevice unreachable(int index, NvmlReturn why) {
+        return new NvmlDevice(index, null, why);
+    }
+
+    /** Throws the enumeration failure of a GPU without a handle. */
+    void checkReachable() throws GpuException {
+        if (handleError != null) {
+            throw NvmlCall.failure("nvmlDeviceGetHandleByIndex(" + index + ")", handleError);
+        }
     }
 
     boolean supports(Feature f) {

@@ -48,6 +48,9 @@ final class NvmlEventStream implements GpuEventStream {
         Set<Integer> watched = new TreeSet<>();
         Memory types = new Memory(8);
         for (NvmlDevice d : devices) {
+            if (d.handle == null) {
+                continue;
+            }
             byHandle.put(d.handle, d);
             NvmlReturn r = NvmlCall.invoke(fn.deviceGetSupportedEventTypes, d.handle, types);
             if (r == NvmlReturn.ERROR_GPU_IS_LOST) {
@@ -62,7 +65,7 @@ final class NvmlEventStream implements GpuEventStream {
                 watched.add(d.index);
             }
         }
-        return new NvmlEventStream(fn, set, byHandle, Set.copyOf(watched));
+        return new NvmlEventStream(fn, set, byHandle, java.util.Collections.unmodifiableSet(watched));
     }
 
     @Override

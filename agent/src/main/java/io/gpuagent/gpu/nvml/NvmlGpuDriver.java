@@ -102,8 +102,16 @@ public final class NvmlGpuDriver implements GpuDriver {
         List<NvmlDevice> list = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             Memory h = new Memory(com.sun.jna.Native.POINTER_SIZE);
-            NvmlCall.check("nvmlDeviceGetHandleByIndex(" + i + ")", fn.deviceGetHandleByIndex, i, h);
-            list.add(new NvmlDevice(i, h.getPointer(0)));
+            NvmlReturn r = NvmlCall.invoke(fn.deviceGetHandleByIndex, i, h);
+            if (r == NvmlReturn.SUCCESS) {
+                list.add(new NvmlDevice(i, h.getPointer(0)));
+            } else if (r == NvmlReturn.ERROR_GPU_IS_LOST || r == NvmlReturn.ERROR_NO_PERMISSION
+                    || r == NvmlReturn.ERROR_INSUFFICIENT_POWER || r == NvmlReturn.ERROR_IRQ_ISSUE) {
+                // one bad GPU must not hide the others: it is reported when described
+                list.add(NvmlDevice.unreachable(i, r));
+            } else {
+                throw NvmlCall.failure("nvmlDeviceGetHandleByIndex(" + i + ")", r);
+            }
         }
         return List.copyOf(list);
     }
@@ -130,6 +138,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     public GpuDevice describe(int index) throws GpuException {
         ensureOpen();
         NvmlDevice d = device(index);
+        d.checkReachable();
         synchronized (d) {
             byte[] uuidBuf = new byte[UUID_BUFFER];
             NvmlReturn r = NvmlCall.invoke(fn.deviceGetUuid, d.handle, uuidBuf, uuidBuf.length);
@@ -196,6 +205,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     public GpuSample sample(int index) throws GpuException {
         ensureOpen();
         NvmlDevice d = device(index);
+        d.checkReachable();
         synchronized (d) {
             if (d.uuid == null) {
                 describe(index);

@@ -1,0 +1,109 @@
+package io.gpuagent.gpu.nvml;
+
+import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.testsupport.SimNvml;
+import io.gpuagent.util.Clock;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Any NVML client reads the same values from the simulated library as the agent: a C client
+ * (dlopen/dlsym of the versioned symbols, native/test/nvml_client.c) and a Python ctypes client
+ * are run on every simulated machine, and each field is compared with what the JNA binding read.
+ */
+class NvmlClientsAgreeIT {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gaming-pc-rtx4090.conf", "rig-2x-rtx3090.conf", "server-8x-h100.conf",
+        "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
+    void cAndPythonClientsReadWhatTheAgentReads(String machine) throws Exception {
+        Path m = SimNvml.machine(machine);
+        Path repo = SimNvml.repoRoot();
+        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library());
+        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library());
+        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+
+        SimNvml.use(m, null);
+        try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
+            Map<String, String> header = parse(c.get(0));
+            assertThat(header.get("driver_version")).isEqualTo(driver.driverInfo().driverVersion());
+            assertThat(header.get("nvml_version")).isEqualTo(driver.driverInfo().nvmlVersion());
+            int cuda = Integer.parseInt(header.get("cuda_driver_version"));
+            assertThat(cuda / 1000 + "." + (cuda % 1000) / 10).isEqualTo(driver.driverInfo().cudaDriverVersion());
+            assertThat(Integer.parseInt(header.get("count"))).isEqualTo(driver.deviceCount()).isEqualTo(c.size() - 1);
+            for (int i = 0; i < driver.deviceCount(); i++) {
+                Map<String, String> f = parse(c.get(i + 1));
+                GpuDevice d = driver.describe(i);
+                String where = machine + " GPU " + i + " ";
+                assertThat(Integer.parseInt(f.get("index"))).isEqualTo(d.index());
+                assertThat(f.get("name")).as(where + "name").isEqualTo(d.name());
+                assertThat(f.get("uuid")).as(where + "uuid").isEqualTo(d.uuid());
+                assertThat(nullable(f.get("serial"))).as(where + "serial").isEqualTo(d.serial());
+                assertThat(f.get("pci_bus_id")).as(where + "bus id").isEqualTo(d.pciBusId());
+                assertThat(f.get("pci_device_id")).as(where + "device id").isEqualTo(d.pciDeviceId());
+                assertThat(Long.parseLong(f.get("memory_total_bytes"))).as(where + "memory").isEqualTo(d.memoryTotalBytes());
+                assertThat(f.get("cc")).as(where + "cc").isEqualTo(d.computeCapability());
+                assertThat(mode(f.get("mig_current"))).as(where + "mig").isEqualTo(d.migMode());
+                assertThat(mode(f.get("ecc_current"))).as(where + "ecc").isEqualTo(d.eccMode());
+                assertThat(number(f.get("power_limit_mw"))).as(where + "power limit").isEqualTo(d.powerLimitMilliwatts());
+                assertThat(number(f.get("power_default_limit_mw"))).isEqualTo(d.powerDefaultLimitMilliwatts());
+                assertThat(number(f.get("power_min_limit_mw"))).isEqualTo(d.powerMinLimitMilliwatts());
+                assertThat(number(f.get("power_max_limit_mw"))).isEqualTo(d.powerMaxLimitMilliwatts());
+                assertThat(integer(f.get("pcie_max_gen"))).isEqualTo(d.pcieMaxGeneration());
+                assertThat(integer(f.get("pcie_max_width"))).isEqualTo(d.pcieMaxWidth());
+                assertThat(integer(f.get("max_sm_clock_mhz"))).isEqualTo(d.maxSmClockMhz());
+                assertThat(integer(f.get("max_mem_clock_mhz"))).isEqualTo(d.maxMemClockMhz());
+                assertThat(integer(f.get("fan_count"))).isEqualTo(d.fanCount());
+                assertThat(NvmlNames.architecture(integer(f.get("arch")))).isEqualTo(d.architecture());
+                assertThat(NvmlNames.brand(integer(f.get("brand")))).isEqualTo(d.brand());
+            }
+        } finally {
+            SimNvml.unsetConfig();
+        }
+    }
+
+    private static List<String> run(Path machine, String... cmd) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("GPU_AGENT_SIM_CONFIG", machine.toString());
+        pb.environment().remove("GPU_AGENT_SIM_CONTROL");
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + " exit code").isZero();
+        return out.lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    private static Map<String, String> parse(String line) {
+        Map<String, String> m = new HashMap<>();
+        for (String kv : line.trim().split(" ")) {
+            int eq = kv.indexOf('=');
+            m.put(kv.substring(0, eq), URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return m;
+    }
+
+    private static String nullable(String v) {
+        return "NOT_SUPPORTED".equals(v) ? null : v;
+    }
+
+    private static String mode(String v) {
+        return v == null || "NOT_SUPPORTED".equals(v) ? null : (v.equals("1") ? "enabled" : "disabled");
+    }
+
+    private static Long number(String v) {
+        return nullable(v) == null ? null : Long.parseLong(v);
+    }
+
+    private static Integer integer(String v) {
+        return nullable(v) == null ? null : Integer.parseInt(v);
+    }
+}
