@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of gpu-agent: the simulated NVML's C tests, the unit tests and the integration
+# tests (real JNA -> C boundary, real processes, real systemd-analyze). Installs what a fresh
+# Debian 12 machine lacks first. Usage: scripts/test.sh [extra mvn args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v gcc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+command -v python3 >/dev/null || need+=(python3)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v mvn >/dev/null || need+=(maven)
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+command -v nm >/dev/null || need+=(binutils)
+if ((${#need[@]})); then
+    echo "test.sh: installing ${need[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "test.sh: need root to install ${need[*]} (or install them yourself)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+exec mvn -B -ntp verify "$@"
