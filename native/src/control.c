@@ -352,6 +352,14 @@ static void read_new_lines(void)
     g_ctl_seen_mtime = st.st_mtim;
 }
 
+int sim_control_active(void)
+{
+    pthread_mutex_lock(&g_ctl_mu);
+    int active = g_ctl_path[0] != '\0';
+    pthread_mutex_unlock(&g_ctl_mu);
+    return active;
+}
+
 void sim_control_poll(int force)
 {
     int64_t now = sim_now_ns();

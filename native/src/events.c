@@ -154,6 +154,9 @@ static nvmlReturn_t event_wait(nvmlEventSet_t set, nvmlEventData_t *out, unsigne
     if (!out || !set_is_live(set))
         return NVML_ERROR_INVALID_ARGUMENT;
     int64_t deadline = sim_now_ns() + (int64_t)timeoutms * 1000000LL;
+    /* Without a control file nothing but a signal on the set can wake us: sleep the whole timeout,
+     * as the real driver does in the kernel, instead of waking every slice. */
+    int64_t slice_ns = sim_control_active() ? (int64_t)WAIT_SLICE_MS * 1000000LL : INT64_MAX / 4;
     for (;;) {
         sim_control_poll(0);
         pthread_mutex_lock(&set->mu);
@@ -175,7 +178,7 @@ static nvmlReturn_t event_wait(nvmlEventSet_t set, nvmlEventData_t *out, unsigne
             pthread_mutex_unlock(&set->mu);
             return NVML_ERROR_TIMEOUT;
         }
-        int64_t wake = now + (int64_t)WAIT_SLICE_MS * 1000000LL;
+        int64_t wake = now + slice_ns;
         if (wake > deadline)
             wake = deadline;
         struct timespec ts = {.tv_sec = wake / 1000000000LL, .tv_nsec = wake % 1000000000LL};

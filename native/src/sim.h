@@ -150,6 +150,8 @@ int sim_cmd_parse(const char *line, sim_cmd *out, char *err, size_t errlen);
 int sim_cmd_exec(const sim_cmd *cmd, char *err, size_t errlen);
 /* Re-reads the control file if due (rate-limited unless force) and runs its new lines. */
 void sim_control_poll(int force);
+/* Whether a control file is configured (event waits then wake every slice to poll it). */
+int sim_control_active(void);
 /* Called by init: picks up the control path and poll interval from the environment. */
 void sim_control_configure(void);
 /* For init, which replaces the device table while holding the control lock. */

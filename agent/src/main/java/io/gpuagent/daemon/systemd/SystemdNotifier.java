@@ -33,6 +33,8 @@ public final class SystemdNotifier {
 
     private final String socket;
     private volatile LibC libc;
+    /** Consecutive failed sends: only the first is logged as a warning, so a vanished socket cannot flood the log. */
+    private int failures;
 
     public SystemdNotifier(String notifySocket) {
         this.socket = notifySocket == null || notifySocket.isEmpty() ? null : notifySocket;
@@ -97,8 +99,17 @@ public final class SystemdNotifier {
             byte[] msg = message.getBytes(StandardCharsets.UTF_8);
             long sent = libc.sendto(fd, msg, new NativeLong(msg.length), MSG_NOSIGNAL, addr, addrLen).longValue();
             if (sent != msg.length) {
-                log.warn("sd_notify to {} failed (errno {})", socket, Native.getLastError());
+                int errno = Native.getLastError();
+                if (failures++ == 0) {
+                    log.warn("sd_notify to {} failed (errno {}); further failures are logged at debug", socket, errno);
+                } else {
+                    log.debug("sd_notify to {} failed again (errno {}, {} in a row)", socket, errno, failures);
+                }
                 return false;
+            }
+            if (failures > 0) {
+                log.info("sd_notify to {} works again after {} failures", socket, failures);
+                failures = 0;
             }
             return true;
         } finally {

@@ -1,0 +1,85 @@
+package io.gpuagent;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Dependencies point inward (DESIGN.md's package table): each third-party library is imported by
+ * the one package that owns it, and the domain packages import no edge library. Read from the
+ * sources' import lines, so it needs no bytecode library.
+ */
+class ArchitectureTest {
+    /** Third-party package prefix -> the only agent packages allowed to import it. */
+    private static final Map<String, List<String>> OWNERS = Map.of(
+            "com.sun.jna", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon.systemd"),
+            "picocli", List.of("io.gpuagent.daemon"),
+            "ch.qos.logback", List.of("io.gpuagent.daemon"),
+            "com.fasterxml.jackson.dataformat.toml", List.of("io.gpuagent.config"),
+            "io.netty", List.of("io.gpuagent.market", "io.gpuagent.metrics"),
+            "org.web3j", List.of("io.gpuagent.escrow.web3j"),
+            "com.github.dockerjava", List.of("io.gpuagent.container.docker"),
+            "io.prometheus", List.of("io.gpuagent.metrics"));
+
+    /** Agent package -> agent packages it must not import (inner layers never see outer ones). */
+    private static final Map<String, List<String>> FORBIDDEN = Map.of(
+            "io.gpuagent.util", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.daemon"),
+            "io.gpuagent.config", List.of("io.gpuagent.gpu", "io.gpuagent.daemon"),
+            "io.gpuagent.gpu", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon", "io.gpuagent.config"),
+            "io.gpuagent.gpu.nvml", List.of("io.gpuagent.daemon", "io.gpuagent.config"));
+
+    private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
+    private static final Pattern IMPORT = Pattern.compile("(?m)^import (?:static )?([\\w.]+)");
+    private static final Pattern QUALIFIED = Pattern.compile("\\b(com\\.sun\\.jna|picocli|ch\\.qos\\.logback|io\\.netty|org\\.web3j)\\.[A-Za-z]");
+
+    @Test
+    void eachLibraryIsImportedOnlyByItsOwnerAndLayersPointInward() throws IOException {
+        Path src = Path.of(System.getProperty("gpuagent.repoRoot", ".."), "agent/src/main/java");
+        List<String> violations = new ArrayList<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(src)) {
+            files = s.filter(p -> p.toString().endsWith(".java")).toList();
+        }
+        assertThat(files).hasSizeGreaterThan(20);
+        for (Path f : files) {
+            String text = Files.readString(f);
+            Matcher pm = PACKAGE.matcher(text);
+            assertThat(pm.find()).as("package line in %s", f).isTrue();
+            String pkg = pm.group(1);
+            List<String> referenced = new ArrayList<>();
+            Matcher im = IMPORT.matcher(text);
+            while (im.find()) {
+                referenced.add(im.group(1));
+            }
+            Matcher qm = QUALIFIED.matcher(text);
+            while (qm.find()) {
+                referenced.add(qm.group(1) + ".x");
+            }
+            for (String ref : referenced) {
+                OWNERS.forEach((lib, owners) -> {
+                    if (ref.startsWith(lib + ".") && owners.stream().noneMatch(pkg::equals)) {
+                        violations.add(f.getFileName() + " (" + pkg + ") uses " + ref + "; only " + owners + " may");
+                    }
+                });
+                List<String> banned = FORBIDDEN.getOrDefault(pkg, List.of());
+                String refPkg = ref.substring(0, ref.lastIndexOf('.'));
+                for (String b : banned) {
+                    if (refPkg.equals(b) || refPkg.startsWith(b + ".")) {
+                        violations.add(f.getFileName() + " (" + pkg + ") imports " + ref + " from outer layer " + b);
+                    }
+                }
+            }
+        }
+        assertThat(violations).isEmpty();
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Reproducible performance figures for docs/benchmarks.md. Usage: scripts/bench.sh [seconds-of-idle]
+#  1. JMH: one telemetry tick over 8 simulated H100s, all fields (CPU per tick, allocations).
+#  2. `gpu-agent probe` wall time (10 runs).
+#  3. The daemon on the 8x H100 simulated server with the systemd unit's JVM flags: time to READY=1,
+#     resident memory and CPU at idle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+idle=${1:-60}
+export GPU_AGENT_SIM_CONFIG=$root/config/sim/server-8x-h100.conf
+export GPU_AGENT_NVML_LIBRARY=$root/native/build/libnvidia-ml.so.1
+jar=agent/target/gpu-agent.jar
+
+mvn -B -ntp -q -DskipTests package
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ)"
+
+echo "== 1. JMH telemetry tick (8 GPUs)"
+java -jar benchmarks/target/benchmarks.jar TelemetryTickBenchmark -prof gc -rf text -rff /tmp/jmh-tick.txt >/dev/null
+grep -E "^Benchmark|TelemetryTick" /tmp/jmh-tick.txt | grep -E "Benchmark |avgt|gc.alloc.rate.norm"
+
+echo "== 2. probe wall time (10 runs, ms)"
+times=()
+for _ in $(seq 10); do
+    t0=$(date +%s%N)
+    java -jar $jar probe --nvml-library "$GPU_AGENT_NVML_LIBRARY" >/dev/null
+    times+=($((($(date +%s%N) - t0) / 1000000)))
+done
+printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "min %d  median %d  max %d\n", a[1], a[int((NR+1)/2)], a[NR]}'
+
+echo "== 3. daemon, 8 GPUs at 1 Hz, unit JVM flags, ${idle}s idle"
+opts=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
+echo "JVM flags: $opts"
+sock=$(mktemp -u /tmp/gpu-agent-bench.XXXXXX.sock)
+python3 - "$sock" > /tmp/bench-ready.txt <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(60)
+while True:
+    m = s.recv(4096)
+    if b"READY=1" in m:
+        print(time.time_ns()); break
+PY
+sleep 0.3
+t0=$(date +%s%N)
+# shellcheck disable=SC2086
+NOTIFY_SOCKET=$sock java $opts -jar $jar run --set "gpu.nvml_library=$GPU_AGENT_NVML_LIBRARY" \
+    --set "agent.state_dir=/tmp/gpu-agent-bench-state" --set log.level=warn &
+pid=$!
+wait %1 || true
+ready=$(cat /tmp/bench-ready.txt)
+echo "start to READY=1: $(((ready - t0) / 1000000)) ms (JVM start included)"
+sleep 5
+clk=$(getconf CLK_TCK)
+read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
+sleep "$idle"
+read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
+awk -v d=$((u1 + s1 - u0 - s0)) -v hz="$clk" -v t="$idle" 'BEGIN {printf "CPU at idle: %.3f %% of one core\n", 100 * d / hz / t}'
+grep -E "VmRSS|VmHWM" /proc/$pid/status
+kill -TERM $pid; wait $pid || true
+rm -f "$sock"
