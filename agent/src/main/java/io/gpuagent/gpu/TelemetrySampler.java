@@ -1,6 +1,7 @@
 package io.gpuagent.gpu;
 
 import io.gpuagent.util.Clock;
+import io.gpuagent.util.ClockJumpDetector;
 import io.gpuagent.util.NamedThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,8 @@ public final class TelemetrySampler implements AutoCloseable {
     private final AtomicLong lastTickDurationNanos = new AtomicLong();
     private final AtomicLong ticks = new AtomicLong();
     private volatile Snapshot snapshot;
+    /** Warns when the wall clock leaps or goes back (sample timestamps jump with it; durations do not). */
+    private final ClockJumpDetector clockJumps;
 
     public TelemetrySampler(GpuDriver driver, List<GpuDevice> devices, List<DeviceCallGuard> guards,
                             GpuHealthRegistry health, Clock clock, Duration interval, Duration callTimeout) {
@@ -61,6 +64,7 @@ public final class TelemetrySampler implements AutoCloseable {
         long now = clock.monotonicNanos();
         this.lastTickNanos.set(now);
         this.snapshot = new Snapshot(0, now, Map.of());
+        this.clockJumps = new ClockJumpDetector(clock, Duration.ofSeconds(2));
     }
 
     public void start() {
@@ -79,6 +83,12 @@ public final class TelemetrySampler implements AutoCloseable {
     /** One tick: sample every GPU, publish, report health. Public for tests and benchmarks. */
     public Snapshot tick() {
         long start = clock.monotonicNanos();
+        Duration jump = clockJumps.check();
+        if (!jump.isZero()) {
+            log.warn("the wall clock jumped {} {} ms relative to the monotonic clock (NTP step or manual change); "
+                    + "timestamps follow it, measured durations do not", jump.isNegative() ? "back" : "forward",
+                    jump.abs().toMillis());
+        }
         List<CompletableFuture<DeviceCallGuard.Outcome<GpuSample>>> futures = new ArrayList<>(devices.size());
         for (GpuDevice d : devices) {
             GpuHealthState h = health.state(d.uuid());
