@@ -1,0 +1,54 @@
+#!/bin/sh
+# gpu-agent launcher, installed as /usr/bin/gpu-agent by scripts/install.sh.
+#
+# Finds a Java 17+ runtime and execs the agent's jar with the JVM flags below.
+# Runtime search order:
+#   1. $GPU_AGENT_HOME/runtime/bin/java   (a bundled jlink runtime, if installed)
+#   2. $JAVA_HOME/bin/java
+#   3. `java` on PATH
+# Environment:
+#   GPU_AGENT_HOME       install directory (default /usr/lib/gpu-agent)
+#   GPU_AGENT_JAR        the jar (default $GPU_AGENT_HOME/gpu-agent.jar)
+#   JAVA_OPTS            replaces the default JVM flags entirely
+#   GPU_AGENT_JAVA_OPTS  appended to the JVM flags (e.g. -Xlog:gc for a diagnosis)
+#
+# The script must `exec` java: under systemd (Type=notify, NotifyAccess=main) the JVM has to be
+# the unit's main process for its READY=1 / WATCHDOG=1 messages to be accepted.
+set -eu
+
+# The JVM flags, in one place. Why each one is here: docs/operations.md ("JVM flags and memory").
+GPU_AGENT_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=96m \
+-XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxDirectMemorySize=32m \
+-XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Dfile.encoding=UTF-8"
+
+GPU_AGENT_HOME=${GPU_AGENT_HOME:-/usr/lib/gpu-agent}
+GPU_AGENT_JAR=${GPU_AGENT_JAR:-$GPU_AGENT_HOME/gpu-agent.jar}
+
+if [ -x "$GPU_AGENT_HOME/runtime/bin/java" ]; then
+    java_cmd=$GPU_AGENT_HOME/runtime/bin/java
+elif [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+    java_cmd=$JAVA_HOME/bin/java
+elif command -v java >/dev/null 2>&1; then
+    java_cmd=$(command -v java)
+else
+    echo "gpu-agent: no Java runtime found: install Java 17 or later (e.g. apt-get install openjdk-17-jre-headless)," >&2
+    echo "gpu-agent: set JAVA_HOME, or install the bundled runtime in $GPU_AGENT_HOME/runtime" >&2
+    exit 127
+fi
+
+if [ ! -r "$GPU_AGENT_JAR" ]; then
+    echo "gpu-agent: cannot read $GPU_AGENT_JAR: reinstall with scripts/install.sh" >&2
+    exit 127
+fi
+
+# JNA unpacks its native stub into a directory it can write: under systemd that is the unit's
+# CacheDirectory (/var/cache/gpu-agent), not the state directory that is the user's "home".
+jna_opts=""
+if [ -n "${CACHE_DIRECTORY:-}" ]; then
+    jna_opts="-Djna.tmpdir=${CACHE_DIRECTORY%%:*}"
+fi
+
+# Word splitting of the option strings is intended: they are lists of flags without spaces inside.
+# shellcheck disable=SC2086
+exec "$java_cmd" ${JAVA_OPTS:-$GPU_AGENT_JAVA_OPTS_DEFAULT} ${GPU_AGENT_JAVA_OPTS:-} $jna_opts \
+    -jar "$GPU_AGENT_JAR" "$@"
