@@ -5,7 +5,7 @@ package io.gpuagent.config;
  * the built-in defaults, then {@code agent.toml}, then {@code GPU_AGENT_*} environment variables,
  * then {@code --set key=value} on the command line (each overriding the one before).
  */
-public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown) {
+public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metrics metrics) {
 
     /**
      * @param hostId   this host's id in the marketplace; empty: the machine's hostname
@@ -29,6 +29,15 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown) {
      * @param format auto (journald under systemd, text otherwise) | text | journald
      */
     public record Log(String level, String format) {
+    }
+
+    /**
+     * @param enabled          serve /metrics, /healthz, /readyz and /status
+     * @param listen           host:port; loopback by default (not 9400, dcgm-exporter's port)
+     * @param maxConnections   connections served at once; more are closed at accept
+     * @param requestTimeoutMs a request must arrive whole within this time (slow clients are cut off)
+     */
+    public record Metrics(boolean enabled, String listen, long maxConnections, long requestTimeoutMs) {
     }
 
     /** @param drainTimeoutMs how long SIGTERM waits for each component to stop */

@@ -31,6 +31,13 @@ final class ConfigValidator {
             throw bad("log.format", c.log().format(), "one of auto, text, journald");
         }
         range("shutdown.drain_timeout_ms", c.shutdown().drainTimeoutMs(), 100, 600_000);
+        HostPort listen = HostPort.parse("metrics.listen", c.metrics().listen());
+        if (listen.port() == 9400) {
+            throw bad("metrics.listen", c.metrics().listen(), "another port: 9400 is dcgm-exporter's, which "
+                    + "operators often run beside the agent (the default is 9464)");
+        }
+        range("metrics.max_connections", c.metrics().maxConnections(), 1, 10_000);
+        range("metrics.request_timeout_ms", c.metrics().requestTimeoutMs(), 100, 600_000);
     }
 
     private static void range(String key, long v, long min, long max) throws ConfigException {

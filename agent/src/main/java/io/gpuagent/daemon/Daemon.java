@@ -8,6 +8,11 @@ import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuHealthState;
 import io.gpuagent.gpu.GpuMonitor;
 import io.gpuagent.gpu.GpuUnavailableException;
+import io.gpuagent.config.ConfigException;
+import io.gpuagent.config.HostPort;
+import io.gpuagent.metrics.MetricsEndpoint;
+import io.gpuagent.metrics.MetricsHttpServer;
+import io.gpuagent.metrics.MetricsServerException;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +26,7 @@ import java.util.Optional;
  * <ol>
  *   <li>open the GPU driver (NVML) &mdash; failure is fatal with a clear message;</li>
  *   <li>probe the inventory and start the sampler and health watcher ({@link GpuMonitor});</li>
+ *   <li>serve the operator endpoint ({@link MetricsHttpServer}): {@code /readyz} says 503 until the next step;</li>
  *   <li>report {@code READY=1} to systemd, then feed its watchdog while the sampler progresses.</li>
  * </ol>
  * {@link #stop()} runs in reverse: {@code STOPPING=1}, watchdog, GPU layer (each with the drain
@@ -42,7 +48,9 @@ final class Daemon {
     private final Map<String, String> env;
     private final DriverFactory drivers;
     private GpuMonitor gpus;
+    private MetricsHttpServer metrics;
     private WatchdogFeeder watchdog;
+    private volatile String notReady = "starting";
 
     Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
         this.config = config;
@@ -52,7 +60,7 @@ final class Daemon {
         this.drivers = drivers;
     }
 
-    void start() throws GpuUnavailableException {
+    void start() throws GpuUnavailableException, MetricsServerException {
         long t0 = clock.monotonicNanos();
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
@@ -66,11 +74,25 @@ final class Daemon {
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
 
+        if (config.metrics().enabled()) {
+            HostPort listen;
+            try {
+                listen = HostPort.parse("metrics.listen", config.metrics().listen());
+            } catch (ConfigException e) {
+                throw new IllegalStateException("validated configuration has a bad metrics.listen", e);
+            }
+            MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, VersionProvider.version(), hostname(),
+                    () -> Optional.ofNullable(notReady), true);
+            metrics = MetricsHttpServer.start(listen.host(), listen.port(), (int) config.metrics().maxConnections(),
+                    Duration.ofMillis(config.metrics().requestTimeoutMs()), endpoint);
+        }
+
         Optional<Duration> wd = WatchdogFeeder.periodFrom(env, ProcessHandle.current().pid());
         if (wd.isPresent()) {
             watchdog = new WatchdogFeeder(notifier, wd.get(), this::progressing);
             watchdog.start();
         }
+        notReady = null;
         long ms = (clock.monotonicNanos() - t0) / 1_000_000;
         log.info("ready in {} ms: {}", ms, statusLine());
         notifier.ready(statusLine());
@@ -101,13 +123,43 @@ final class Daemon {
         return gpus;
     }
 
+    /** The metrics endpoint's address, when it runs (port 0 in tests binds a free one). */
+    Optional<java.net.InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metrics).map(MetricsHttpServer::localAddress);
+    }
+
+    /** The host's name for the Hostname label: agent.host_id, else the machine's hostname. */
+    String hostname() {
+        if (!config.agent().hostId().isEmpty()) {
+            return config.agent().hostId();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            String env = this.env.get("HOSTNAME");
+            return env != null && !env.isEmpty() ? env : "localhost";
+        }
+    }
+
     /** Stops in reverse start order; returns false when a step hit its timeout. */
     boolean stop() {
         Duration timeout = Duration.ofMillis(config.shutdown().drainTimeoutMs());
         notifier.stopping("draining");
+        notReady = "stopping";
         boolean clean = true;
         if (watchdog != null) {
             watchdog.close();
+        }
+        if (metrics != null) {
+            try {
+                if (!metrics.stop(timeout)) {
+                    log.warn("metrics endpoint did not stop within {} ms", timeout.toMillis());
+                    clean = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clean = false;
+            }
         }
         if (gpus != null) {
             try {

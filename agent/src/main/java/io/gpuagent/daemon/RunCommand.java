@@ -5,6 +5,7 @@ import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.daemon.systemd.SystemdNotifier;
 import io.gpuagent.gpu.GpuUnavailableException;
+import io.gpuagent.metrics.MetricsServerException;
 import io.gpuagent.gpu.nvml.NvmlGpuDriver;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
@@ -70,6 +71,12 @@ final class RunCommand implements Callable<Integer> {
             log.error(e.getMessage());
             stopped.countDown();
             return CommandSupport.gpuUnavailable(spec.commandLine().getErr(), e);
+        } catch (MetricsServerException e) {
+            log.error(e.getMessage());
+            daemon.stop();
+            stopped.countDown();
+            spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
+            return ExitCodes.CONFIG;
         }
         stopRequested.await();
         log.info("stop requested: draining");

@@ -10,6 +10,7 @@ package io.gpuagent.gpu;
  * @param computeCapability    CUDA compute capability, {@code 9.0}
  * @param migMode              {@code enabled} / {@code disabled}, null when the card has no MIG
  * @param eccMode              current ECC mode, null when the card has no ECC
+ * @param minorNumber          the N of /dev/nvidiaN (dcgm-exporter's {@code device="nvidiaN"} label)
  */
 public record GpuDevice(
         int index,
@@ -34,12 +35,18 @@ public record GpuDevice(
         Integer pcieCurrentWidth,
         Integer maxSmClockMhz,
         Integer maxMemClockMhz,
-        Integer fanCount) {
+        Integer fanCount,
+        Integer minorNumber) {
 
     public GpuDevice {
         if (uuid == null || uuid.isBlank()) {
             throw new IllegalArgumentException("GPU " + index + " has no UUID");
         }
+    }
+
+    /** The device node name, {@code nvidia0}, as dcgm-exporter labels it (index when the minor is unknown). */
+    public String deviceNode() {
+        return "nvidia" + (minorNumber != null ? minorNumber : index);
     }
 
     /** Short model label for tables: the name without the vendor prefix. */

@@ -31,7 +31,7 @@ public final class FakeGpuDriver implements GpuDriver {
             list.add(new GpuDevice(i, "NVIDIA H100 80GB HBM3", String.format("GPU-fake0000-0000-0000-0000-%012d", i),
                     "16549220" + i, String.format("00000000:%02X:00.0", 0x18 + i), "0x233010DE", 85_520_809_984L,
                     "9.0", "HOPPER", "NVIDIA", "disabled", "enabled", 700_000L, 700_000L, 200_000L, 700_000L,
-                    5, 16, 5, 16, 1980, 2619, null));
+                    5, 16, 5, 16, 1980, 2619, null, i));
         }
         this.devices = List.copyOf(list);
     }

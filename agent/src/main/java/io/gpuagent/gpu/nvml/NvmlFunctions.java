@@ -38,6 +38,7 @@ final class NvmlFunctions {
     final Function deviceGetMaxClockInfo;
     final Function deviceGetClockInfo;
     final Function deviceGetNumFans;
+    final Function deviceGetMinorNumber;
     final Function deviceGetFanSpeed;
     final Function deviceGetUtilizationRates;
     final Function deviceGetTemperature;
@@ -92,6 +93,7 @@ final class NvmlFunctions {
         deviceGetMaxClockInfo = lib.resolve("nvmlDeviceGetMaxClockInfo");
         deviceGetClockInfo = lib.resolve("nvmlDeviceGetClockInfo");
         deviceGetNumFans = lib.resolve("nvmlDeviceGetNumFans");
+        deviceGetMinorNumber = lib.resolve("nvmlDeviceGetMinorNumber");
         deviceGetFanSpeed = lib.resolve("nvmlDeviceGetFanSpeed");
         deviceGetUtilizationRates = lib.resolve("nvmlDeviceGetUtilizationRates");
         deviceGetTemperature = lib.resolve("nvmlDeviceGetTemperature");

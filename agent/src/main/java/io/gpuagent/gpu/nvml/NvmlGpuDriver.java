@@ -189,7 +189,8 @@ public final class NvmlGpuDriver implements GpuDriver {
                     d.uint(Feature.PCIE_CURR_WIDTH, fn.deviceGetCurrPcieLinkWidth),
                     d.uint(Feature.MAX_SM_CLOCK, fn.deviceGetMaxClockInfo, NvmlTelemetryReader.CLOCK_SM),
                     d.uint(Feature.MAX_MEM_CLOCK, fn.deviceGetMaxClockInfo, NvmlTelemetryReader.CLOCK_MEM),
-                    d.uint(Feature.NUM_FANS, fn.deviceGetNumFans));
+                    d.uint(Feature.NUM_FANS, fn.deviceGetNumFans),
+                    d.uint(Feature.MINOR_NUMBER, fn.deviceGetMinorNumber));
         }
     }
 

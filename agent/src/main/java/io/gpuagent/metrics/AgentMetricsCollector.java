@@ -1,0 +1,66 @@
+package io.gpuagent.metrics;
+
+import io.gpuagent.gpu.GpuCallStats;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.TelemetrySampler;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+import java.util.List;
+
+/**
+ * The agent's own families ({@code gpu_agent_*}, snake_case, base units): build info, NVML call
+ * latency and timeouts, and the sampler's progress. Later issues add sessions, billing, claims and
+ * the scheduler link through their own collectors on the same registry.
+ */
+final class AgentMetricsCollector implements MultiCollector {
+    private final GpuMonitor gpus;
+    private final String version;
+
+    AgentMetricsCollector(GpuMonitor gpus, String version) {
+        this.gpus = gpus;
+        this.version = version;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        GpuCallStats stats = gpus.callStats();
+        TelemetrySampler sampler = gpus.sampler();
+        double[] bounds = new double[GpuCallStats.BUCKETS.length + 1];
+        long[] counts = new long[bounds.length];
+        for (int i = 0; i < bounds.length; i++) {
+            bounds[i] = i < GpuCallStats.BUCKETS.length ? GpuCallStats.BUCKETS[i] : Double.POSITIVE_INFINITY;
+            counts[i] = stats.bucket(i);
+        }
+        return MetricSnapshots.of(
+                new InfoSnapshot(new MetricMetadata("gpu_agent_build", "gpu-agent's version and Java runtime."),
+                        List.of(new InfoSnapshot.InfoDataPointSnapshot(Labels.of("version", version,
+                                "java_version", System.getProperty("java.version"))))),
+                new HistogramSnapshot(new MetricMetadata("gpu_agent_nvml_call_duration_seconds",
+                        "Duration of guarded NVML calls (one per GPU per tick: all of a GPU's reads).", Unit.SECONDS),
+                        List.of(new HistogramSnapshot.HistogramDataPointSnapshot(
+                                ClassicHistogramBuckets.of(bounds, counts), stats.sumSeconds(), Labels.EMPTY, null, 0))),
+                counter("gpu_agent_nvml_call_timeouts", "NVML calls that missed their deadline (the GPU became UNKNOWN).",
+                        stats.timeouts()),
+                counter("gpu_agent_nvml_calls_skipped", "NVML calls not attempted because an earlier call on the "
+                        + "same GPU was still hung.", stats.skippedWhileHung()),
+                counter("gpu_agent_sampler_ticks", "Telemetry ticks completed.", sampler.ticks()),
+                new GaugeSnapshot(new MetricMetadata("gpu_agent_sampler_tick_duration_seconds",
+                        "Wall time of the last telemetry tick over all GPUs.", Unit.SECONDS),
+                        List.of(new GaugeSnapshot.GaugeDataPointSnapshot(sampler.lastTickDurationNanos() / 1e9,
+                                Labels.EMPTY, null))));
+    }
+
+    private static CounterSnapshot counter(String name, String help, double value) {
+        return new CounterSnapshot(new MetricMetadata(name, help),
+                List.of(new CounterSnapshot.CounterDataPointSnapshot(value, Labels.EMPTY, null, 0)));
+    }
+}

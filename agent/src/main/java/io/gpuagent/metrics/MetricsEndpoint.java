@@ -1,0 +1,130 @@
+package io.gpuagent.metrics;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.gpu.GpuHealthState;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.util.Clock;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the operator endpoint serves, independent of HTTP: the Prometheus registry with the GPU,
+ * agent and JVM collectors, the exposition (Prometheus text, or OpenMetrics when the scraper's
+ * {@code Accept} asks for it), readiness, and the {@code /status} document for the CLI. Nothing
+ * secret is ever part of it: only GPU facts, health, counters and versions.
+ */
+public final class MetricsEndpoint {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
+    private final OpenMetricsTextFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
+    private final GpuMonitor gpus;
+    private final Clock clock;
+    private final String version;
+    private final String hostname;
+    private final Readiness readiness;
+
+    public MetricsEndpoint(GpuMonitor gpus, Clock clock, String version, String hostname, Readiness readiness,
+                           boolean jvmMetrics) {
+        this.gpus = gpus;
+        this.clock = clock;
+        this.version = version;
+        this.hostname = hostname;
+        this.readiness = readiness;
+        registry.register(new GpuMetricsCollector(gpus, clock, hostname));
+        registry.register(new AgentMetricsCollector(gpus, version));
+        if (jvmMetrics) {
+            JvmMetrics.builder().register(registry);
+        }
+    }
+
+    /** The registry, for later components' collectors. */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** The writer for a scraper's {@code Accept} header: OpenMetrics when asked, else Prometheus text 0.0.4. */
+    public ExpositionFormatWriter writerFor(String accept) {
+        return accept != null && openMetrics.accepts(accept) ? openMetrics : text;
+    }
+
+    /** Writes one scrape in the format chosen by {@link #writerFor}. */
+    public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
+        writer.write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+    }
+
+    public Optional<String> notReadyReason() {
+        return readiness.notReadyReason();
+    }
+
+    /** The {@code /status} JSON document read by {@code gpu-agent status}. */
+    public byte[] statusJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("version", version);
+        root.put("hostname", hostname);
+        Optional<String> notReady = readiness.notReadyReason();
+        root.put("ready", notReady.isEmpty());
+        root.put("notReadyReason", notReady.orElse(null));
+        var driver = gpus.inventory().driver();
+        root.put("simulated", driver.simulated());
+        root.put("driverVersion", driver.driverVersion());
+        root.put("nvmlVersion", driver.nvmlVersion());
+        root.put("cudaDriverVersion", driver.cudaDriverVersion());
+        var snap = gpus.sampler().snapshot();
+        long now = clock.monotonicNanos();
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (GpuDevice d : gpus.inventory().gpus()) {
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("index", d.index());
+            g.put("name", d.name());
+            g.put("uuid", d.uuid());
+            g.put("pciBusId", d.pciBusId());
+            g.put("memoryTotalBytes", d.memoryTotalBytes());
+            GpuHealthState h = gpus.health().state(d.uuid());
+            g.put("health", h.health().name());
+            g.put("healthReason", h.reason());
+            g.put("healthSince", h.since().toString());
+            g.put("lastXid", h.lastXid());
+            GpuSample s = snap.samples().get(d.uuid());
+            boolean fresh = s != null && now - s.monotonicNanos() <= 2 * gpus.sampler().interval().toNanos();
+            g.put("stale", !fresh);
+            if (s != null) {
+                g.put("sampleAgeSeconds", (now - s.monotonicNanos()) / 1e9);
+                g.put("gpuUtilPercent", s.gpuUtilPercent());
+                g.put("memoryUsedBytes", s.memoryUsedBytes());
+                g.put("temperatureC", s.temperatureC());
+                g.put("powerWatts", s.powerMilliwatts() == null ? null : s.powerMilliwatts() / 1000.0);
+                g.put("processes", s.processes().size());
+            }
+            list.add(g);
+        }
+        root.put("gpus", list);
+        Map<String, Object> sampler = new LinkedHashMap<>();
+        sampler.put("ticks", gpus.sampler().ticks());
+        sampler.put("intervalMs", gpus.sampler().interval().toMillis());
+        sampler.put("lastTickDurationMs", gpus.sampler().lastTickDurationNanos() / 1e6);
+        sampler.put("nvmlTimeouts", gpus.callStats().timeouts());
+        root.put("sampler", sampler);
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
