@@ -74,17 +74,28 @@ public final class GpuMonitor implements AutoCloseable {
     /** Probes, then starts sampling and (optionally) event watching. */
     public static GpuMonitor start(GpuDriver driver, Clock clock, Duration interval, Duration callTimeout,
                                    boolean watchEvents) {
+        GpuMonitor m = open(driver, clock, interval, callTimeout, watchEvents);
+        m.start();
+        return m;
+    }
+
+    /** Probes but starts no thread: {@link #start()} does (tests and benchmarks tick by hand instead). */
+    public static GpuMonitor open(GpuDriver driver, Clock clock, Duration interval, Duration callTimeout,
+                                  boolean watchEvents) {
         GpuCallStats stats = new GpuCallStats();
         Probe probe = probe(driver, clock, callTimeout, stats);
         for (String line : probe.unanswered()) {
             log.error("{}; it is left out of the inventory until the agent restarts", line);
         }
-        GpuMonitor m = new GpuMonitor(driver, probe, stats, clock, interval, callTimeout, watchEvents);
-        m.sampler.start();
-        if (m.watcher != null) {
-            m.watcher.start();
+        return new GpuMonitor(driver, probe, stats, clock, interval, callTimeout, watchEvents);
+    }
+
+    /** Starts the sampler and the event watcher. */
+    public void start() {
+        sampler.start();
+        if (watcher != null) {
+            watcher.start();
         }
-        return m;
     }
 
     public GpuInventory inventory() {

@@ -29,7 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class TelemetrySampler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TelemetrySampler.class);
 
-    /** The latest sample per GPU (by UUID, index order) and the tick that produced them. */
+    /**
+     * The latest sample of every GPU that has one (by UUID, index order), each stamped with its own
+     * time: a hung GPU keeps its last sample, which ages and is then treated as stale by readers; a
+     * lost GPU has none.
+     */
     public record Snapshot(long tick, long tickMonotonicNanos, Map<String, GpuSample> samples) {
         public Snapshot {
             samples = Collections.unmodifiableMap(new LinkedHashMap<>(samples));
@@ -48,6 +52,8 @@ public final class TelemetrySampler implements AutoCloseable {
     private final AtomicLong lastTickDurationNanos = new AtomicLong();
     private final AtomicLong ticks = new AtomicLong();
     private volatile Snapshot snapshot;
+    private final java.util.concurrent.ConcurrentMap<String, GpuSample> latest =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Warns when the wall clock leaps or goes back (sample timestamps jump with it; durations do not). */
     private final ClockJumpDetector clockJumps;
 
@@ -97,9 +103,17 @@ public final class TelemetrySampler implements AutoCloseable {
                 continue;
             }
             int index = d.index();
-            futures.add(guards.get(index).submit("sample", () -> driver.sample(index), callTimeout));
+            CompletableFuture<DeviceCallGuard.Outcome<GpuSample>> f =
+                    guards.get(index).submit("sample", () -> driver.sample(index), callTimeout);
+            // published the moment it arrives: a hung GPU must not hold the others' samples back
+            f.thenAccept(o -> {
+                if (o instanceof DeviceCallGuard.Outcome.Done<GpuSample> done) {
+                    latest.put(d.uuid(), done.value());
+                    publish();
+                }
+            });
+            futures.add(f);
         }
-        Map<String, GpuSample> samples = new LinkedHashMap<>();
         for (int i = 0; i < devices.size(); i++) {
             GpuDevice d = devices.get(i);
             CompletableFuture<DeviceCallGuard.Outcome<GpuSample>> f = futures.get(i);
@@ -107,11 +121,11 @@ public final class TelemetrySampler implements AutoCloseable {
                 continue;
             }
             DeviceCallGuard.Outcome<GpuSample> outcome = f.join();
-            if (outcome instanceof DeviceCallGuard.Outcome.Done<GpuSample> done) {
-                samples.put(d.uuid(), done.value());
+            if (outcome instanceof DeviceCallGuard.Outcome.Done<GpuSample>) {
                 health.onResponsive(d.uuid());
             } else if (outcome instanceof DeviceCallGuard.Outcome.Failed<GpuSample> failed) {
                 if (failed.error() instanceof GpuLostException) {
+                    latest.remove(d.uuid());
                     health.onLost(d.uuid(), failed.error().getMessage());
                 } else {
                     log.warn("sampling GPU {} failed: {}", d.index(), failed.error().getMessage());
@@ -121,10 +135,22 @@ public final class TelemetrySampler implements AutoCloseable {
             }
         }
         long end = clock.monotonicNanos();
-        Snapshot s = new Snapshot(ticks.incrementAndGet(), end, samples);
-        snapshot = s;
+        ticks.incrementAndGet();
         lastTickDurationNanos.set(end - start);
         lastTickNanos.set(end);
+        return publish();
+    }
+
+    private synchronized Snapshot publish() {
+        Map<String, GpuSample> ordered = new LinkedHashMap<>();
+        for (GpuDevice d : devices) {
+            GpuSample s = latest.get(d.uuid());
+            if (s != null) {
+                ordered.put(d.uuid(), s);
+            }
+        }
+        Snapshot s = new Snapshot(ticks.get(), clock.monotonicNanos(), ordered);
+        snapshot = s;
         return s;
     }
 

@@ -1,7 +1,6 @@
 package io.gpuagent.gpu;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,8 +23,15 @@ public final class FakeGpuDriver implements GpuDriver {
     private final BlockingQueue<GpuEvent> events = new LinkedBlockingQueue<>();
     private volatile boolean closed;
     private long ticks;
+    private final io.gpuagent.util.Clock clock;
 
     public FakeGpuDriver(int count) {
+        this(count, io.gpuagent.util.Clock.SYSTEM);
+    }
+
+    /** A fake whose samples are stamped by {@code clock}. */
+    public FakeGpuDriver(int count, io.gpuagent.util.Clock clock) {
+        this.clock = clock;
         List<GpuDevice> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             list.add(new GpuDevice(i, "NVIDIA H100 80GB HBM3", String.format("GPU-fake0000-0000-0000-0000-%012d", i),
@@ -100,7 +106,7 @@ public final class FakeGpuDriver implements GpuDriver {
         synchronized (this) {
             t = ++ticks;
         }
-        return new GpuSample(d.uuid(), index, Instant.now(), System.nanoTime(), 10, 5, 1L << 30,
+        return new GpuSample(d.uuid(), index, clock.wallTime(), clock.monotonicNanos(), 10, 5, 1L << 30,
                 d.memoryTotalBytes() - (1L << 30) - (512L << 20), 512L << 20, 40, 45, 120_000L, t * 120_000L,
                 1500, 2619, null, 100L, 200L, 0L, 0L, 0, 0L, 0L, 0L, 0L, null, null, 0, 0, false, false, List.of());
     }

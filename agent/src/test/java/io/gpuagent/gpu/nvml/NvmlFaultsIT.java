@@ -162,14 +162,20 @@ class NvmlFaultsIT {
         SimNvml.command(control, "hang 1 forever");
         await().atMost(Duration.ofSeconds(10)).until(() -> monitor.health().state(gpu1).health() == GpuHealth.UNKNOWN);
         long tick = monitor.sampler().snapshot().tick();
+        long hungSince = System.nanoTime();
         await().atMost(Duration.ofSeconds(10)).until(() -> monitor.sampler().snapshot().tick() >= tick + 3);
-        assertThat(monitor.sampler().snapshot().samples()).containsKey(gpu0).doesNotContainKey(gpu1);
+        var samples = monitor.sampler().snapshot().samples();
+        assertThat(samples.get(gpu0).monotonicNanos()).as("GPU 0 keeps reporting").isGreaterThan(hungSince);
+        assertThat(samples.get(gpu1) == null || samples.get(gpu1).monotonicNanos() < hungSince)
+                .as("GPU 1 has no new sample").isTrue();
         assertThat(monitor.health().state(gpu0).health()).isEqualTo(GpuHealth.HEALTHY);
         assertThat(monitor.callStats().timeouts()).isPositive();
 
         SimNvml.command(control, "unhang 1");
         await().atMost(Duration.ofSeconds(10)).until(() -> monitor.health().state(gpu1).health() == GpuHealth.HEALTHY);
-        await().atMost(Duration.ofSeconds(10)).until(() -> monitor.sampler().snapshot().samples().containsKey(gpu1));
+        long recovered = System.nanoTime();
+        await().atMost(Duration.ofSeconds(10)).until(() -> monitor.sampler().snapshot().samples().get(gpu1)
+                .monotonicNanos() > recovered);
     }
 
     @Test
