@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of gpu-agent: the simulated NVML's C tests, the unit tests and the integration
-# tests (real JNA -> C boundary, real processes, real systemd-analyze). Installs what a fresh
+# tests (real JNA -> C boundary, real processes, real systemd-analyze, promtool and a real
+# Prometheus server started and stopped by its test). Installs what a fresh
 # Debian 12 machine lacks first. Usage: scripts/test.sh [extra mvn args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v mvn >/dev/null || need+=(maven)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v nm >/dev/null || need+=(binutils)
+# promtool and the Prometheus server for the metrics endpoint's tests
+{ command -v promtool >/dev/null && [[ -x /usr/bin/prometheus ]]; } || need+=(prometheus)
 if ((${#need[@]})); then
     echo "test.sh: installing ${need[*]}"
     if [[ $(id -u) -ne 0 ]]; then

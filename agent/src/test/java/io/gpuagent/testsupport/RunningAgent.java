@@ -33,6 +33,7 @@ public final class RunningAgent implements AutoCloseable {
     private final String base;
 
     public RunningAgent(Path dir, String machine, String... sets) throws Exception {
+        Files.createDirectories(dir);
         control = dir.resolve("control");
         Files.writeString(control, "");
         List<String> args = new ArrayList<>(List.of("run", "--set", "agent.state_dir=" + dir.resolve("state"),
