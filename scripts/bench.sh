@@ -4,6 +4,9 @@
 #  2. `gpu-agent probe` wall time (10 runs).
 #  3. The daemon on the 8x H100 simulated server with the systemd unit's JVM flags: time to READY=1,
 #     resident memory and CPU at idle.
+#  4. JMH: one /metrics body (8 GPUs, all families) without HTTP, allocations per scrape.
+#  5. /metrics over HTTP on loopback under load from a second process (wrk, 1 and 16 connections):
+#     p50/p99 latency and requests per second, against the daemon of step 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -57,5 +60,17 @@ sleep "$idle"
 read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
 awk -v d=$((u1 + s1 - u0 - s0)) -v hz="$clk" -v t="$idle" 'BEGIN {printf "CPU at idle: %.3f %% of one core\n", 100 * d / hz / t}'
 grep -E "VmRSS|VmHWM" /proc/$pid/status
+
+echo "== 4. JMH /metrics body (8 GPUs)"
+java -jar benchmarks/target/benchmarks.jar MetricsScrapeBenchmark -prof gc -rf text -rff /tmp/jmh-scrape.txt >/dev/null
+grep -E "^Benchmark|MetricsScrape" /tmp/jmh-scrape.txt | grep -E "Benchmark |avgt|gc.alloc.rate.norm"
+echo "scrape size: $(curl -s http://127.0.0.1:9464/metrics | wc -c) bytes, $(curl -s http://127.0.0.1:9464/metrics | grep -vc '^#') samples"
+
+echo "== 5. /metrics under load from wrk (10 s each, 1 thread)"
+command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk"; exit 1; }
+for c in 1 16; do
+    echo "-- $c connection(s)"
+    wrk -t1 -c$c -d10s --latency http://127.0.0.1:9464/metrics | grep -E "^\s+(50|99)%|Requests/sec|Latency|Socket errors|Non-2xx"
+done
 kill -TERM $pid; wait $pid || true
 rm -f "$sock"
