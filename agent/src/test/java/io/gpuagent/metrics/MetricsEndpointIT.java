@@ -158,6 +158,36 @@ class MetricsEndpointIT {
     }
 
     @Test
+    void everyMetricOfOurGrafanaDashboardExists() throws Exception {
+        agent.inject("xid 2 13"); // an application XID: counted, GPU 2 stays healthy
+        await().atMost(Duration.ofSeconds(10)).until(() -> agent.get("/metrics").body()
+                .contains("gpu_agent_xid_errors_total{"));
+        Map<String, Set<String>> fams = families(agent.get("/metrics").body());
+        JsonNode dashboard = JSON.readTree(SimNvml.repoRoot().resolve("config/grafana/gpu-agent-dashboard.json").toFile());
+        List<String> exprs = new ArrayList<>();
+        dashboard.findValues("expr").forEach(e -> exprs.add(e.asText()));
+        assertThat(exprs).hasSizeGreaterThan(20);
+        // the collapsed "Rentals and payouts" row: families of the sessions, escrow and protocol issues
+        Set<String> notYet = Set.of("gpu_agent_sessions", "gpu_agent_billed_seconds_total",
+                "gpu_agent_earned_base_units_total", "gpu_agent_claimed_base_units_total", "gpu_agent_claims",
+                "gpu_agent_voucher_lag_seconds", "gpu_agent_journal_fsync_duration_seconds_bucket",
+                "gpu_agent_scheduler_connections");
+        Pattern name = Pattern.compile("\\b((?:gpu_agent|jvm|process)_[a-z_]+)");
+        int checked = 0;
+        for (String e : exprs) {
+            Matcher m = name.matcher(e);
+            while (m.find()) {
+                if (!notYet.contains(m.group(1))) {
+                    assertThat(fams).as("dashboard query %s", e).containsKey(m.group(1));
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(15);
+        assertThat(agent.get("/metrics").body()).containsPattern("DCGM_FI_DEV_XID_ERRORS\\{[^}]*gpu=\"2\"[^}]*} 13.0");
+    }
+
+    @Test
     void healthReadinessStatusAndTheStatusCommand() throws Exception {
         assertThat(agent.get("/healthz").statusCode()).isEqualTo(200);
         HttpResponse<String> ready = agent.get("/readyz");
