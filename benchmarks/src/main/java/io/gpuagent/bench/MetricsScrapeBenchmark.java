@@ -47,11 +47,7 @@ public class MetricsScrapeBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String lib = System.getenv("GPU_AGENT_NVML_LIBRARY");
-        if (lib == null || System.getenv("GPU_AGENT_SIM_CONFIG") == null) {
-            throw new IllegalStateException("set GPU_AGENT_NVML_LIBRARY and GPU_AGENT_SIM_CONFIG (scripts/bench.sh does)");
-        }
-        driver = NvmlGpuDriver.open(lib, Clock.SYSTEM);
+        driver = SimulatedGpus.open();
         // a long interval so that samples stay fresh without a running sampler: one tick by hand
         gpus = GpuMonitor.open(driver, Clock.SYSTEM, Duration.ofDays(1), Duration.ofSeconds(2), false);
         gpus.sampler().tick();

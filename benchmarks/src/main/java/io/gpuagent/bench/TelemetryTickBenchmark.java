@@ -45,11 +45,7 @@ public class TelemetryTickBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        String lib = System.getenv("GPU_AGENT_NVML_LIBRARY");
-        if (lib == null || System.getenv("GPU_AGENT_SIM_CONFIG") == null) {
-            throw new IllegalStateException("set GPU_AGENT_NVML_LIBRARY and GPU_AGENT_SIM_CONFIG (scripts/bench.sh does)");
-        }
-        driver = NvmlGpuDriver.open(lib, Clock.SYSTEM);
+        driver = SimulatedGpus.open();
         probe = GpuMonitor.probe(driver, Clock.SYSTEM, Duration.ofSeconds(2), new GpuCallStats());
         if (probe.inventory().gpus().size() != 8) {
             throw new IllegalStateException("expected the 8-GPU machine, got " + probe.inventory().gpus().size());
