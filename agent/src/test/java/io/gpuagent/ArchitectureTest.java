@@ -33,10 +33,20 @@ class ArchitectureTest {
 
     /** Agent package -> agent packages it must not import (inner layers never see outer ones). */
     private static final Map<String, List<String>> FORBIDDEN = Map.of(
-            "io.gpuagent.util", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.daemon"),
-            "io.gpuagent.config", List.of("io.gpuagent.gpu", "io.gpuagent.daemon"),
-            "io.gpuagent.gpu", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon", "io.gpuagent.config"),
-            "io.gpuagent.gpu.nvml", List.of("io.gpuagent.daemon", "io.gpuagent.config"));
+            "io.gpuagent.util", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.daemon",
+                    "io.gpuagent.session", "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics"),
+            "io.gpuagent.config", List.of("io.gpuagent.gpu", "io.gpuagent.daemon", "io.gpuagent.session",
+                    "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics"),
+            "io.gpuagent.gpu", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon", "io.gpuagent.config",
+                    "io.gpuagent.session", "io.gpuagent.metrics"),
+            "io.gpuagent.gpu.nvml", List.of("io.gpuagent.daemon", "io.gpuagent.config", "io.gpuagent.metrics"),
+            "io.gpuagent.container", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.config",
+                    "io.gpuagent.gpu", "io.gpuagent.metrics", "io.gpuagent.metering"),
+            "io.gpuagent.metering", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.gpu",
+                    "io.gpuagent.container", "io.gpuagent.metrics"),
+            "io.gpuagent.session", List.of("io.gpuagent.daemon", "io.gpuagent.metrics", "io.gpuagent.gpu.nvml",
+                    "io.gpuagent.container.docker"),
+            "io.gpuagent.metrics", List.of("io.gpuagent.daemon", "io.gpuagent.gpu.nvml", "io.gpuagent.container.docker"));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
     private static final Pattern IMPORT = Pattern.compile("(?m)^import (?:static )?([\\w.]+)");

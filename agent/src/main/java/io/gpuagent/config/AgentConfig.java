@@ -5,7 +5,8 @@ package io.gpuagent.config;
  * the built-in defaults, then {@code agent.toml}, then {@code GPU_AGENT_*} environment variables,
  * then {@code --set key=value} on the command line (each overriding the one before).
  */
-public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metrics metrics) {
+public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metrics metrics, Docker docker,
+                          Sessions sessions) {
 
     /**
      * @param hostId   this host's id in the marketplace; empty: the machine's hostname
@@ -38,6 +39,38 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param requestTimeoutMs a request must arrive whole within this time (slow clients are cut off)
      */
     public record Metrics(boolean enabled, String listen, long maxConnections, long requestTimeoutMs) {
+    }
+
+    /**
+     * @param socket        the Docker Engine API unix socket
+     * @param callTimeoutMs deadline of each engine call (pulls report progress instead)
+     */
+    public record Docker(String socket, long callTimeoutMs) {
+    }
+
+    /**
+     * The launch policy for untrusted renters; what the scheduler asks never widens it.
+     *
+     * @param gpuAttach      nvidia | cdi | none
+     * @param allowedImages  image globs a renter may run ({@code *} matches within a path segment, {@code **} across)
+     * @param deniedImages   globs refused even when allowed
+     * @param portRange      host ports published for renters, {@code first-last}
+     * @param publishAddress host address the ports are published on
+     * @param maxPorts       published ports per session
+     * @param memoryPerGpuMb memory limit per rented GPU (memory+swap the same: no swap)
+     * @param cpusPerGpu     CPU limit per rented GPU
+     * @param pidsLimit      process limit per session
+     * @param diskPerGpuGb   writable-layer limit per rented GPU (where the storage driver enforces it)
+     * @param maxDurationS   longest rental the owner accepts
+     * @param stopGraceMs    SIGTERM to SIGKILL when a session stops
+     */
+    public record Sessions(String gpuAttach, java.util.List<String> allowedImages, java.util.List<String> deniedImages,
+                           String portRange, String publishAddress, long maxPorts, long memoryPerGpuMb,
+                           long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs) {
+        public Sessions {
+            allowedImages = java.util.List.copyOf(allowedImages);
+            deniedImages = java.util.List.copyOf(deniedImages);
+        }
     }
 
     /** @param drainTimeoutMs how long SIGTERM waits for each component to stop */

@@ -181,6 +181,29 @@ public final class ConfigLoader {
             }
             throw wrongType(path, "a string (in quotes)", v, source);
         }
+        if (def.isArray()) {
+            // a list of strings; from the environment or --set: comma-separated
+            com.fasterxml.jackson.databind.node.ArrayNode out = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                    .instance.arrayNode();
+            if (v.isArray()) {
+                for (JsonNode item : v) {
+                    if (!item.isTextual()) {
+                        throw wrongType(path, "a list of strings", v, source);
+                    }
+                    out.add(item);
+                }
+                return out;
+            }
+            if (v.isTextual()) {
+                for (String item : v.asText().split(",")) {
+                    if (!item.isBlank()) {
+                        out.add(item.trim());
+                    }
+                }
+                return out;
+            }
+            throw wrongType(path, "a list of strings, e.g. [\"a\", \"b\"]", v, source);
+        }
         throw new IllegalStateException("defaults.toml has an unsupported type at " + path);
     }
 

@@ -1,0 +1,30 @@
+package io.gpuagent.session;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the scheduler asks for on behalf of a renter. Untrusted: {@link LaunchPolicy} checks every
+ * field and decides the container; nothing here is applied as it stands.
+ *
+ * @param sessionId          the marketplace's session id; launches are idempotent by it
+ * @param rentalId           the escrow rental paying for it
+ * @param renter             the renter's address (for labels and the end report)
+ * @param gpuCount           GPUs wanted (ignored when {@code gpuUuids} names them)
+ * @param gpuUuids           exact GPUs wanted, or empty
+ * @param ports              container ports to publish (host ports come from the owner's range)
+ * @param sshPublicKey       an OpenSSH public key line installed as root's authorized_keys, or null
+ * @param pricePerSecond     agreed price per second in token base units (decimal string)
+ * @param maxDurationSeconds the session ends when this much time has run
+ */
+public record LaunchRequest(String sessionId, String rentalId, String renter, int gpuCount, List<String> gpuUuids,
+                            String image, List<String> command, Map<String, String> env, List<Integer> ports,
+                            String sshPublicKey, String pricePerSecond, long maxDurationSeconds) {
+
+    public LaunchRequest {
+        gpuUuids = gpuUuids == null ? List.of() : List.copyOf(gpuUuids);
+        command = command == null ? List.of() : List.copyOf(command);
+        env = env == null ? Map.of() : Map.copyOf(env);
+        ports = ports == null ? List.of() : List.copyOf(ports);
+    }
+}
