@@ -69,6 +69,12 @@ public final class HealthWatcher implements AutoCloseable {
                 log.warn("health events: {}; the sampler will identify the GPU", e.getMessage());
                 pause(failures++);
             } catch (GpuException e) {
+                if ("NVML_ERROR_NOT_SUPPORTED".equals(e.code()) || "NVML_ERROR_FUNCTION_NOT_FOUND".equals(e.code())) {
+                    // some drivers (vGPU guests, old branches) have no event sets: polling still sees lost GPUs
+                    log.info("this driver has no NVML event sets ({}); XIDs are not watched, lost and hung GPUs are "
+                            + "still found by the sampler", e.getMessage());
+                    return;
+                }
                 log.warn("health event wait failed ({}); retrying", e.getMessage());
                 pause(failures++);
             }
