@@ -1,0 +1,130 @@
+package io.gpuagent.metering;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of a {@link MeterJournal} for the metrics endpoint: commits, records and bytes made
+ * durable, the fsync latency histogram (upper bounds in seconds, as Prometheus histograms want
+ * them, the same buckets as the GPU call latency), what is buffered and not yet durable, and the
+ * degraded (disk full) state. Read from any thread.
+ */
+public final class JournalStats {
+    /** Upper bounds of the fsync latency buckets, seconds. */
+    public static final double[] BUCKETS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+            0.1, 0.25, 0.5, 1, 2.5, 5};
+
+    private final AtomicLongArray bucketCounts = new AtomicLongArray(BUCKETS.length + 1);
+    private final LongAdder fsyncs = new LongAdder();
+    private final LongAdder fsyncNanos = new LongAdder();
+    private final LongAdder commits = new LongAdder();
+    private final LongAdder records = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private final LongAdder noSpaceFailures = new LongAdder();
+    private final AtomicLong pendingRecords = new AtomicLong();
+    private final AtomicLong pendingBytes = new AtomicLong();
+    private final AtomicLong segments = new AtomicLong();
+    private volatile String degradedReason;
+
+    void recordFsync(long nanos) {
+        fsyncs.increment();
+        fsyncNanos.add(nanos);
+        double seconds = nanos / 1e9;
+        int i = 0;
+        while (i < BUCKETS.length && seconds > BUCKETS[i]) {
+            i++;
+        }
+        bucketCounts.incrementAndGet(i);
+    }
+
+    void recordAppend(int encodedBytes) {
+        pendingRecords.incrementAndGet();
+        pendingBytes.addAndGet(encodedBytes);
+    }
+
+    void recordCommit(int recordCount, long byteCount) {
+        commits.increment();
+        records.add(recordCount);
+        bytes.add(byteCount);
+        pendingRecords.addAndGet(-recordCount);
+        pendingBytes.addAndGet(-byteCount);
+    }
+
+    void recordDropped(int recordCount, long byteCount) {
+        pendingRecords.addAndGet(-recordCount);
+        pendingBytes.addAndGet(-byteCount);
+    }
+
+    void recordNoSpace(String reason) {
+        noSpaceFailures.increment();
+        degradedReason = reason;
+    }
+
+    void clearDegraded() {
+        degradedReason = null;
+    }
+
+    void segments(long count) {
+        segments.set(count);
+    }
+
+    /** Group commits that made at least one record durable (one write and one fsync each). */
+    public long commits() {
+        return commits.sum();
+    }
+
+    /** Records made durable. */
+    public long records() {
+        return records.sum();
+    }
+
+    /** Record bytes made durable (segment headers not counted). */
+    public long bytes() {
+        return bytes.sum();
+    }
+
+    /** fdatasyncs of segment files (commits and new segment headers); directory fsyncs not counted. */
+    public long fsyncCount() {
+        return fsyncs.sum();
+    }
+
+    public double fsyncSumSeconds() {
+        return fsyncNanos.sum() / 1e9;
+    }
+
+    /** Non-cumulative count of fsync latency bucket {@code i} ({@code BUCKETS.length} is +Inf). */
+    public long fsyncBucket(int i) {
+        return bucketCounts.get(i);
+    }
+
+    /** Commits that found the disk full. */
+    public long noSpaceFailures() {
+        return noSpaceFailures.sum();
+    }
+
+    /** Records appended and not yet durable (buffered in memory). */
+    public long pendingRecords() {
+        return pendingRecords.get();
+    }
+
+    /** Bytes appended and not yet durable. */
+    public long pendingBytes() {
+        return pendingBytes.get();
+    }
+
+    /** Segment files in the directory. */
+    public long segments() {
+        return segments.get();
+    }
+
+    /** Whether the last commit found the disk full (records are held in memory). */
+    public boolean degraded() {
+        return degradedReason != null;
+    }
+
+    /** Why the journal is degraded, or null. */
+    public String degradedReason() {
+        return degradedReason;
+    }
+}
