@@ -1,0 +1,185 @@
+package io.gpuagent.session;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigLoader;
+import io.gpuagent.container.ContainerException;
+import io.gpuagent.container.ContainerState;
+import io.gpuagent.container.FakeContainerRuntime;
+import io.gpuagent.metering.JournalRecord;
+import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.util.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The session layer over the fake engine (held to Docker's contract) and a real journal on disk. */
+class SessionManagerTest {
+    private static final String IMAGE = "docker.io/gpu-agent-test/busybox:1";
+
+    @TempDir
+    Path dir;
+    private final ManualClock clock = new ManualClock();
+    private final FakeContainerRuntime engine = new FakeContainerRuntime(clock, IMAGE);
+    private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    private MeterJournal journal;
+    private SessionManager manager;
+    private ExecutorService launcher;
+
+    @BeforeEach
+    void open() throws Exception {
+        manager = start(new ArrayList<>());
+    }
+
+    private SessionManager start(List<JournalRecord> replayed) throws Exception {
+        journal = MeterJournal.open(dir.resolve("journal"), clock, replayed::add);
+        AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
+        launcher = Executors.newFixedThreadPool(2);
+        SessionManager m = new SessionManager(engine, journal, new LaunchPolicy(c.sessions()),
+                new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), new PortAllocator(40000, 40009), clock, 1, 2,
+                Duration.ofSeconds(5), launcher, s -> events.add(s.sessionId() + ":" + s.state()), fatal::set);
+        m.recover(replayed);
+        return m;
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+        journal.close();
+    }
+
+    private static LaunchRequest request(String id, List<String> command) {
+        return new LaunchRequest(id, "r-" + id, "0xRenter", 1, List.of(), IMAGE, command, Map.of(), List.of(22), null,
+                "100", 3600);
+    }
+
+    private void awaitState(String id, SessionState state) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.get(id).map(SessionView::state).orElse(null) == state);
+    }
+
+    @Test
+    void aLaunchRunsMetersAndStopsWithBillingFromTheEnginesTimes() throws Exception {
+        SessionView v = manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        assertThat(v.gpus()).containsExactly("GPU-a");
+        assertThat(v.hostPorts()).containsExactly(40000);
+        awaitState("s1", SessionState.RUNNING);
+        clock.advance(Duration.ofMillis(10_300));
+        manager.tick();
+        assertThat(manager.get("s1").orElseThrow().billedSeconds()).isEqualTo(11); // 10.3 s rounds up
+        manager.stop("s1", "renter_stop");
+        awaitState("s1", SessionState.ENDED);
+        SessionView end = manager.get("s1").orElseThrow();
+        assertThat(end.reason()).isEqualTo("renter_stop");
+        assertThat(end.billedSeconds()).isEqualTo(11);
+        assertThat(engine.list(Collections.singletonMap(LaunchPolicy.LABEL_SESSION, null))).as("removed").isEmpty();
+        assertThat(events).containsSubsequence("s1:REQUESTED", "s1:STARTING", "s1:RUNNING", "s1:STOPPING", "s1:ENDED");
+        assertThat(manager.launch(request("s2", FakeContainerRuntime.runUntilTerm(0))).gpus())
+                .as("GPU and port freed").containsExactly("GPU-a");
+    }
+
+    @Test
+    void aRetriedLaunchNeverStartsASecondContainer() throws Exception {
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("s1", SessionState.RUNNING);
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        assertThat(engine.calls("create")).isEqualTo(1);
+        assertThatThrownBy(() -> manager.launch(new LaunchRequest("s1", "other-rental", "x", 1, List.of(), IMAGE,
+                List.of(), Map.of(), List.of(), null, "1", 60))).isInstanceOfSatisfying(SessionException.class,
+                e -> assertThat(e.code()).isEqualTo("session_conflict"));
+    }
+
+    @Test
+    void requestsOutsidePolicyCreateNothing() throws Exception {
+        assertThatThrownBy(() -> manager.launch(new LaunchRequest("s1", "r", "x", 1, List.of(), "evil/miner:1;rm",
+                List.of(), Map.of(), List.of(), null, "1", 60))).isInstanceOfSatisfying(SessionException.class,
+                e -> assertThat(e.code()).isEqualTo("policy_image"));
+        assertThatThrownBy(() -> manager.launch(new LaunchRequest("s2", "r", "x", 3, List.of(), IMAGE,
+                List.of(), Map.of(), List.of(), null, "1", 60))).isInstanceOfSatisfying(SessionException.class,
+                e -> assertThat(e.code()).isEqualTo("policy_gpu_count"));
+        assertThat(manager.list()).isEmpty();
+        assertThat(engine.calls("create")).isZero();
+        manager.drain(true);
+        assertThatThrownBy(() -> manager.launch(request("s3", List.of()))).isInstanceOfSatisfying(SessionException.class,
+                e -> assertThat(e.code()).isEqualTo("draining"));
+    }
+
+    @Test
+    void aContainerThatExitsOrIsOomKilledEndsWithTheReason() throws Exception {
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("s1", SessionState.RUNNING);
+        engine.exitAt(LaunchPolicy.containerName("s1"), clock.wallTime().plusSeconds(3), 137, true);
+        clock.advance(Duration.ofSeconds(5));
+        for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+            manager.tick();
+        }
+        awaitState("s1", SessionState.ENDED);
+        SessionView v = manager.get("s1").orElseThrow();
+        assertThat(v.oomKilled()).isTrue();
+        assertThat(v.reason()).contains("OOM");
+        assertThat(v.billedSeconds()).as("to the engine's finish time, not the tick's").isEqualTo(3);
+    }
+
+    @Test
+    void aRestartAdoptsRunningContainersSettlesEndedOnesAndRemovesStrays() throws Exception {
+        manager.launch(request("keep", FakeContainerRuntime.runUntilTerm(0)));
+        manager.launch(request("gone", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("keep", SessionState.RUNNING);
+        awaitState("gone", SessionState.RUNNING);
+        clock.advance(Duration.ofSeconds(4));
+        manager.tick();
+        // the agent dies (no stop); while it is down one container ends and a stray appears
+        manager.close();
+        journal.close();
+        engine.exitAt(LaunchPolicy.containerName("gone"), clock.wallTime().plusSeconds(2), 0, false);
+        clock.advance(Duration.ofSeconds(6));
+        engine.inspect(LaunchPolicy.containerName("gone")); // let the fake apply the planned exit
+        engine.create(new io.gpuagent.container.ContainerSpec("gpu-agent-stray", IMAGE, List.of(), Map.of(),
+                Map.of(LaunchPolicy.LABEL_SESSION, "stray"), io.gpuagent.container.GpuAttachMode.NONE, List.of(), 1 << 26,
+                1_000_000_000L, 64, null, List.of(), List.of(), "bridge", List.of(), List.of()));
+
+        List<JournalRecord> replayed = new ArrayList<>();
+        manager = start(replayed);
+        assertThat(replayed).isNotEmpty();
+        SessionManager.ReconcileReport report = manager.reconcile();
+        assertThat(report.adopted()).containsExactly("keep");
+        assertThat(report.settled()).containsExactly("gone");
+        assertThat(report.strays()).containsExactly("gpu-agent-stray");
+        SessionView gone = manager.get("gone").orElseThrow();
+        assertThat(gone.state()).isEqualTo(SessionState.ENDED);
+        assertThat(gone.billedSeconds()).as("settled from the engine's times").isEqualTo(6);
+        SessionView keep = manager.get("keep").orElseThrow();
+        assertThat(keep.state()).isEqualTo(SessionState.RUNNING);
+        assertThat(keep.gpus()).hasSize(1);
+        manager.tick();
+        assertThat(manager.get("keep").orElseThrow().billedSeconds()).as("no second lost or counted twice")
+                .isEqualTo(10);
+        List<ContainerState> left = engine.list(Collections.singletonMap(LaunchPolicy.LABEL_SESSION, null));
+        assertThat(left).extracting(ContainerState::name).containsExactly("gpu-agent-keep");
+    }
+
+    @Test
+    void aLaunchThatFailsInTheEngineIsFailedAndFreesItsGpus() throws Exception {
+        engine.failNextStart(new ContainerException("OCI runtime create failed: could not select device driver"));
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("s1", SessionState.FAILED);
+        assertThat(manager.get("s1").orElseThrow().reason()).contains("could not select device driver");
+        assertThat(manager.launch(request("s2", FakeContainerRuntime.runUntilTerm(0))).gpus()).containsExactly("GPU-a");
+        assertThat(fatal.get()).isNull();
+    }
+}
