@@ -48,7 +48,7 @@ sleep 0.3
 t0=$(date +%s%N)
 # shellcheck disable=SC2086
 NOTIFY_SOCKET=$sock java $opts -jar $jar run --set "gpu.nvml_library=$GPU_AGENT_NVML_LIBRARY" \
-    --set "agent.state_dir=/tmp/gpu-agent-bench-state" --set log.level=warn &
+    --set "agent.state_dir=/tmp/gpu-agent-bench-state" --set log.level=warn --set sessions.enabled=false &
 pid=$!
 wait %1 || true
 ready=$(cat /tmp/bench-ready.txt)

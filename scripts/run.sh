@@ -26,6 +26,19 @@ else
     args+=(--set "gpu.nvml_library=$root/$sim_lib")
     echo "run.sh: inject faults with e.g.: echo 'xid 3 79' >> run/sim-control   (see native/README.md)"
 fi
+# Renting needs Docker: use the system's engine, or the private test engine of scripts/docker-test-env.sh
+# when it runs; without one the agent runs without sessions (probe, telemetry, metrics).
+docker_sock=${DOCKER_HOST#unix://}
+[[ -n ${DOCKER_HOST:-} && -S $docker_sock ]] || docker_sock=/run/docker.sock
+[[ -S $docker_sock ]] || docker_sock=/var/tmp/gpu-agent-docker/docker.sock
+if [[ -S $docker_sock ]]; then
+    echo "run.sh: Docker at $docker_sock: renting enabled (GPUs attached: ${GPU_ATTACH:-none} on simulated GPUs)"
+    args+=(--set "docker.socket=$docker_sock")
+    [[ -n ${GPU_AGENT_SIM_CONFIG:-} ]] && args+=(--set "sessions.gpu_attach=${GPU_ATTACH:-none}")
+else
+    echo "run.sh: no Docker engine found: running without sessions (scripts/docker-test-env.sh start gives one)"
+    args+=(--set sessions.enabled=false)
+fi
 mkdir -p run/state
 touch run/sim-control
 

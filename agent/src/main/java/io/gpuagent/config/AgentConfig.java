@@ -51,6 +51,7 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
     /**
      * The launch policy for untrusted renters; what the scheduler asks never widens it.
      *
+     * @param enabled        rent GPUs out (needs Docker); false: telemetry and metrics only
      * @param gpuAttach      nvidia | cdi | none
      * @param allowedImages  image globs a renter may run ({@code *} matches within a path segment, {@code **} across)
      * @param deniedImages   globs refused even when allowed
@@ -64,7 +65,7 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param maxDurationS   longest rental the owner accepts
      * @param stopGraceMs    SIGTERM to SIGKILL when a session stops
      */
-    public record Sessions(String gpuAttach, java.util.List<String> allowedImages, java.util.List<String> deniedImages,
+    public record Sessions(boolean enabled, String gpuAttach, java.util.List<String> allowedImages, java.util.List<String> deniedImages,
                            String portRange, String publishAddress, long maxPorts, long memoryPerGpuMb,
                            long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs) {
         public Sessions {

@@ -49,6 +49,8 @@ final class Daemon {
     private final DriverFactory drivers;
     private GpuMonitor gpus;
     private MetricsHttpServer metrics;
+    private SessionService sessions;
+    private ControlSocket control;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
 
@@ -60,7 +62,7 @@ final class Daemon {
         this.drivers = drivers;
     }
 
-    void start() throws GpuUnavailableException, MetricsServerException {
+    void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException {
         long t0 = clock.monotonicNanos();
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
@@ -74,6 +76,18 @@ final class Daemon {
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
 
+        if (config.sessions().enabled()) {
+            sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status);
+            try {
+                control = ControlSocket.start(java.nio.file.Path.of(config.agent().stateDir()), sessions.manager());
+            } catch (java.io.IOException e) {
+                log.warn("no control socket in {} ({}): gpu-agent drain/undrain will not reach this agent",
+                        config.agent().stateDir(), e.toString());
+            }
+        } else {
+            log.info("sessions.enabled = false: no renting; probing, sampling and metrics only");
+        }
+
         if (config.metrics().enabled()) {
             HostPort listen;
             try {
@@ -83,6 +97,9 @@ final class Daemon {
             }
             MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, VersionProvider.version(), hostname(),
                     () -> Optional.ofNullable(notReady), true);
+            if (sessions != null) {
+                endpoint.addSessions(sessions.manager(), sessions.journal());
+            }
             metrics = MetricsHttpServer.start(listen.host(), listen.port(), (int) config.metrics().maxConnections(),
                     Duration.ofMillis(config.metrics().requestTimeoutMs()), endpoint);
         }
@@ -107,10 +124,24 @@ final class Daemon {
         return clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
     }
 
+    /** A failure the agent cannot continue after (journal fsync): exit so that systemd restarts it. */
+    static void fatal(Throwable t) {
+        log.error("fatal: {}; exiting with code {} so that systemd restarts the agent", t.getMessage(), ExitCodes.FATAL);
+        new Thread(() -> System.exit(ExitCodes.FATAL), "gpu-agent-fatal-exit").start();
+    }
+
     String statusLine() {
         long healthy = gpus.health().all().stream().filter(s -> s.health() == GpuHealth.HEALTHY).count();
         StringBuilder sb = new StringBuilder();
         sb.append("serving ").append(gpus.inventory().gpus().size()).append(" GPUs, ").append(healthy).append(" healthy");
+        if (sessions != null) {
+            long running = sessions.manager().list().stream()
+                    .filter(v -> v.state() == io.gpuagent.session.SessionState.RUNNING).count();
+            sb.append(", ").append(running).append(" sessions running");
+            if (sessions.manager().draining()) {
+                sb.append(" (draining)");
+            }
+        }
         for (GpuHealthState s : gpus.health().all()) {
             if (s.health() != GpuHealth.HEALTHY) {
                 sb.append("; GPU ").append(s.index()).append(' ').append(s.health()).append(": ").append(s.reason());
@@ -154,6 +185,20 @@ final class Daemon {
             try {
                 if (!metrics.stop(timeout)) {
                     log.warn("metrics endpoint did not stop within {} ms", timeout.toMillis());
+                    clean = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clean = false;
+            }
+        }
+        if (control != null) {
+            control.close();
+        }
+        if (sessions != null) {
+            try {
+                if (!sessions.stop(timeout)) {
+                    log.warn("the meter did not stop within {} ms", timeout.toMillis());
                     clean = false;
                 }
             } catch (InterruptedException e) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
             "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 bad or missing config,",
             "4 NVML library missing or unloadable, 5 NVML failed to initialise, 6 fatal runtime failure."
         },
-        subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, CheckCommand.class, JournalCommand.class,
+        subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
+                DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

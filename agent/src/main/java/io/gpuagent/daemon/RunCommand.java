@@ -71,6 +71,12 @@ final class RunCommand implements Callable<Integer> {
             log.error(e.getMessage());
             stopped.countDown();
             return CommandSupport.gpuUnavailable(spec.commandLine().getErr(), e);
+        } catch (SessionService.SessionStartException e) {
+            log.error(e.getMessage());
+            daemon.stop();
+            stopped.countDown();
+            spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
+            return ExitCodes.FATAL;
         } catch (MetricsServerException e) {
             log.error(e.getMessage());
             daemon.stop();

@@ -39,6 +39,7 @@ public final class MetricsEndpoint {
     private final String version;
     private final String hostname;
     private final Readiness readiness;
+    private volatile io.gpuagent.session.SessionManager sessions;
 
     public MetricsEndpoint(GpuMonitor gpus, Clock clock, String version, String hostname, Readiness readiness,
                            boolean jvmMetrics) {
@@ -52,6 +53,12 @@ public final class MetricsEndpoint {
         if (jvmMetrics) {
             JvmMetrics.builder().register(registry);
         }
+    }
+
+    /** Adds the session and journal families, and sessions to {@code /status}. */
+    public void addSessions(io.gpuagent.session.SessionManager manager, io.gpuagent.metering.MeterJournal journal) {
+        this.sessions = manager;
+        registry.register(new SessionMetricsCollector(manager, journal));
     }
 
     /** The registry, for later components' collectors. */
@@ -121,6 +128,11 @@ public final class MetricsEndpoint {
         sampler.put("lastTickDurationMs", gpus.sampler().lastTickDurationNanos() / 1e6);
         sampler.put("nvmlTimeouts", gpus.callStats().timeouts());
         root.put("sampler", sampler);
+        io.gpuagent.session.SessionManager sm = sessions;
+        if (sm != null) {
+            root.put("draining", sm.draining());
+            root.put("sessions", sm.list());
+        }
         try {
             return JSON.writeValueAsBytes(root);
         } catch (JsonProcessingException e) {

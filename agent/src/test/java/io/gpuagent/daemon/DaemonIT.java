@@ -31,7 +31,8 @@ class DaemonIT {
         Files.createFile(control);
         Path config = dir.resolve("agent.toml");
         Files.writeString(config, "[agent]\nstate_dir = \"" + dir.resolve("state") + "\"\n"
-                + "[gpu]\nnvml_library = \"" + SimNvml.library() + "\"\ncall_timeout_ms = 300\n");
+                + "[gpu]\nnvml_library = \"" + SimNvml.library() + "\"\ncall_timeout_ms = 300\n"
+                + "[sessions]\nenabled = false\n");
         try (NotifySocket notify = new NotifySocket(dir.resolve("notify.sock"))) {
             ProcessBuilder pb = AgentProcess.builder(Map.of(
                     "GPU_AGENT_SIM_CONFIG", SimNvml.machine("server-8x-h100.conf").toString(),

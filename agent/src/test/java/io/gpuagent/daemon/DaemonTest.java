@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DaemonTest {
     @Test
     void progressFollowsTheSamplerAndAHungGpuDoesNotStopIt() throws Exception {
-        AgentConfig config = ConfigLoader.load(null, Map.of(), List.of("gpu.health_events=false", "gpu.call_timeout_ms=100", "metrics.enabled=false"));
+        AgentConfig config = ConfigLoader.load(null, Map.of(), List.of("gpu.health_events=false", "gpu.call_timeout_ms=100", "metrics.enabled=false",
+                "sessions.enabled=false"));
         ManualClock clock = new ManualClock();
         FakeGpuDriver fake = new FakeGpuDriver(2);
         Daemon d = new Daemon(config, clock, new SystemdNotifier(null), Map.of(), lib -> fake);

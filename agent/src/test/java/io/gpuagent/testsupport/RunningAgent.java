@@ -37,7 +37,8 @@ public final class RunningAgent implements AutoCloseable {
         control = dir.resolve("control");
         Files.writeString(control, "");
         List<String> args = new ArrayList<>(List.of("run", "--set", "agent.state_dir=" + dir.resolve("state"),
-                "--set", "gpu.nvml_library=" + SimNvml.library(), "--set", "metrics.listen=127.0.0.1:0"));
+                "--set", "gpu.nvml_library=" + SimNvml.library(), "--set", "metrics.listen=127.0.0.1:0",
+                "--set", "sessions.enabled=false"));
         for (String s : sets) {
             args.add("--set");
             args.add(s);

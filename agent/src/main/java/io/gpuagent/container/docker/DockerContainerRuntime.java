@@ -1,0 +1,305 @@
+package io.gpuagent.container.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.Network;
+import com.github.dockerjava.api.model.PullResponseItem;
+import io.gpuagent.container.ContainerException;
+import io.gpuagent.container.ContainerRuntime;
+import io.gpuagent.container.ContainerSpec;
+import io.gpuagent.container.ContainerState;
+import io.gpuagent.container.PullProgressListener;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link ContainerRuntime} on the Docker Engine API over its unix socket, through docker-java's
+ * zero-dependency transport. The only class of the agent that talks to Docker; see
+ * docs/docker.md for the socket, API version negotiation, timeouts and how each spec field maps.
+ * Thread-safe: docker-java's clients are, and this class keeps no other state.
+ */
+public final class DockerContainerRuntime implements ContainerRuntime {
+    private final DockerSettings settings;
+    private final EngineErrors errors;
+    private final DockerConnection connection;
+
+    /** The engine at {@code socket}, with {@link DockerSettings#defaults default} timeouts. */
+    public DockerContainerRuntime(Path socket) {
+        this(DockerSettings.defaults(socket));
+    }
+
+    /** Connects lazily: nothing is sent to the engine before the first call. */
+    public DockerContainerRuntime(DockerSettings settings) {
+        this.settings = settings;
+        this.errors = new EngineErrors(settings.socket());
+        this.connection = new DockerConnection(settings, errors);
+    }
+
+    @Override
+    public String describe() throws ContainerException {
+        return "Docker " + connection.engineVersion() + " (API " + connection.apiVersion() + ")";
+    }
+
+    @Override
+    public boolean imagePresent(String image) throws ContainerException {
+        DockerClient c = connection.calls();
+        try {
+            c.inspectImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        } catch (RuntimeException e) {
+            throw errors.map("inspect image " + image, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public void pull(String image, PullProgressListener progress) throws ContainerException {
+        ImageReference ref;
+        try {
+            ref = ImageReference.parse(image);
+        } catch (IllegalArgumentException e) {
+            throw new ContainerException("pull " + image + ": " + e.getMessage(), e);
+        }
+        PullProgress sum = new PullProgress(progress);
+        List<String> failures = new ArrayList<>();
+        ResultCallback.Adapter<PullResponseItem> cb = new ResultCallback.Adapter<>() {
+            @Override
+            public void onNext(PullResponseItem item) {
+                if (item.isErrorIndicated()) {
+                    failures.add(item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
+                            ? item.getErrorDetail().getMessage() : item.getError());
+                    return;
+                }
+                Long cur = item.getProgressDetail() == null ? null : item.getProgressDetail().getCurrent();
+                Long tot = item.getProgressDetail() == null ? null : item.getProgressDetail().getTotal();
+                sum.onStatus(item.getId(), item.getStatus(), cur, tot);
+            }
+        };
+        String what = "pull " + image;
+        try {
+            connection.pulls().pullImageCmd(ref.repository()).withTag(ref.tag()).exec(cb);
+            if (!cb.awaitCompletion(settings.pullTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                throw abandon(cb, new ContainerException(what + ": not done within " + settings.pullTimeout().toMinutes() + " min"));
+            }
+        } catch (InterruptedException e) {
+            throw abandon(cb, errors.interrupted(what, e));
+        } catch (RuntimeException e) {
+            throw errors.map(what, e, settings.pullTimeout());
+        }
+        if (!failures.isEmpty()) {
+            throw new ContainerException(what + ": " + String.join("; ", failures));
+        }
+        if (!imagePresent(image)) {
+            throw new ContainerException(what + ": the engine reported success but has no such image");
+        }
+    }
+
+    @Override
+    public String create(ContainerSpec spec) throws ContainerException {
+        DockerClient c = connection.calls();
+        String what = "create container " + spec.name();
+        byte[] tar;
+        String id;
+        try {
+            tar = spec.files().isEmpty() ? null : TarArchive.of(spec.files());
+            id = ContainerSpecMapper.apply(spec, c.createContainerCmd(spec.image())).exec().getId();
+        } catch (IllegalArgumentException e) {
+            throw new ContainerException(what + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw errors.map(what, e, settings.callTimeout());
+        }
+        if (tar != null) {
+            try {
+                c.copyArchiveToContainerCmd(id).withRemotePath("/").withTarInputStream(new ByteArrayInputStream(tar)).exec();
+            } catch (RuntimeException e) {
+                ContainerException failure = errors.map("write files into container " + spec.name(), e, settings.callTimeout());
+                // never leave a half-made container behind: the session would start it without its files
+                try {
+                    remove(id);
+                } catch (ContainerException cleanup) {
+                    failure.addSuppressed(cleanup);
+                }
+                throw failure;
+            }
+        }
+        return id;
+    }
+
+    @Override
+    public void start(String idOrName) throws ContainerException {
+        try {
+            connection.calls().startContainerCmd(idOrName).exec();
+        } catch (NotModifiedException alreadyRunning) {
+            // 304: started already; a retried start is not an error
+        } catch (RuntimeException e) {
+            throw errors.map("start container " + idOrName, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public void stop(String idOrName, Duration grace) throws ContainerException {
+        // the engine answers only once the container is down: SIGTERM, grace, SIGKILL
+        int seconds = (int) Math.max(0, Math.min(Integer.MAX_VALUE, (grace.toMillis() + 999) / 1000));
+        Duration timeout = settings.callTimeout().plusSeconds(seconds);
+        try (DockerClient c = connection.withResponseTimeout(timeout)) {
+            c.stopContainerCmd(idOrName).withTimeout(seconds).exec();
+        } catch (NotModifiedException alreadyStopped) {
+            // 304: not running; stopping a stopped container is not an error
+        } catch (RuntimeException e) {
+            throw errors.map("stop container " + idOrName, e, timeout);
+        } catch (IOException e) {
+            throw new ContainerException("stop container " + idOrName + ": closing its connection: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void remove(String idOrName) throws ContainerException {
+        try {
+            connection.calls().removeContainerCmd(idOrName).withForce(true).withRemoveVolumes(true).exec();
+        } catch (NotFoundException gone) {
+            // a missing container is not an error
+        } catch (RuntimeException e) {
+            throw errors.map("remove container " + idOrName, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public Optional<ContainerState> inspect(String idOrName) throws ContainerException {
+        try {
+            InspectContainerResponse r = connection.calls().inspectContainerCmd(idOrName).exec();
+            return Optional.of(ContainerStateMapper.from(r));
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            throw errors.map("inspect container " + idOrName, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public List<ContainerState> list(Map<String, String> labels) throws ContainerException {
+        List<String> filter = new ArrayList<>();
+        labels.forEach((k, v) -> filter.add(v == null ? k : k + "=" + v));
+        List<Container> found;
+        try {
+            found = connection.calls().listContainersCmd().withShowAll(true).withLabelFilter(filter).exec();
+        } catch (RuntimeException e) {
+            throw errors.map("list containers " + labels, e, settings.callTimeout());
+        }
+        // the list answer lacks start/finish times and device requests: inspect each
+        List<ContainerState> out = new ArrayList<>();
+        for (Container ct : found) {
+            inspect(ct.getId()).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> logTail(String idOrName, int lines) throws ContainerException {
+        if (lines <= 0) {
+            return List.of();
+        }
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        ResultCallback.Adapter<Frame> cb = new ResultCallback.Adapter<>() {
+            @Override
+            public void onNext(Frame frame) {
+                text.writeBytes(frame.getPayload());
+            }
+        };
+        String what = "read the log of container " + idOrName;
+        try {
+            connection.calls().logContainerCmd(idOrName).withStdOut(true).withStdErr(true).withTail(lines)
+                    .withFollowStream(false).exec(cb);
+            if (!cb.awaitCompletion(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                throw abandon(cb, new ContainerException(what + ": not done within " + settings.callTimeout().toSeconds() + " s"));
+            }
+        } catch (InterruptedException e) {
+            throw abandon(cb, errors.interrupted(what, e));
+        } catch (RuntimeException e) {
+            throw errors.map(what, e, settings.callTimeout());
+        }
+        return lastLines(text.toString(StandardCharsets.UTF_8), lines);
+    }
+
+    @Override
+    public String createNetwork(String name, Map<String, String> labels) throws ContainerException {
+        String what = "create network " + name;
+        Optional<String> existing = networkId(name);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        try {
+            return connection.calls().createNetworkCmd().withName(name).withDriver("bridge").withLabels(labels)
+                    .withCheckDuplicate(true).exec().getId();
+        } catch (ConflictException raced) {
+            // created by a concurrent call between our look-up and our create: the same network
+            return networkId(name).orElseThrow(() -> errors.map(what, raced, settings.callTimeout()));
+        } catch (RuntimeException e) {
+            throw errors.map(what, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public void removeNetwork(String name) throws ContainerException {
+        try {
+            connection.calls().removeNetworkCmd(name).exec();
+        } catch (NotFoundException gone) {
+            // a missing network is not an error
+        } catch (RuntimeException e) {
+            throw errors.map("remove network " + name, e, settings.callTimeout());
+        }
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+
+    /** The engine's name filter matches substrings: keep the exact name only. */
+    private Optional<String> networkId(String name) throws ContainerException {
+        try {
+            for (Network n : connection.calls().listNetworksCmd().withNameFilter(name).exec()) {
+                if (name.equals(n.getName())) {
+                    return Optional.of(n.getId());
+                }
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            throw errors.map("look up network " + name, e, settings.callTimeout());
+        }
+    }
+
+    static List<String> lastLines(String text, int lines) {
+        List<String> all = new ArrayList<>(List.of(text.split("\r?\n", -1)));
+        if (!all.isEmpty() && all.get(all.size() - 1).isEmpty()) {
+            all.remove(all.size() - 1);
+        }
+        return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** Aborts a stream given up on; a failure to close travels with the failure being reported. */
+    private static ContainerException abandon(ResultCallback.Adapter<?> cb, ContainerException failure) {
+        try {
+            cb.close();
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+        return failure;
+    }
+}

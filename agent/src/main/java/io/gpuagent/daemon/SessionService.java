@@ -1,0 +1,158 @@
+package io.gpuagent.daemon;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigException;
+import io.gpuagent.container.ContainerException;
+import io.gpuagent.container.ContainerRuntime;
+import io.gpuagent.container.docker.DockerContainerRuntime;
+import io.gpuagent.container.docker.DockerSettings;
+import io.gpuagent.gpu.GpuHealth;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.metering.JournalOptions;
+import io.gpuagent.metering.JournalRecord;
+import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.session.GpuAllocator;
+import io.gpuagent.session.LaunchPolicy;
+import io.gpuagent.session.PortAllocator;
+import io.gpuagent.session.SessionListener;
+import io.gpuagent.session.SessionManager;
+import io.gpuagent.util.Clock;
+import io.gpuagent.util.NamedThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Renters' sessions as the daemon runs them. Start order: open the journal (replaying it) &rarr;
+ * connect to Docker &rarr; rebuild the session table &rarr; reconcile with the engine's containers
+ * &rarr; the 1 Hz meter ({@code gpu-agent-meter}). Only then may the daemon report READY.
+ * {@link #stop} stops the meter with a last group commit and closes the journal; it never stops
+ * a renter's container.
+ */
+final class SessionService {
+    private static final Logger log = LoggerFactory.getLogger(SessionService.class);
+
+    private final MeterJournal journal;
+    private final ContainerRuntime runtime;
+    private final SessionManager manager;
+    private final ScheduledExecutorService meter;
+
+    private SessionService(MeterJournal journal, ContainerRuntime runtime, SessionManager manager,
+                           ScheduledExecutorService meter) {
+        this.journal = journal;
+        this.runtime = runtime;
+        this.manager = manager;
+        this.meter = meter;
+    }
+
+    static SessionService start(AgentConfig config, GpuMonitor gpus, Clock clock, Consumer<Throwable> fatal,
+                                Consumer<String> status) throws SessionStartException {
+        Path dir = JournalOptions.directory(config);
+        List<JournalRecord> records = new ArrayList<>();
+        MeterJournal journal;
+        status.accept("replaying the journal in " + dir);
+        try {
+            journal = MeterJournal.open(dir, clock, records::add);
+        } catch (IOException e) {
+            throw new SessionStartException("cannot open the journal in " + dir + ": " + e.getMessage()
+                    + " (gpu-agent journal dump --dir " + dir + " shows what is readable)", e);
+        }
+        status.accept("connecting to Docker at " + config.docker().socket());
+        ContainerRuntime runtime = new DockerContainerRuntime(new DockerSettings(Path.of(config.docker().socket()),
+                Duration.ofSeconds(5), Duration.ofMillis(config.docker().callTimeoutMs()), Duration.ofHours(2)));
+        try {
+            log.info("container engine: {}", runtime.describe());
+        } catch (ContainerException e) {
+            runtime.close();
+            journal.close();
+            throw new SessionStartException("Docker does not answer at " + config.docker().socket() + " ("
+                    + e.getMessage() + "): start it (systemctl start docker), check docker.socket in agent.toml "
+                    + "and that the agent's user is in the docker group; or set sessions.enabled = false to run "
+                    + "without renting", e);
+        }
+        List<String> uuids = gpus.inventory().gpus().stream().map(d -> d.uuid()).toList();
+        GpuAllocator allocator = new GpuAllocator(uuids, u -> gpus.health().state(u) != null
+                && gpus.health().state(u).health() == GpuHealth.HEALTHY);
+        int[] range;
+        try {
+            range = portRange(config.sessions().portRange());
+        } catch (ConfigException e) {
+            throw new IllegalStateException(e);
+        }
+        ExecutorService launcher = Executors.newFixedThreadPool(4, new NamedThreadFactory("gpu-agent-launch", true));
+        SessionManager manager = new SessionManager(runtime, journal, new LaunchPolicy(config.sessions()), allocator,
+                new PortAllocator(range[0], range[1]), clock, clock.wallTime().toEpochMilli(), uuids.size(),
+                Duration.ofMillis(config.sessions().stopGraceMs()), launcher, SessionListener.NONE, fatal);
+        try {
+            manager.recover(records);
+            status.accept("reconciling sessions with Docker");
+            SessionManager.ReconcileReport r = manager.reconcile();
+            log.info("reconciled {} journal records with Docker: adopted {}, settled {}, failed {}, strays removed {}",
+                    records.size(), r.adopted(), r.settled(), r.failed(), r.strays());
+        } catch (IOException | ContainerException e) {
+            manager.close();
+            runtime.close();
+            journal.close();
+            throw new SessionStartException("reconciling sessions failed: " + e.getMessage(), e);
+        }
+        gpus.health().addListener((prev, cur) -> {
+            if (cur.health() == GpuHealth.UNHEALTHY || cur.health() == GpuHealth.LOST) {
+                manager.onGpuFailed(cur.uuid(), cur.health() + ": " + cur.reason());
+            }
+        });
+        ScheduledExecutorService meter = Executors.newSingleThreadScheduledExecutor(
+                new NamedThreadFactory("gpu-agent-meter", true));
+        meter.scheduleAtFixedRate(() -> {
+            try {
+                manager.tick();
+            } catch (RuntimeException e) {
+                log.error("meter tick failed", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        return new SessionService(journal, runtime, manager, meter);
+    }
+
+    private static int[] portRange(String v) throws ConfigException {
+        String[] p = v.split("-");
+        if (p.length != 2) {
+            throw new ConfigException("sessions.port_range", "bad port range " + v);
+        }
+        return new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
+    }
+
+    SessionManager manager() {
+        return manager;
+    }
+
+    MeterJournal journal() {
+        return journal;
+    }
+
+    /** Stops metering (a last tick commits what is pending) and closes the journal; containers keep running. */
+    boolean stop(Duration timeout) throws InterruptedException {
+        meter.shutdown();
+        boolean clean = meter.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        manager.tick();
+        manager.close();
+        journal.close();
+        runtime.close();
+        return clean;
+    }
+
+    /** Sessions could not start; the daemon exits with a clear message. */
+    static final class SessionStartException extends Exception {
+        SessionStartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

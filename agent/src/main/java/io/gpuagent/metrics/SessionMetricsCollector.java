@@ -1,0 +1,72 @@
+package io.gpuagent.metrics;
+
+import io.gpuagent.metering.JournalStats;
+import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionState;
+import io.gpuagent.session.SessionView;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricMetadata;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/** Sessions and the journal: {@code gpu_agent_sessions{state}}, billed seconds, fsync latency, draining. */
+final class SessionMetricsCollector implements MultiCollector {
+    private final SessionManager sessions;
+    private final MeterJournal journal;
+
+    SessionMetricsCollector(SessionManager sessions, MeterJournal journal) {
+        this.sessions = sessions;
+        this.journal = journal;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        Map<SessionState, Integer> byState = new EnumMap<>(SessionState.class);
+        for (SessionState s : SessionState.values()) {
+            byState.put(s, 0);
+        }
+        double billed = 0;
+        for (SessionView v : sessions.list()) {
+            byState.merge(v.state(), 1, Integer::sum);
+            billed += v.billedSeconds();
+        }
+        List<GaugeSnapshot.GaugeDataPointSnapshot> states = new ArrayList<>();
+        byState.forEach((s, n) -> states.add(new GaugeSnapshot.GaugeDataPointSnapshot(n, Labels.of("state", s.name()),
+                null)));
+        JournalStats js = journal.stats();
+        double[] bounds = new double[JournalStats.BUCKETS.length + 1];
+        long[] counts = new long[bounds.length];
+        for (int i = 0; i < bounds.length; i++) {
+            bounds[i] = i < JournalStats.BUCKETS.length ? JournalStats.BUCKETS[i] : Double.POSITIVE_INFINITY;
+            counts[i] = js.fsyncBucket(i);
+        }
+        return MetricSnapshots.of(
+                new GaugeSnapshot(new MetricMetadata("gpu_agent_sessions",
+                        "Sessions known to the agent by state (ended ones since the last journal compaction)."), states),
+                new CounterSnapshot(new MetricMetadata("gpu_agent_billed_seconds",
+                        "Billed seconds over all sessions, from the engine's own start and finish times."),
+                        List.of(new CounterSnapshot.CounterDataPointSnapshot(billed, Labels.EMPTY, null, 0))),
+                new HistogramSnapshot(new MetricMetadata("gpu_agent_journal_fsync_duration_seconds",
+                        "Duration of the journal's fdatasync (one per group commit).", Unit.SECONDS),
+                        List.of(new HistogramSnapshot.HistogramDataPointSnapshot(ClassicHistogramBuckets.of(bounds,
+                                counts), js.fsyncSumSeconds(), Labels.EMPTY, null, 0))),
+                new GaugeSnapshot(new MetricMetadata("gpu_agent_journal_degraded",
+                        "1 while the journal cannot write (disk full): new sessions are refused."),
+                        List.of(new GaugeSnapshot.GaugeDataPointSnapshot(js.degraded() ? 1 : 0, Labels.EMPTY, null))),
+                new GaugeSnapshot(new MetricMetadata("gpu_agent_draining",
+                        "1 while the host takes no new sessions (gpu-agent drain)."),
+                        List.of(new GaugeSnapshot.GaugeDataPointSnapshot(sessions.draining() ? 1 : 0, Labels.EMPTY,
+                                null))));
+    }
+}
