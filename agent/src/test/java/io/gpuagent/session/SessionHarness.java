@@ -1,0 +1,74 @@
+package io.gpuagent.session;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigLoader;
+import io.gpuagent.container.docker.DockerContainerRuntime;
+import io.gpuagent.metering.JournalRecord;
+import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.util.Clock;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The session layer in a process of its own, so that a test can kill -9 it: recovers from the
+ * journal, reconciles with the real Docker engine, then launches, meters or stops one session and
+ * prints what it sees, one line each second. Used by {@link SessionsOnDockerIT}.
+ *
+ * <p>Arguments: state directory, Docker socket, action ({@code run} or {@code stop}), session id,
+ * image.
+ */
+public final class SessionHarness {
+    private SessionHarness() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path state = Path.of(args[0]);
+        Path socket = Path.of(args[1]);
+        String action = args[2];
+        String id = args[3];
+        String image = args[4];
+        List<JournalRecord> records = new ArrayList<>();
+        MeterJournal journal = MeterJournal.open(state.resolve("journal"), Clock.SYSTEM, records::add);
+        DockerContainerRuntime runtime = new DockerContainerRuntime(socket);
+        AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
+                "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
+        SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
+                new GpuAllocator(List.of("GPU-sim-0"), u -> true), new PortAllocator(41000, 41009), Clock.SYSTEM,
+                System.currentTimeMillis(), 1, Duration.ofSeconds(2), Executors.newFixedThreadPool(2),
+                SessionListener.NONE, t -> {
+                    System.out.println("FATAL " + t);
+                    System.exit(6);
+                });
+        m.recover(records);
+        SessionManager.ReconcileReport r = m.reconcile();
+        System.out.println("RECONCILED adopted=" + r.adopted() + " settled=" + r.settled() + " failed=" + r.failed()
+                + " strays=" + r.strays());
+        if (action.equals("stop")) {
+            m.stop(id, "test_end");
+            for (int i = 0; i < 100 && !m.get(id).orElseThrow().state().terminal(); i++) {
+                Thread.sleep(100);
+            }
+            SessionView v = m.get(id).orElseThrow();
+            System.out.println("ENDED state=" + v.state() + " billed=" + v.billedSeconds() + " started=" + v.startedAt()
+                    + " finished=" + v.finishedAt());
+            journal.close();
+            System.exit(0);
+        }
+        if (m.get(id).isEmpty()) {
+            m.launch(new LaunchRequest(id, "rental-" + id, "0xRenter", 1, List.of(), image, List.of("sleep", "3600"),
+                    Map.of(), List.of(), null, "100", 86_400));
+        }
+        while (true) {
+            m.tick();
+            SessionView v = m.get(id).orElseThrow();
+            System.out.println("STATE " + v.state() + " billed=" + v.billedSeconds() + " started=" + v.startedAt());
+            System.out.flush();
+            Thread.sleep(1000);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.gpuagent.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigLoader;
+import io.gpuagent.container.ContainerState;
+import io.gpuagent.container.docker.DockerContainerRuntime;
+import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.util.Clock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Sessions on a real Docker engine (scripts/docker-test-env.sh start): every policy rule is proved
+ * by inspecting the created container, billing matches Docker's own times, and the session
+ * survives kill -9 of the process that runs it, again and again.
+ */
+class SessionsOnDockerIT {
+    static final String IMAGE = "gpu-agent-test/busybox:1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl renter@laptop";
+
+    @TempDir
+    Path dir;
+    private Path socket;
+    private DockerContainerRuntime runtime;
+
+    @BeforeEach
+    void engine() throws Exception {
+        socket = testEngineSocket();
+        runtime = new DockerContainerRuntime(socket);
+        try {
+            runtime.describe();
+        } catch (Exception e) {
+            fail("no Docker engine at " + socket + " (" + e.getMessage() + "): start it with scripts/docker-test-env.sh start");
+        }
+    }
+
+    @AfterEach
+    void clean() throws Exception {
+        for (ContainerState c : runtime.list(Collections.singletonMap(LaunchPolicy.LABEL_SESSION, null))) {
+            if (c.name().startsWith("gpu-agent-it-")) {
+                runtime.remove(c.id());
+                runtime.removeNetwork(c.name());
+            }
+        }
+        runtime.close();
+    }
+
+    /** The private test engine's socket: DOCKER_HOST (unix://), else scripts/docker-test-env.sh's default. */
+    static Path testEngineSocket() {
+        String host = System.getenv("DOCKER_HOST");
+        if (host != null && host.startsWith("unix://")) {
+            return Path.of(host.substring("unix://".length()));
+        }
+        return Path.of(System.getenv().getOrDefault("GPU_AGENT_DOCKER_DIR", "/var/tmp/gpu-agent-docker"), "docker.sock");
+    }
+
+    private JsonNode inspect(String name) throws Exception {
+        Process p = new ProcessBuilder("docker", "-H", "unix://" + socket, "inspect", name).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        return JSON.readTree(out).get(0);
+    }
+
+    private String exec(String name, String... cmd) throws Exception {
+        List<String> c = new ArrayList<>(List.of("docker", "-H", "unix://" + socket, "exec", name));
+        c.addAll(List.of(cmd));
+        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void everyPolicyRuleTakesEffectAndBillingFollowsDockersTimes() throws Exception {
+        AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
+                "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.pids_limit=128",
+                "sessions.disk_per_gpu_gb=1", "sessions.publish_address=127.0.0.1"));
+        try (MeterJournal journal = MeterJournal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
+            SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
+                    new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), new PortAllocator(41100, 41109),
+                    Clock.SYSTEM, 1, 2, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,
+                    t -> fail("fatal: " + t));
+            m.launch(new LaunchRequest("it-policy", "rental-1", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
+                    Map.of("HELLO", "world", "NVIDIA_VISIBLE_DEVICES", "all"), List.of(8080), KEY, "100", 3600));
+            await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-policy").orElseThrow().state().terminal()
+                    || m.get("it-policy").orElseThrow().state() == SessionState.RUNNING);
+            assertThat(m.get("it-policy").orElseThrow().state()).as(m.get("it-policy").toString())
+                    .isEqualTo(SessionState.RUNNING);
+
+            JsonNode ins = inspect("gpu-agent-it-policy");
+            JsonNode hc = ins.get("HostConfig");
+            assertThat(hc.get("Privileged").asBoolean()).isFalse();
+            assertThat(hc.get("CapDrop").toString()).isEqualTo("[\"ALL\"]");
+            List<String> capAdd = new ArrayList<>();
+            hc.get("CapAdd").forEach(x -> capAdd.add(x.asText().replace("CAP_", "")));
+            assertThat(capAdd).containsExactlyInAnyOrderElementsOf(LaunchPolicy.CAP_ADD);
+            assertThat(hc.get("SecurityOpt").toString()).contains("no-new-privileges");
+            assertThat(hc.get("SecurityOpt").toString()).doesNotContain("unconfined");
+            assertThat(hc.get("Memory").asLong()).isEqualTo(256L << 20);
+            assertThat(hc.get("MemorySwap").asLong()).isEqualTo(256L << 20);
+            assertThat(hc.get("NanoCpus").asLong()).isEqualTo(1_000_000_000L);
+            assertThat(hc.get("PidsLimit").asLong()).isEqualTo(128);
+            assertThat(hc.get("StorageOpt").get("size").asText()).isEqualTo(Long.toString(1L << 30));
+            assertThat(hc.path("Binds").isNull() || hc.path("Binds").isEmpty()).as("no host mounts").isTrue();
+            assertThat(ins.path("Mounts")).isEmpty();
+            assertThat(hc.get("NetworkMode").asText()).isEqualTo("gpu-agent-it-policy");
+            assertThat(hc.get("PidMode").asText()).isEmpty();
+            assertThat(hc.get("IpcMode").asText()).isNotEqualTo("host");
+            assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostPort").asText()).isEqualTo("41100");
+            assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostIp").asText()).isEqualTo("127.0.0.1");
+            assertThat(ins.get("Config").get("Env").toString()).contains("HELLO=world").doesNotContain("NVIDIA_VISIBLE");
+            assertThat(ins.get("Config").get("Labels").get(LaunchPolicy.LABEL_SESSION).asText()).isEqualTo("it-policy");
+            assertThat(ins.get("Config").get("Labels").get(LaunchPolicy.LABEL_RENTAL).asText()).isEqualTo("rental-1");
+            assertThat(exec("gpu-agent-it-policy", "cat", "/root/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
+            assertThat(exec("gpu-agent-it-policy", "stat", "-c", "%a", "/root/.ssh/authorized_keys").trim()).isEqualTo("600");
+
+            Thread.sleep(2300); // let it run a little: billed time is real time here
+            m.stop("it-policy", "renter_stop");
+            await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-policy").orElseThrow().state().terminal());
+            SessionView v = m.get("it-policy").orElseThrow();
+            assertThat(v.state()).isEqualTo(SessionState.ENDED);
+            Duration ran = Duration.between(Instant.parse(v.startedAt()), Instant.parse(v.finishedAt()));
+            long expected = (ran.toMillis() + 999) / 1000;
+            assertThat(v.billedSeconds()).as("ceil of Docker's FinishedAt - StartedAt (%s)", ran).isEqualTo(expected);
+            assertThat(v.billedSeconds()).isBetween(2L, 8L);
+            assertThat(runtime.inspect("gpu-agent-it-policy")).as("container removed").isEmpty();
+            m.close();
+        }
+    }
+
+    @Test
+    void aSessionSurvivesKillMinus9OfItsAgentAgainAndAgain() throws Exception {
+        Path state = dir.resolve("state");
+        String id = "it-kill9";
+        for (int round = 0; round < 3; round++) {
+            Process p = harness(state, "run", id);
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                int running = 0;
+                List<String> seen = new ArrayList<>();
+                while ((line = out.readLine()) != null) {
+                    seen.add(line);
+                    if (line.startsWith("RECONCILED") && round > 0) {
+                        assertThat(line).as("round %d adopts the running container", round).contains("adopted=[" + id + "]");
+                    }
+                    if (line.startsWith("STATE RUNNING") && ++running >= 2) {
+                        break;
+                    }
+                    if (line.startsWith("FATAL") || line.startsWith("STATE FAILED") || line.startsWith("STATE ENDED")) {
+                        fail("harness: " + seen);
+                    }
+                }
+                assertThat(running).as("harness output: %s", seen).isGreaterThanOrEqualTo(2);
+            }
+            p.destroyForcibly(); // kill -9: no shutdown hook, no last commit
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            ContainerState c = runtime.inspect("gpu-agent-" + id).orElseThrow();
+            assertThat(c.running()).as("the renter's container keeps running after kill -9 (round %d)", round).isTrue();
+        }
+        Process stop = harness(state, "stop", id);
+        String out = new String(stop.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(stop.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String ended = out.lines().filter(l -> l.startsWith("ENDED")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertThat(ended).contains("state=ENDED");
+        Instant started = Instant.parse(field(ended, "started"));
+        Instant finished = Instant.parse(field(ended, "finished"));
+        long billed = Long.parseLong(field(ended, "billed"));
+        long exact = (Duration.between(started, finished).toMillis() + 999) / 1000;
+        assertThat(billed).as("billed seconds follow Docker's own times across 3 kill -9s").isEqualTo(exact);
+        assertThat(runtime.inspect("gpu-agent-" + id)).isEmpty();
+    }
+
+    private static String field(String line, String name) {
+        for (String part : line.split(" ")) {
+            if (part.startsWith(name + "=")) {
+                return part.substring(name.length() + 1);
+            }
+        }
+        throw new AssertionError("no " + name + " in " + line);
+    }
+
+    private Process harness(Path state, String action, String id) throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), SessionHarness.class.getName(), state.toString(),
+                socket.toString(), action, id, IMAGE);
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+}
