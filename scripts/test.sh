@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of gpu-agent: the simulated NVML's C tests, the unit tests and the integration
 # tests (real JNA -> C boundary, real processes, real systemd-analyze, promtool and a real
-# Prometheus server started and stopped by its test). Installs what a fresh
+# Prometheus server started and stopped by its test, a real Docker engine started and stopped
+# here by scripts/docker-test-env.sh). Installs what a fresh
 # Debian 12 machine lacks first. Usage: scripts/test.sh [extra mvn args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,10 @@ if ((${#need[@]})); then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-exec mvn -B -ntp verify "$@"
+# A private Docker engine (own socket, data root on a loop-mounted btrfs so disk limits work) and
+# the test image, for the container and session integration tests; stopped again on exit.
+scripts/docker-test-env.sh start
+trap 'scripts/docker-test-env.sh stop' EXIT
+eval "$(scripts/docker-test-env.sh env)"
+
+mvn -B -ntp verify "$@"

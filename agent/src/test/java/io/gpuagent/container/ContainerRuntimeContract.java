@@ -71,7 +71,7 @@ public abstract class ContainerRuntimeContract {
         runtime = newRuntime();
         run = "gat" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
         network = run + "-net";
-        runtime.createNetwork(network, Map.of(RUN_LABEL, run));
+        runtime.createNetwork(network, runLabels());
     }
 
     @AfterEach
@@ -86,10 +86,15 @@ public abstract class ContainerRuntimeContract {
         }
     }
 
-    /** A spec named {@code <run>-<n>} on the test's network, labelled with the run. */
+    /** The labels of everything this test makes: {@link #RUN_LABEL} with this test's value. */
+    protected Map<String, String> runLabels() {
+        return Map.of(RUN_LABEL, run);
+    }
+
+    /** A spec named {@code <run>-<n>} on the test's network, with {@link #runLabels()}. */
     protected SpecBuilder spec(List<String> command) {
         String name = run + "-" + seq.incrementAndGet();
-        return new SpecBuilder(name, image(), network).command(command).label(RUN_LABEL, run).label("io.gpuagent.session", name);
+        return new SpecBuilder(name, image(), network).command(command).labels(runLabels()).label("io.gpuagent.session", name);
     }
 
     protected ContainerState state(String idOrName) throws ContainerException {
@@ -231,6 +236,14 @@ public abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void aFilePathThatCouldEscapeIsRefusedAndNothingIsCreated() throws Exception {
+        ContainerSpec s = spec(runUntilTerm(0)).file("/tmp/../../etc/cron.d/x", new byte[]{1}, 0644).build();
+        assertThatThrownBy(() -> runtime.create(s)).isInstanceOf(ContainerException.class)
+                .hasMessageContaining(s.name()).hasMessageContaining("/tmp/../../etc/cron.d/x");
+        assertThat(runtime.inspect(s.name())).isEmpty();
+    }
+
+    @Test
     void removeDeletesEvenARunningContainerAndAMissingOneIsNoError() throws Exception {
         ContainerSpec s = spec(runUntilTerm(0)).build();
         String id = runtime.create(s);
@@ -287,7 +300,7 @@ public abstract class ContainerRuntimeContract {
 
     @Test
     void anInvalidNameIsAnErrorButNotAConflict() {
-        ContainerSpec s = new SpecBuilder("bad/name", image(), network).label(RUN_LABEL, run).command(runUntilTerm(0)).build();
+        ContainerSpec s = new SpecBuilder("bad/name", image(), network).labels(runLabels()).command(runUntilTerm(0)).build();
         assertThatThrownBy(() -> runtime.create(s)).isInstanceOf(ContainerException.class)
                 .isNotInstanceOf(ContainerConflictException.class).hasMessageContaining("bad/name");
     }
@@ -306,10 +319,10 @@ public abstract class ContainerRuntimeContract {
     @Test
     void networksAreCreatedOnceByNameAndRemovingAMissingOneIsNoError() throws Exception {
         String name = run + "-net2";
-        String id = runtime.createNetwork(name, Map.of(RUN_LABEL, run));
+        String id = runtime.createNetwork(name, runLabels());
         try {
-            assertThat(runtime.createNetwork(name, Map.of(RUN_LABEL, run))).isEqualTo(id);
-            assertThat(runtime.createNetwork(run + "-n", Map.of(RUN_LABEL, run))).as("a prefix is another network")
+            assertThat(runtime.createNetwork(name, runLabels())).isEqualTo(id);
+            assertThat(runtime.createNetwork(run + "-n", runLabels())).as("a prefix is another network")
                     .isNotEqualTo(id);
         } finally {
             runtime.removeNetwork(name);

@@ -195,6 +195,14 @@ public final class FakeContainerRuntime implements ContainerRuntime {
                 throw new ContainerConflictException("create container " + spec.name() + ": Conflict. The container name \"/"
                         + spec.name() + "\" is already in use");
             }
+            for (ContainerSpec.ContainerFile f : spec.files()) {
+                String path = f.path();
+                if (path == null || !path.startsWith("/") || path.endsWith("/") || path.contains("/../") || path.endsWith("/..")
+                        || path.contains("//") || path.contains("/./")) {
+                    throw new ContainerException("create container " + spec.name()
+                            + ": container file path must be absolute, normalized and name a file: " + path);
+                }
+            }
             if (!images.contains(spec.image())) {
                 throw new ContainerNotFoundException("create container " + spec.name() + ": No such image: " + spec.image());
             }

@@ -15,7 +15,8 @@ import java.util.Map;
  * Reads the port's {@link ContainerState} from {@code GET /containers/{id}/json}. Times are the
  * engine's {@code State.StartedAt} / {@code State.FinishedAt} (RFC 3339 with nanoseconds, UTC);
  * Docker writes {@code 0001-01-01T00:00:00Z} for "never", which becomes null. GPUs come back from
- * {@code HostConfig.DeviceRequests}, so GPU allocation can be rebuilt after an agent restart.
+ * {@code HostConfig.DeviceRequests}, so GPU allocation can be rebuilt after an agent restart. A
+ * finish stamped before the start (a process that exits at once) is reported as the start.
  */
 final class ContainerStateMapper {
     private static final int YEAR_OF_NEVER = 1;
@@ -30,6 +31,12 @@ final class ContainerStateMapper {
         boolean ended = status.equals("exited") || status.equals("dead");
         Instant startedAt = s == null ? null : engineTime(s.getStartedAt());
         Instant finishedAt = s == null || live ? null : engineTime(s.getFinishedAt());
+        if (finishedAt != null && startedAt != null && finishedAt.isBefore(startedAt)) {
+            // the engine stamps StartedAt when its start call completes and FinishedAt when the exit
+            // event arrives; a process that ends at once can be stamped as finished a little before
+            // it started (seen on 20.10: 0.3 ms). Billing never sees a negative run time.
+            finishedAt = startedAt;
+        }
         Integer exitCode = ended && s.getExitCodeLong() != null ? Integer.valueOf(s.getExitCodeLong().intValue()) : null;
         boolean oom = s != null && Boolean.TRUE.equals(s.getOOMKilled());
         Map<String, String> labels = r.getConfig() == null || r.getConfig().getLabels() == null

@@ -83,8 +83,7 @@ public final class DockerContainerRuntime implements ContainerRuntime {
             @Override
             public void onNext(PullResponseItem item) {
                 if (item.isErrorIndicated()) {
-                    failures.add(item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null
-                            ? item.getErrorDetail().getMessage() : item.getError());
+                    failures.add(pullError(item));
                     return;
                 }
                 Long cur = item.getProgressDetail() == null ? null : item.getProgressDetail().getCurrent();
@@ -283,6 +282,15 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         } catch (RuntimeException e) {
             throw errors.map("look up network " + name, e, settings.callTimeout());
         }
+    }
+
+    /** {@code errorDetail.message}; older engines sent only the deprecated {@code error} string. */
+    @SuppressWarnings("deprecation")
+    private static String pullError(PullResponseItem item) {
+        if (item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null) {
+            return item.getErrorDetail().getMessage();
+        }
+        return item.getError() != null ? item.getError() : "the engine reported an error without a message";
     }
 
     static List<String> lastLines(String text, int lines) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,13 +33,13 @@ class ContainerSpecMapperTest {
         if (n.isObject()) {
             ObjectNode o = (ObjectNode) n;
             List<String> nulls = new ArrayList<>();
-            o.fields().forEachRemaining(e -> {
+            for (Map.Entry<String, JsonNode> e : o.properties()) {
                 if (e.getValue().isNull()) {
                     nulls.add(e.getKey());
                 } else {
                     withoutNulls(e.getValue());
                 }
-            });
+            }
             o.remove(nulls);
         } else if (n.isArray()) {
             n.forEach(ContainerSpecMapperTest::withoutNulls);

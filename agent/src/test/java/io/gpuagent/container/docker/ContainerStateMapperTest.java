@@ -52,6 +52,15 @@ class ContainerStateMapperTest {
         assertThat(c.finishedAt()).isEqualTo(Instant.parse("2026-11-27T06:47:25.079981059Z"));
     }
 
+    /** Regression: DockerContainerRuntimeIT saw FinishedAt 0.3 ms before StartedAt for `exit 3` on Docker 20.10. */
+    @Test
+    void aFinishStampedBeforeTheStartIsReportedAsTheStart() throws Exception {
+        ContainerState c = map(inspect("{\"Status\":\"exited\",\"ExitCode\":3,"
+                + "\"StartedAt\":\"2026-11-27T07:05:28.130447365Z\",\"FinishedAt\":\"2026-11-27T07:05:28.130153566Z\"}", "null"));
+        assertThat(c.startedAt()).isEqualTo(Instant.parse("2026-11-27T07:05:28.130447365Z"));
+        assertThat(c.finishedAt()).isEqualTo(c.startedAt());
+    }
+
     @Test
     void gpusComeBackFromNvidiaAndCdiRequestsAndOthersAreIgnored() throws Exception {
         ContainerState c = map(inspect("{\"Status\":\"created\"}", "[{\"Driver\":\"nvidia\",\"Count\":0,"

@@ -1,9 +1,6 @@
 package io.gpuagent.container.docker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.dockerjava.transport.DockerHttpClient;
-import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import io.gpuagent.container.ContainerException;
 import io.gpuagent.container.ContainerRuntime;
 import io.gpuagent.container.ContainerRuntimeContract;
@@ -15,19 +12,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -44,9 +42,11 @@ import static org.awaitility.Awaitility.await;
  */
 class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     static final String IMAGE = "gpu-agent-test/busybox:1";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SUITE_LABEL = "io.gpuagent.test.suite";
+    private static final String SUITE = UUID.randomUUID().toString();
+    private static final Duration STALE = Duration.ofMinutes(30);
     private static Path socket;
-    private static DockerHttpClient raw;
+    private static RawEngine raw;
 
     @BeforeAll
     static void engineMustBeThere() {
@@ -60,32 +60,42 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         } catch (ContainerException e) {
             fail("no Docker engine at " + socket + " (" + e.getMessage() + "): start it with scripts/docker-test-env.sh start");
         }
-        raw = new ZerodepDockerHttpClient.Builder().dockerHost(URI.create("unix://" + socket))
-                .connectionTimeout(Duration.ofSeconds(5)).responseTimeout(Duration.ofSeconds(30)).build();
+        raw = new RawEngine(socket);
     }
 
-    /** Anything a crashed earlier run left behind: containers, then networks, carrying the run label. */
+    /**
+     * What this JVM's tests left (they carry {@link #SUITE_LABEL} with {@link #SUITE}), and what a
+     * crashed earlier run left (the run label, made over {@link #STALE} ago). Never another live
+     * run's: the lead's {@code mvn verify} and a developer's may share the test engine.
+     */
     @AfterAll
     static void sweep() throws Exception {
         if (raw == null) {
             return; // no engine: engineMustBeThere has said so
         }
+        long staleBefore = Instant.now().minus(STALE).getEpochSecond();
         try (DockerContainerRuntime r = new DockerContainerRuntime(socket)) {
-            Map<String, String> anyRun = new HashMap<>();
-            anyRun.put(RUN_LABEL, null);
-            for (ContainerState c : r.list(anyRun)) {
-                r.remove(c.id());
+            for (JsonNode c : get("/containers/json?all=1&filters=" + labelFilter(RUN_LABEL))) {
+                if (SUITE.equals(c.path("Labels").path(SUITE_LABEL).asText()) || c.path("Created").asLong() < staleBefore) {
+                    r.remove(c.get("Id").asText());
+                }
             }
-            JsonNode nets = get("/networks?filters=" + java.net.URLEncoder.encode("{\"label\":[\"" + RUN_LABEL + "\"]}",
-                    StandardCharsets.UTF_8));
-            for (JsonNode n : nets) {
-                r.removeNetwork(n.get("Name").asText());
-            }
-        } finally {
-            if (raw != null) {
-                raw.close();
+            for (JsonNode n : get("/networks?filters=" + labelFilter(RUN_LABEL))) {
+                boolean stale = OffsetDateTime.parse(n.get("Created").asText()).toEpochSecond() < staleBefore;
+                if (SUITE.equals(n.path("Labels").path(SUITE_LABEL).asText()) || stale) {
+                    r.removeNetwork(n.get("Name").asText());
+                }
             }
         }
+    }
+
+    private static String labelFilter(String label) {
+        return URLEncoder.encode("{\"label\":[\"" + label + "\"]}", StandardCharsets.UTF_8);
+    }
+
+    @Override
+    protected Map<String, String> runLabels() {
+        return Map.of(RUN_LABEL, run, SUITE_LABEL, SUITE);
     }
 
     static Path socketFromEnvironment() {
@@ -141,20 +151,11 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     // ---- the engine's own view of what was created
 
     private static JsonNode get(String path) throws IOException {
-        DockerHttpClient.Request req = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.GET)
-                .path(path).build();
-        try (DockerHttpClient.Response res = raw.execute(req); InputStream body = res.getBody()) {
-            assertThat(res.getStatusCode()).as("GET %s", path).isEqualTo(200);
-            return JSON.readTree(body);
-        }
+        return raw.get(path);
     }
 
     private static void delete(String path) throws IOException {
-        DockerHttpClient.Request req = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.DELETE)
-                .path(path).build();
-        try (DockerHttpClient.Response res = raw.execute(req)) {
-            assertThat(res.getStatusCode()).as("DELETE %s", path).isIn(200, 404);
-        }
+        assertThat(raw.call("DELETE", path).status()).as("DELETE %s", path).isIn(200, 404);
     }
 
     private static JsonNode rawInspect(String id) throws IOException {
