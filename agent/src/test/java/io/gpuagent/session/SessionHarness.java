@@ -60,7 +60,7 @@ public final class SessionHarness {
             System.exit(0);
         }
         if (m.get(id).isEmpty()) {
-            m.launch(new LaunchRequest(id, "rental-" + id, "0xRenter", 1, List.of(), image, List.of("sleep", "3600"),
+            m.launch(new LaunchRequest(id, "rental-" + id, "0xRenter", 0, List.of(), image, List.of("sleep", "3600"),
                     Map.of(), List.of(), null, "100", 86_400));
         }
         while (true) {

@@ -174,6 +174,26 @@ class SessionManagerTest {
     }
 
     @Test
+    void twoLaunchesOfTheSameSessionAtOnceMakeOneContainer() throws Exception {
+        engine.slowCreate(Duration.ofMillis(200));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<SessionView>> results = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                results.add(pool.submit(() -> manager.launch(request("twin", FakeContainerRuntime.runUntilTerm(0)))));
+            }
+            for (var f : results) {
+                assertThat(f.get().gpus()).containsExactly("GPU-a");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        awaitState("twin", SessionState.RUNNING);
+        assertThat(engine.calls("create")).isEqualTo(1);
+        assertThat(manager.list()).hasSize(1);
+    }
+
+    @Test
     void aLaunchThatFailsInTheEngineIsFailedAndFreesItsGpus() throws Exception {
         engine.failNextStart(new ContainerException("OCI runtime create failed: could not select device driver"));
         manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
