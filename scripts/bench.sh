@@ -7,6 +7,8 @@
 #  4. JMH: one /metrics body (8 GPUs, all families) without HTTP, allocations per scrape.
 #  5. /metrics over HTTP on loopback under load from a second process (wrk, 1 and 16 connections):
 #     p50/p99 latency and requests per second, against the daemon of step 3.
+#  6. JMH: the journal's group commit of 64 sessions' tick records, and one durable append.
+#  7. Launch overhead of a session over a raw Docker create+start, interleaved, on the test engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -73,4 +75,13 @@ for c in 1 16; do
     wrk -t1 -c$c -d10s --latency http://127.0.0.1:9464/metrics | grep -E "^\s+(50|99)%|Requests/sec|Latency|Socket errors|Non-2xx"
 done
 kill -TERM $pid; wait $pid || true
+
+echo "== 6. journal: 64 sessions' tick records per group commit (JMH)"
+java -jar benchmarks/target/benchmarks.jar JournalBenchmark -wi 1 -i 3 -f 1 -rf text -rff /tmp/jmh-journal.txt >/dev/null
+grep -E "^Benchmark|JournalBenchmark" /tmp/jmh-journal.txt
+
+echo "== 7. launch overhead over a raw Docker create+start (private test engine)"
+scripts/docker-test-env.sh start >/dev/null
+java -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.LaunchOverhead \
+    "${GPU_AGENT_DOCKER_DIR:-/var/tmp/gpu-agent-docker}/docker.sock" gpu-agent-test/busybox:1 10 2>/dev/null
 rm -f "$sock"
