@@ -18,7 +18,7 @@ import java.util.Map;
  * durable: {@link #crash()} returns the directory as stable storage has it (file contents as of
  * their last fsync, names as of the last directory fsync). Passes the same contract as the disk.
  */
-final class FakeJournalFiles implements JournalFiles {
+public final class FakeJournalFiles implements JournalFiles {
     private static final class Node {
         byte[] data = new byte[0];
         int size;
@@ -38,26 +38,26 @@ final class FakeJournalFiles implements JournalFiles {
     // ---- knobs ----
 
     /** Total bytes all files may hold; growing past it writes what fits, then fails with ENOSPC. */
-    synchronized void capacity(long bytes) {
+    public synchronized void capacity(long bytes) {
         capacity = bytes;
     }
 
     /** Room for {@code bytes} more bytes than the files hold now. */
-    synchronized void spaceLeft(long bytes) {
+    public synchronized void spaceLeft(long bytes) {
         capacity = used() + bytes;
     }
 
-    synchronized void unlimitedSpace() {
+    public synchronized void unlimitedSpace() {
         capacity = Long.MAX_VALUE;
     }
 
     /** Every fsync (file or directory) fails with {@code e} from now on; null heals. */
-    synchronized void failForces(IOException e) {
+    public synchronized void failForces(IOException e) {
         forceFailure = e;
     }
 
     /** Every write fails with {@code e} from now on; null heals. */
-    synchronized void failWrites(IOException e) {
+    public synchronized void failWrites(IOException e) {
         writeFailure = e;
     }
 
@@ -89,7 +89,7 @@ final class FakeJournalFiles implements JournalFiles {
     }
 
     /** What a power cut leaves: durable names with their durable contents, knobs reset. */
-    synchronized FakeJournalFiles crash() {
+    public synchronized FakeJournalFiles crash() {
         FakeJournalFiles after = new FakeJournalFiles();
         durableNames.forEach((name, node) -> {
             Node copy = new Node();
