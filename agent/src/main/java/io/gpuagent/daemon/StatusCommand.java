@@ -108,6 +108,26 @@ final class StatusCommand implements Callable<Integer> {
                     g.hasNonNull("powerWatts") && !stale ? String.format(Locale.ROOT, "%.0f W", g.path("powerWatts")
                             .asDouble()) : "-", note));
         }
+        JsonNode sessions = s.path("sessions");
+        if (sessions.isArray()) {
+            long open = 0;
+            for (JsonNode v : sessions) {
+                String st = v.path("state").asText();
+                if (!st.equals("ENDED") && !st.equals("FAILED")) {
+                    open++;
+                }
+            }
+            sb.append(String.format("sessions: %d open%s%n", open, s.path("draining").asBoolean()
+                    ? " (DRAINING: no new sessions)" : ""));
+            for (JsonNode v : sessions) {
+                String st = v.path("state").asText();
+                if (st.equals("ENDED") || st.equals("FAILED")) {
+                    continue;
+                }
+                sb.append(String.format("  %-24s %-9s GPUs %s  billed %d s  %s%n", v.path("sessionId").asText(), st,
+                        v.path("gpus"), v.path("billedSeconds").asLong(), v.path("image").asText()));
+            }
+        }
         return sb.toString();
     }
 

@@ -51,7 +51,22 @@ final class SessionMetricsCollector implements MultiCollector {
             bounds[i] = i < JournalStats.BUCKETS.length ? JournalStats.BUCKETS[i] : Double.POSITIVE_INFINITY;
             counts[i] = js.fsyncBucket(i);
         }
-        return MetricSnapshots.of(
+        List<CounterSnapshot.CounterDataPointSnapshot> launched = new ArrayList<>();
+        sessions.launchCounts().forEach((result, n) -> launched.add(new CounterSnapshot.CounterDataPointSnapshot(n,
+                Labels.of("result", result), null, 0)));
+        List<CounterSnapshot.CounterDataPointSnapshot> failed = new ArrayList<>();
+        sessions.failureCounts().forEach((cause, n) -> failed.add(new CounterSnapshot.CounterDataPointSnapshot(n,
+                Labels.of("cause", cause), null, 0)));
+        MetricSnapshots.Builder out = MetricSnapshots.builder();
+        if (!launched.isEmpty()) {
+            out.metricSnapshot(new CounterSnapshot(new MetricMetadata("gpu_agent_session_launches",
+                    "Launch requests by result: accepted, or the stable code of the refusal."), launched));
+        }
+        if (!failed.isEmpty()) {
+            out.metricSnapshot(new CounterSnapshot(new MetricMetadata("gpu_agent_session_failures",
+                    "Sessions that ended FAILED, by cause."), failed));
+        }
+        MetricSnapshots base = MetricSnapshots.of(
                 new GaugeSnapshot(new MetricMetadata("gpu_agent_sessions",
                         "Sessions known to the agent by state (ended ones since the last journal compaction)."), states),
                 new CounterSnapshot(new MetricMetadata("gpu_agent_billed_seconds",
@@ -68,5 +83,7 @@ final class SessionMetricsCollector implements MultiCollector {
                         "1 while the host takes no new sessions (gpu-agent drain)."),
                         List.of(new GaugeSnapshot.GaugeDataPointSnapshot(sessions.draining() ? 1 : 0, Labels.EMPTY,
                                 null))));
+        base.forEach(out::metricSnapshot);
+        return out.build();
     }
 }

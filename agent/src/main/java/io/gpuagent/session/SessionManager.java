@@ -58,6 +58,10 @@ public final class SessionManager implements AutoCloseable {
     private final Consumer<Throwable> fatal;
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private volatile boolean draining;
+    private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.atomic.LongAdder> launches =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.atomic.LongAdder> failures =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private long ticks;
     private boolean engineWarned;
 
@@ -212,6 +216,58 @@ public final class SessionManager implements AutoCloseable {
      * container.
      */
     public SessionView launch(LaunchRequest r) throws SessionException {
+        try {
+            SessionView v = accept(r);
+            count(launches, "accepted");
+            return v;
+        } catch (SessionException e) {
+            count(launches, e.code());
+            throw e;
+        }
+    }
+
+    private static void count(java.util.concurrent.ConcurrentMap<String, java.util.concurrent.atomic.LongAdder> m,
+                              String key) {
+        m.computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    /** Launch requests by result: {@code accepted} or the refusal's code. */
+    public Map<String, Long> launchCounts() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        launches.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    /** Sessions that ended FAILED, by cause. */
+    public Map<String, Long> failureCounts() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        failures.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    static String failureCause(String reason) {
+        if (reason == null) {
+            return "other";
+        }
+        if (reason.startsWith("launch failed")) {
+            return "launch_failed";
+        }
+        if (reason.startsWith("gpu_failed")) {
+            return "gpu_failed";
+        }
+        if (reason.contains("disappeared")) {
+            return "container_disappeared";
+        }
+        if (reason.contains("before the container was created")) {
+            return "agent_restarted_during_launch";
+        }
+        if (reason.contains("never started")) {
+            return "never_started";
+        }
+        return "other";
+    }
+
+    private SessionView accept(LaunchRequest r) throws SessionException {
         Session s;
         synchronized (this) {
             Session existing = sessions.get(r.sessionId());
@@ -542,6 +598,9 @@ public final class SessionManager implements AutoCloseable {
             }
             s.state = target;
             s.reason = reason;
+            if (target == SessionState.FAILED) {
+                count(failures, failureCause(reason));
+            }
             gpus.release(s.id());
             ports.release(s.id());
         }

@@ -59,6 +59,8 @@ class DaemonSessionsIT {
                 assertThat(agent.get("/metrics").body()).contains("gpu_agent_sessions{state=\"RUNNING\"} 1.0")
                         .contains("gpu_agent_journal_fsync_duration_seconds_count");
 
+                AgentProcess.Result status = AgentProcess.run(Map.of(), "status", "--url", agent.base());
+                assertThat(status.stdout()).contains("sessions: 1 open").containsPattern(id + "\\s+RUNNING");
                 AgentProcess.Result drain = AgentProcess.run(Map.of(), "drain", "--set", "agent.state_dir=" + state);
                 assertThat(drain.exitCode()).as(drain.stderr()).isZero();
                 assertThat(drain.stdout()).startsWith("ok draining");

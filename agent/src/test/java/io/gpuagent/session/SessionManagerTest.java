@@ -201,5 +201,7 @@ class SessionManagerTest {
         assertThat(manager.get("s1").orElseThrow().reason()).contains("could not select device driver");
         assertThat(manager.launch(request("s2", FakeContainerRuntime.runUntilTerm(0))).gpus()).containsExactly("GPU-a");
         assertThat(fatal.get()).isNull();
+        assertThat(manager.failureCounts()).containsEntry("launch_failed", 1L);
+        assertThat(manager.launchCounts()).containsEntry("accepted", 2L);
     }
 }
