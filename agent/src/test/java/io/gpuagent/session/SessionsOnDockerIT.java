@@ -151,6 +151,45 @@ class SessionsOnDockerIT {
     }
 
     @Test
+    void aDockerDaemonRestartEndsTheSessionWithDockersOwnTimes() throws Exception {
+        AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
+                "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
+        try (MeterJournal journal = MeterJournal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
+            SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
+                    new GpuAllocator(List.of("GPU-sim-0"), u -> true), new PortAllocator(41200, 41209), Clock.SYSTEM, 1,
+                    1, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,
+                    t -> fail("fatal: " + t));
+            m.launch(new LaunchRequest("it-restart", "rental-2", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
+                    Map.of(), List.of(), null, "100", 3600));
+            await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-restart").orElseThrow().state() == SessionState.RUNNING);
+            Path script = Path.of(System.getProperty("gpuagent.repoRoot", "..")).resolve("scripts/docker-test-env.sh");
+            run(script.toString(), "stop");
+            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+                m.tick(); // the engine is down: metering goes on, nothing is settled yet
+            }
+            assertThat(m.get("it-restart").orElseThrow().state()).isEqualTo(SessionState.RUNNING);
+            run(script.toString(), "start");
+            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+                m.tick();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-restart").orElseThrow().state().terminal());
+            SessionView v = m.get("it-restart").orElseThrow();
+            assertThat(v.state()).isEqualTo(SessionState.ENDED);
+            assertThat(v.reason()).contains("exited");
+            Duration ran = Duration.between(Instant.parse(v.startedAt()), Instant.parse(v.finishedAt()));
+            assertThat(v.billedSeconds()).isEqualTo((ran.toMillis() + 999) / 1000);
+            m.close();
+        }
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    @Test
     void aSessionSurvivesKillMinus9OfItsAgentAgainAndAgain() throws Exception {
         Path state = dir.resolve("state");
         String id = "it-kill9";
