@@ -45,6 +45,9 @@ public interface ContainerRuntime extends AutoCloseable {
     /** All containers, running or not, carrying every given label (value null: any value). */
     List<ContainerState> list(Map<String, String> labels) throws ContainerException;
 
+    /** A running container's CPU, memory and network counters and its host PIDs. */
+    ContainerUsage usage(String idOrName) throws ContainerException;
+
     /** The last {@code lines} lines of the container's stdout and stderr, oldest first. */
     List<String> logTail(String idOrName, int lines) throws ContainerException;
 

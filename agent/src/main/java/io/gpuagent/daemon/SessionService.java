@@ -93,6 +93,19 @@ final class SessionService {
         SessionManager manager = new SessionManager(runtime, journal, new LaunchPolicy(config.sessions()), allocator,
                 new PortAllocator(range[0], range[1]), clock, clock.wallTime().toEpochMilli(), uuids.size(),
                 Duration.ofMillis(config.sessions().stopGraceMs()), launcher, SessionListener.NONE, fatal);
+        manager.withGpuUsage(new io.gpuagent.session.GpuUsageSource() {
+            @Override
+            public Integer utilizationPercent(String uuid) {
+                var sample = gpus.sampler().snapshot().samples().get(uuid);
+                return sample == null ? null : sample.gpuUtilPercent();
+            }
+
+            @Override
+            public List<io.gpuagent.gpu.GpuProcess> processes(String uuid) {
+                var sample = gpus.sampler().snapshot().samples().get(uuid);
+                return sample == null ? List.of() : sample.processes();
+            }
+        });
         try {
             manager.recover(records);
             status.accept("reconciling sessions with Docker");

@@ -19,6 +19,9 @@ final class Session {
     boolean oomKilled;
     String pullProgress;
     List<String> logTail = List.of();
+    SessionUsage usage = SessionUsage.NONE;
+    /** The usage was refreshed since the last USAGE record. */
+    boolean usageFresh;
     /** A stop arrived while the launch was still pulling or starting. */
     String stopRequested;
 
@@ -34,6 +37,8 @@ final class Session {
         return new SessionView(request.sessionId(), request.rentalId(), request.renter(), request.image(), state, gpus,
                 hostPorts, containerId, startedAt == null ? null : startedAt.toString(),
                 finishedAt == null ? null : finishedAt.toString(), billedSeconds, reason, exitCode, oomKilled,
-                pullProgress);
+                pullProgress, new SessionUsage(billedSeconds * gpus.size(), usage.gpuUtilPercent(),
+                usage.gpuMemoryBytes(), usage.cpuSeconds(), usage.memoryBytes(), usage.peakMemoryBytes(),
+                usage.netRxBytes(), usage.netTxBytes()));
     }
 }

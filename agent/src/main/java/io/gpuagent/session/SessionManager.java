@@ -58,6 +58,7 @@ public final class SessionManager implements AutoCloseable {
     private final Consumer<Throwable> fatal;
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private volatile boolean draining;
+    private volatile GpuUsageSource gpuUsage = GpuUsageSource.NONE;
     private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.atomic.LongAdder> launches =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.atomic.LongAdder> failures =
@@ -80,6 +81,12 @@ public final class SessionManager implements AutoCloseable {
         this.launcher = launcher;
         this.listener = listener;
         this.fatal = fatal;
+    }
+
+    /** Where per-GPU utilization and processes come from (the daemon's sampler). */
+    public SessionManager withGpuUsage(GpuUsageSource source) {
+        this.gpuUsage = source;
+        return this;
     }
 
     // ---- recovery -----------------------------------------------------------------------------
@@ -113,6 +120,9 @@ public final class SessionManager implements AutoCloseable {
                 }
                 case SessionRecord.USAGE -> {
                     if (s != null) {
+                        if (sr.usage() != null) {
+                            s.usage = sr.usage();
+                        }
                         s.billedSeconds = Math.max(s.billedSeconds, sr.billedSeconds());
                         if (sr.startedAt() != null) {
                             s.startedAt = Instant.parse(sr.startedAt());
@@ -128,6 +138,9 @@ public final class SessionManager implements AutoCloseable {
                         s.oomKilled = Boolean.TRUE.equals(sr.oomKilled());
                         s.finishedAt = sr.finishedAt() == null ? null : Instant.parse(sr.finishedAt());
                         s.logTail = sr.logTail() == null ? List.of() : sr.logTail();
+                        if (sr.usage() != null) {
+                            s.usage = sr.usage();
+                        }
                     }
                 }
                 default -> {
@@ -472,8 +485,10 @@ public final class SessionManager implements AutoCloseable {
                 s.billedSeconds = Math.max(s.billedSeconds, b.seconds());
                 s.basis = b.basis().name();
                 try {
+                    SessionUsage fresh = s.usageFresh ? s.view().usage() : null;
+                    s.usageFresh = false;
                     journal.append(SessionRecord.USAGE, SessionRecord.usage(s.id(), s.startedAt.toString(),
-                            s.billedSeconds, s.basis, now.toString()).encode());
+                            s.billedSeconds, s.basis, now.toString(), fresh).encode());
                 } catch (JournalException e) {
                     handleJournal(e);
                 }
@@ -523,7 +538,46 @@ public final class SessionManager implements AutoCloseable {
                 finish(s, SessionState.FAILED, "the container disappeared", null);
             } else if (!c.running()) {
                 finish(s, SessionState.ENDED, endReason(c, "the container exited"), c);
+            } else {
+                refreshUsage(s);
             }
+        }
+    }
+
+    /** Reads the container's counters and attributes its GPUs' figures (exclusive GPUs: all theirs). */
+    private void refreshUsage(Session s) {
+        io.gpuagent.container.ContainerUsage u;
+        try {
+            u = runtime.usage(s.containerId);
+        } catch (ContainerException e) {
+            log.debug("session {}: no usage this time: {}", s.id(), e.getMessage());
+            return;
+        }
+        java.util.Set<Integer> pids = new java.util.HashSet<>(u.pids());
+        long gpuMem = 0;
+        int utilSum = 0;
+        int utilCount = 0;
+        List<String> held;
+        synchronized (this) {
+            held = s.gpus;
+        }
+        for (String g : held) {
+            for (io.gpuagent.gpu.GpuProcess p : gpuUsage.processes(g)) {
+                if (pids.contains(p.pid()) && p.usedMemoryBytes() != null) {
+                    gpuMem += p.usedMemoryBytes();
+                }
+            }
+            Integer util = gpuUsage.utilizationPercent(g);
+            if (util != null) {
+                utilSum += util;
+                utilCount++;
+            }
+        }
+        synchronized (this) {
+            SessionUsage old = s.usage;
+            s.usage = new SessionUsage(0, utilCount == 0 ? null : utilSum / utilCount, gpuMem, u.cpuNanos() / 1e9,
+                    u.memoryBytes(), Math.max(old.peakMemoryBytes(), u.memoryBytes()), u.netRxBytes(), u.netTxBytes());
+            s.usageFresh = true;
         }
     }
 
@@ -591,7 +645,7 @@ public final class SessionManager implements AutoCloseable {
                 journal.appendDurably(SessionRecord.END, SessionRecord.end(s.id(), s.state, target, reason,
                         s.startedAt == null ? null : s.startedAt.toString(),
                         s.finishedAt == null ? null : s.finishedAt.toString(), s.billedSeconds, s.basis, s.exitCode,
-                        s.oomKilled, tail, now()).encode());
+                        s.oomKilled, tail, now(), s.view().usage()).encode());
             } catch (JournalException e) {
                 // the end is settled again from the engine's times after the restart this causes
                 handleJournal(e);

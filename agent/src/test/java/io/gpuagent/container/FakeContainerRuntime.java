@@ -275,6 +275,24 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     }
 
     @Override
+    public synchronized ContainerUsage usage(String idOrName) throws ContainerException {
+        enter("usage");
+        Box b = require("read the usage of container", idOrName);
+        if (!b.status.equals("running")) {
+            throw new ContainerException("read the usage of container " + idOrName + ": it is not running");
+        }
+        // a steady program: half a core, 64 MiB, 1 KB/s in and out, one process (pid from the knob)
+        long ranNanos = java.time.Duration.between(b.startedAt, clock.wallTime()).toNanos();
+        return new ContainerUsage(ranNanos / 2, 64L << 20, ranNanos / 1_000_000, ranNanos / 1_000_000,
+                b.pids);
+    }
+
+    /** The host PIDs the engine reports for a container (to attribute GPU memory). */
+    public synchronized void pids(String idOrName, List<Integer> pids) {
+        find(idOrName).orElseThrow(() -> new IllegalArgumentException("no container " + idOrName)).pids = List.copyOf(pids);
+    }
+
+    @Override
     public synchronized List<String> logTail(String idOrName, int lines) throws ContainerException {
         enter("logTail");
         Box b = require("read the log of container", idOrName);
@@ -349,6 +367,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         Integer exitCode;
         boolean oomKilled;
         PlannedExit plannedExit;
+        List<Integer> pids = List.of();
 
         Box(String id, ContainerSpec spec) {
             this.id = id;

@@ -174,6 +174,36 @@ class SessionManagerTest {
     }
 
     @Test
+    void usageIsAttributedFromTheEnginesCountersAndNvmlsPerProcessMemory() throws Exception {
+        manager.withGpuUsage(new GpuUsageSource() {
+            @Override
+            public Integer utilizationPercent(String gpuUuid) {
+                return gpuUuid.equals("GPU-a") ? 80 : 5;
+            }
+
+            @Override
+            public List<io.gpuagent.gpu.GpuProcess> processes(String gpuUuid) {
+                return List.of(new io.gpuagent.gpu.GpuProcess(4242, 1L << 30), new io.gpuagent.gpu.GpuProcess(999, 5L << 30));
+            }
+        });
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("s1", SessionState.RUNNING);
+        engine.pids(LaunchPolicy.containerName("s1"), List.of(4242, 4243));
+        clock.advance(Duration.ofSeconds(10));
+        for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+            manager.tick();
+        }
+        SessionUsage u = manager.get("s1").orElseThrow().usage();
+        assertThat(u.gpuMemoryBytes()).as("only its own process's GPU memory").isEqualTo(1L << 30);
+        assertThat(u.gpuUtilPercent()).isEqualTo(80);
+        assertThat(u.gpuSeconds()).isEqualTo(10);
+        assertThat(u.cpuSeconds()).isEqualTo(5.0);
+        assertThat(u.memoryBytes()).isEqualTo(64L << 20);
+        assertThat(u.peakMemoryBytes()).isEqualTo(64L << 20);
+        assertThat(u.netRxBytes()).isPositive();
+    }
+
+    @Test
     void twoLaunchesOfTheSameSessionAtOnceMakeOneContainer() throws Exception {
         engine.slowCreate(Duration.ofMillis(200));
         ExecutorService pool = Executors.newFixedThreadPool(8);

@@ -137,12 +137,17 @@ class SessionsOnDockerIT {
             assertThat(exec("gpu-agent-it-policy", "stat", "-c", "%a", "/root/.ssh/authorized_keys").trim()).isEqualTo("600");
 
             Thread.sleep(2300); // let it run a little: billed time is real time here
+            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+                m.tick();
+            }
+            SessionUsage usage = m.get("it-policy").orElseThrow().usage();
+            assertThat(usage.memoryBytes()).as("cgroup memory from the engine").isPositive().isLessThanOrEqualTo(256L << 20);
             m.stop("it-policy", "renter_stop");
             await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-policy").orElseThrow().state().terminal());
             SessionView v = m.get("it-policy").orElseThrow();
             assertThat(v.state()).isEqualTo(SessionState.ENDED);
             Duration ran = Duration.between(Instant.parse(v.startedAt()), Instant.parse(v.finishedAt()));
-            long expected = (ran.toMillis() + 999) / 1000;
+            long expected = ceilSeconds(ran);
             assertThat(v.billedSeconds()).as("ceil of Docker's FinishedAt - StartedAt (%s)", ran).isEqualTo(expected);
             assertThat(v.billedSeconds()).isBetween(2L, 8L);
             assertThat(runtime.inspect("gpu-agent-it-policy")).as("container removed").isEmpty();
@@ -177,7 +182,7 @@ class SessionsOnDockerIT {
             assertThat(v.state()).isEqualTo(SessionState.ENDED);
             assertThat(v.reason()).contains("exited");
             Duration ran = Duration.between(Instant.parse(v.startedAt()), Instant.parse(v.finishedAt()));
-            assertThat(v.billedSeconds()).isEqualTo((ran.toMillis() + 999) / 1000);
+            assertThat(v.billedSeconds()).isEqualTo(ceilSeconds(ran));
             m.close();
         }
     }
@@ -226,9 +231,17 @@ class SessionsOnDockerIT {
         Instant started = Instant.parse(field(ended, "started"));
         Instant finished = Instant.parse(field(ended, "finished"));
         long billed = Long.parseLong(field(ended, "billed"));
-        long exact = (Duration.between(started, finished).toMillis() + 999) / 1000;
+        long exact = ceilSeconds(Duration.between(started, finished));
         assertThat(billed).as("billed seconds follow Docker's own times across 3 kill -9s").isEqualTo(exact);
         assertThat(runtime.inspect("gpu-agent-" + id)).isEmpty();
+    }
+
+    /**
+     * The billing rule, independently: whole seconds rounded up from Docker's nanosecond times
+     * (regression: the test first rounded from milliseconds and disagreed when a run was 9.0004 s).
+     */
+    private static long ceilSeconds(Duration d) {
+        return (d.toNanos() + 999_999_999L) / 1_000_000_000L;
     }
 
     private static String field(String line, String name) {
