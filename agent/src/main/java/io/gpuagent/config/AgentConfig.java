@@ -64,11 +64,14 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param diskPerGpuGb   writable-layer limit per rented GPU (where the storage driver enforces it)
      * @param maxDurationS   longest rental the owner accepts
      * @param stopGraceMs    SIGTERM to SIGKILL when a session stops
+     * @param prepullImages  images pulled in the background at start so that their launches are instant
      */
     public record Sessions(boolean enabled, String gpuAttach, java.util.List<String> allowedImages, java.util.List<String> deniedImages,
                            String portRange, String publishAddress, long maxPorts, long memoryPerGpuMb,
-                           long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs) {
+                           long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs,
+                           java.util.List<String> prepullImages) {
         public Sessions {
+            prepullImages = java.util.List.copyOf(prepullImages);
             allowedImages = java.util.List.copyOf(allowedImages);
             deniedImages = java.util.List.copyOf(deniedImages);
         }

@@ -118,6 +118,7 @@ final class SessionService {
             journal.close();
             throw new SessionStartException("reconciling sessions failed: " + e.getMessage(), e);
         }
+        manager.prepull(config.sessions().prepullImages());
         gpus.health().addListener((prev, cur) -> {
             if (cur.health() == GpuHealth.UNHEALTHY || cur.health() == GpuHealth.LOST) {
                 manager.onGpuFailed(cur.uuid(), cur.health() + ": " + cur.reason());

@@ -136,6 +136,11 @@ public final class LaunchPolicy {
         }
     }
 
+    /** The image rules alone (for pre-pulls). */
+    public void checkImageOnly(String image) throws PolicyViolationException {
+        checkImage(image);
+    }
+
     private void checkImage(String image) throws PolicyViolationException {
         if (image == null || !IMAGE.matcher(image).matches()) {
             throw new PolicyViolationException("image", "image reference " + quote(image) + " is not a valid "

@@ -43,6 +43,10 @@ public final class SessionManager implements AutoCloseable {
     /** How often (in ticks) the engine is asked which containers still run. */
     static final int ENGINE_CHECK_EVERY = 5;
     static final int LOG_TAIL_LINES = 50;
+    /** Ended sessions kept in a snapshot (and so in the table after a restart). */
+    static final int KEEP_ENDED = 200;
+    /** Ticks between journal compactions (an hour at 1 Hz). */
+    static final int COMPACT_EVERY = 3600;
 
     private final ContainerRuntime runtime;
     private final MeterJournal journal;
@@ -94,7 +98,11 @@ public final class SessionManager implements AutoCloseable {
     /** Rebuilds the table from the journal's records (in order); unknown record types are skipped. */
     public synchronized void recover(List<JournalRecord> records) throws IOException {
         for (JournalRecord r : records) {
-            if (r.isSnapshot() || r.type() < SessionRecord.INTENT || r.type() > SessionRecord.END) {
+            if (r.isSnapshot()) {
+                loadSnapshot(SessionSnapshot.decode(r.payload()));
+                continue;
+            }
+            if (r.type() < SessionRecord.INTENT || r.type() > SessionRecord.END) {
                 continue;
             }
             SessionRecord sr = SessionRecord.decode(r.payload());
@@ -147,6 +155,48 @@ public final class SessionManager implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private void loadSnapshot(SessionSnapshot snap) {
+        sessions.clear();
+        for (SessionSnapshot.Entry e : snap.sessions()) {
+            Session s = new Session(e.request());
+            s.state = e.state();
+            s.gpus = e.gpus() == null ? List.of() : e.gpus();
+            s.hostPorts = e.hostPorts() == null ? List.of() : e.hostPorts();
+            s.containerId = e.containerId();
+            s.startedAt = e.startedAt() == null ? null : Instant.parse(e.startedAt());
+            s.finishedAt = e.finishedAt() == null ? null : Instant.parse(e.finishedAt());
+            s.billedSeconds = e.billedSeconds();
+            s.basis = e.basis();
+            s.reason = e.reason();
+            s.exitCode = e.exitCode();
+            s.oomKilled = e.oomKilled();
+            s.logTail = e.logTail() == null ? List.of() : e.logTail();
+            s.usage = e.usage() == null ? SessionUsage.NONE : e.usage();
+            sessions.put(s.id(), s);
+        }
+    }
+
+    /**
+     * Writes the session table as a journal snapshot and lets the journal drop older segments.
+     * Runs under the table's monitor, so the snapshot covers every record appended before it.
+     */
+    public synchronized void compact() throws JournalException {
+        List<Session> ended = sessions.values().stream().filter(s -> s.state.terminal()).toList();
+        List<Session> keepEnded = ended.subList(Math.max(0, ended.size() - KEEP_ENDED), ended.size());
+        List<SessionSnapshot.Entry> entries = new ArrayList<>();
+        for (Session s : sessions.values()) {
+            if (s.state.terminal() && !keepEnded.contains(s)) {
+                continue;
+            }
+            entries.add(new SessionSnapshot.Entry(s.request, s.state, s.gpus, s.hostPorts, s.containerId,
+                    s.startedAt == null ? null : s.startedAt.toString(), s.finishedAt == null ? null : s.finishedAt.toString(),
+                    s.billedSeconds, s.basis, s.reason, s.exitCode, s.oomKilled, s.logTail, s.usage));
+        }
+        journal.snapshot(new SessionSnapshot(1, entries).encode());
+        sessions.values().removeIf(s -> s.state.terminal() && !keepEnded.contains(s));
+        log.info("journal compacted: {} sessions in the snapshot", entries.size());
     }
 
     /** What {@link #reconcile} did, for the start-up log and tests. */
@@ -448,6 +498,41 @@ public final class SessionManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Pulls images in the background so that launches of them are instant; an image the policy
+     * would refuse is skipped with a warning. Progress is logged at most every 10 %.
+     */
+    public void prepull(List<String> images) {
+        for (String image : images) {
+            try {
+                policy.checkImageOnly(image);
+            } catch (PolicyViolationException e) {
+                log.warn("not pre-pulling {}: {}", image, e.getMessage());
+                continue;
+            }
+            launcher.execute(() -> {
+                try {
+                    if (runtime.imagePresent(image)) {
+                        log.info("pre-pull: {} is present", image);
+                        return;
+                    }
+                    log.info("pre-pull: pulling {}", image);
+                    long[] lastTenth = {-1};
+                    runtime.pull(image, (status, cur, total) -> {
+                        long tenth = total > 0 ? cur * 10 / total : -1;
+                        if (tenth > lastTenth[0]) {
+                            lastTenth[0] = tenth;
+                            log.info("pre-pull {}: {} {}%", image, status, tenth * 10);
+                        }
+                    });
+                    log.info("pre-pull: {} ready", image);
+                } catch (ContainerException e) {
+                    log.warn("pre-pull of {} failed: {}", image, e.getMessage());
+                }
+            });
+        }
+    }
+
     public void drain(boolean on) {
         draining = on;
         log.info(on ? "draining: no new sessions; running ones continue" : "undrained: taking new sessions");
@@ -511,6 +596,13 @@ public final class SessionManager implements AutoCloseable {
         }
         if (++ticks % ENGINE_CHECK_EVERY == 0 && !running.isEmpty()) {
             checkEngine(running);
+        }
+        if (ticks % COMPACT_EVERY == 0 && !journal.isDegraded()) {
+            try {
+                compact();
+            } catch (JournalException e) {
+                handleJournal(e);
+            }
         }
     }
 

@@ -124,6 +124,15 @@ class SessionFaultsTest {
     }
 
     @Test
+    void configuredImagesArePrePulledAndRefusedOnesSkipped() throws Exception {
+        start();
+        engine.registryHas("docker.io/pytorch/pytorch:2.4", 1L << 30);
+        manager.prepull(List.of("docker.io/pytorch/pytorch:2.4", "Not An Image", IMAGE));
+        await().atMost(Duration.ofSeconds(10)).until(() -> engine.imagePresent("docker.io/pytorch/pytorch:2.4"));
+        assertThat(engine.calls("pull")).as("present images are not pulled again").isEqualTo(1);
+    }
+
+    @Test
     void aMissingImageIsPulledWithProgressFirst() throws Exception {
         start();
         String image = "docker.io/pytorch/pytorch:2.4";

@@ -204,6 +204,21 @@ class SessionManagerTest {
     }
 
     @Test
+    void aFailedGpuEndsTheSessionOnItWithAReasonTheRenterSees() throws Exception {
+        manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
+        manager.launch(request("s2", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("s1", SessionState.RUNNING);
+        awaitState("s2", SessionState.RUNNING);
+        String gpuOfS2 = manager.get("s2").orElseThrow().gpus().get(0);
+        manager.onGpuFailed(gpuOfS2, "UNHEALTHY: critical XID 79");
+        awaitState("s2", SessionState.ENDED);
+        assertThat(manager.get("s2").orElseThrow().reason()).isEqualTo("gpu_failed: UNHEALTHY: critical XID 79");
+        assertThat(manager.get("s1").orElseThrow().state()).as("the other session is untouched")
+                .isEqualTo(SessionState.RUNNING);
+        manager.onGpuFailed("GPU-nobody", "LOST"); // a free GPU: nothing to end
+    }
+
+    @Test
     void twoLaunchesOfTheSameSessionAtOnceMakeOneContainer() throws Exception {
         engine.slowCreate(Duration.ofMillis(200));
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -221,6 +236,30 @@ class SessionManagerTest {
         awaitState("twin", SessionState.RUNNING);
         assertThat(engine.calls("create")).isEqualTo(1);
         assertThat(manager.list()).hasSize(1);
+    }
+
+    @Test
+    void aCompactedJournalRestoresTheSameTable() throws Exception {
+        manager.launch(request("open", FakeContainerRuntime.runUntilTerm(0)));
+        manager.launch(request("done", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("open", SessionState.RUNNING);
+        awaitState("done", SessionState.RUNNING);
+        clock.advance(Duration.ofSeconds(7));
+        manager.tick();
+        manager.stop("done", "renter_stop");
+        awaitState("done", SessionState.ENDED);
+        manager.compact();
+        clock.advance(Duration.ofSeconds(2));
+        manager.tick();
+        List<SessionView> before = manager.list();
+        manager.close();
+        journal.close();
+
+        List<JournalRecord> replayed = new ArrayList<>();
+        manager = start(replayed);
+        assertThat(replayed.get(0).isSnapshot()).as("replay starts at the snapshot").isTrue();
+        assertThat(manager.list()).usingRecursiveFieldByFieldElementComparator().isEqualTo(before);
+        assertThat(manager.reconcile().adopted()).containsExactly("open");
     }
 
     @Test
