@@ -48,6 +48,12 @@ public interface ContainerRuntime extends AutoCloseable {
     /** A running container's CPU, memory and network counters and its host PIDs. */
     ContainerUsage usage(String idOrName) throws ContainerException;
 
+    /**
+     * Bytes in the container's writable layer (what the renter wrote), or null when the storage
+     * driver cannot tell. Costly on some drivers (it walks the layer): call it rarely.
+     */
+    Long diskUsage(String idOrName) throws ContainerException;
+
     /** The last {@code lines} lines of the container's stdout and stderr, oldest first. */
     List<String> logTail(String idOrName, int lines) throws ContainerException;
 

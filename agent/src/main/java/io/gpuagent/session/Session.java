@@ -39,6 +39,6 @@ final class Session {
                 finishedAt == null ? null : finishedAt.toString(), billedSeconds, reason, exitCode, oomKilled,
                 pullProgress, new SessionUsage(billedSeconds * gpus.size(), usage.gpuUtilPercent(),
                 usage.gpuMemoryBytes(), usage.cpuSeconds(), usage.memoryBytes(), usage.peakMemoryBytes(),
-                usage.netRxBytes(), usage.netTxBytes()));
+                usage.netRxBytes(), usage.netTxBytes(), usage.diskBytes()));
     }
 }

@@ -45,6 +45,8 @@ public final class SessionManager implements AutoCloseable {
     static final int LOG_TAIL_LINES = 50;
     /** Ended sessions kept in a snapshot (and so in the table after a restart). */
     static final int KEEP_ENDED = 200;
+    /** Engine checks between writable-layer size readings (a minute at 1 Hz). */
+    static final int DISK_EVERY = 12;
     /** Ticks between journal compactions (an hour at 1 Hz). */
     static final int COMPACT_EVERY = 3600;
 
@@ -645,6 +647,15 @@ public final class SessionManager implements AutoCloseable {
             log.debug("session {}: no usage this time: {}", s.id(), e.getMessage());
             return;
         }
+        Long disk = null;
+        boolean readDisk = (ticks / ENGINE_CHECK_EVERY) % DISK_EVERY == 1;
+        if (readDisk) {
+            try {
+                disk = runtime.diskUsage(s.containerId);
+            } catch (ContainerException e) {
+                log.debug("session {}: no disk usage this time: {}", s.id(), e.getMessage());
+            }
+        }
         java.util.Set<Integer> pids = new java.util.HashSet<>(u.pids());
         long gpuMem = 0;
         int utilSum = 0;
@@ -668,7 +679,8 @@ public final class SessionManager implements AutoCloseable {
         synchronized (this) {
             SessionUsage old = s.usage;
             s.usage = new SessionUsage(0, utilCount == 0 ? null : utilSum / utilCount, gpuMem, u.cpuNanos() / 1e9,
-                    u.memoryBytes(), Math.max(old.peakMemoryBytes(), u.memoryBytes()), u.netRxBytes(), u.netTxBytes());
+                    u.memoryBytes(), Math.max(old.peakMemoryBytes(), u.memoryBytes()), u.netRxBytes(), u.netTxBytes(),
+                    readDisk ? disk : old.diskBytes());
             s.usageFresh = true;
         }
     }

@@ -12,8 +12,9 @@ package io.gpuagent.session;
  * @param peakMemoryBytes   the highest memory reading seen
  * @param netRxBytes        bytes received
  * @param netTxBytes        bytes sent
+ * @param diskBytes         bytes in its writable layer at the last (less frequent) reading; null when unknown
  */
 public record SessionUsage(long gpuSeconds, Integer gpuUtilPercent, long gpuMemoryBytes, double cpuSeconds,
-                           long memoryBytes, long peakMemoryBytes, long netRxBytes, long netTxBytes) {
-    public static final SessionUsage NONE = new SessionUsage(0, null, 0, 0, 0, 0, 0, 0);
+                           long memoryBytes, long peakMemoryBytes, long netRxBytes, long netTxBytes, Long diskBytes) {
+    public static final SessionUsage NONE = new SessionUsage(0, null, 0, 0, 0, 0, 0, 0, null);
 }

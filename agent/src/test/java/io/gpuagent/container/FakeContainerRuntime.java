@@ -287,6 +287,17 @@ public final class FakeContainerRuntime implements ContainerRuntime {
                 b.pids);
     }
 
+    @Override
+    public synchronized Long diskUsage(String idOrName) throws ContainerException {
+        enter("diskUsage");
+        return require("read the disk usage of container", idOrName).diskBytes;
+    }
+
+    /** What the writable layer holds, as the engine would report it (null: the driver cannot tell). */
+    public synchronized void diskBytes(String idOrName, Long bytes) {
+        find(idOrName).orElseThrow(() -> new IllegalArgumentException("no container " + idOrName)).diskBytes = bytes;
+    }
+
     /** The host PIDs the engine reports for a container (to attribute GPU memory). */
     public synchronized void pids(String idOrName, List<Integer> pids) {
         find(idOrName).orElseThrow(() -> new IllegalArgumentException("no container " + idOrName)).pids = List.copyOf(pids);
@@ -368,6 +379,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         boolean oomKilled;
         PlannedExit plannedExit;
         List<Integer> pids = List.of();
+        Long diskBytes = 4096L;
 
         Box(String id, ContainerSpec spec) {
             this.id = id;

@@ -201,6 +201,7 @@ class SessionManagerTest {
         assertThat(u.memoryBytes()).isEqualTo(64L << 20);
         assertThat(u.peakMemoryBytes()).isEqualTo(64L << 20);
         assertThat(u.netRxBytes()).isPositive();
+        assertThat(u.diskBytes()).as("the first check reads the writable layer").isEqualTo(4096L);
     }
 
     @Test

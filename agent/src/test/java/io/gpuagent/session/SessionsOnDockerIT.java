@@ -142,6 +142,8 @@ class SessionsOnDockerIT {
             }
             SessionUsage usage = m.get("it-policy").orElseThrow().usage();
             assertThat(usage.memoryBytes()).as("cgroup memory from the engine").isPositive().isLessThanOrEqualTo(256L << 20);
+            assertThat(usage.cpuSeconds()).isGreaterThanOrEqualTo(0);
+            assertThat(usage.diskBytes()).as("writable layer (the authorized_keys file at least)").isNotNull().isPositive();
             m.stop("it-policy", "renter_stop");
             await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-policy").orElseThrow().state().terminal());
             SessionView v = m.get("it-policy").orElseThrow();

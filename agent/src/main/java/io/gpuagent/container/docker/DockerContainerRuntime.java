@@ -263,6 +263,16 @@ public final class DockerContainerRuntime implements ContainerRuntime {
     }
 
     @Override
+    public Long diskUsage(String idOrName) throws ContainerException {
+        try {
+            Long size = connection.calls().inspectContainerCmd(idOrName).withSize(true).exec().getSizeRw();
+            return size == null || size < 0 ? null : size;
+        } catch (RuntimeException e) {
+            throw errors.map("read the disk usage of container " + idOrName, e, settings.callTimeout());
+        }
+    }
+
+    @Override
     public List<String> logTail(String idOrName, int lines) throws ContainerException {
         if (lines <= 0) {
             return List.of();
