@@ -9,6 +9,7 @@
 #     p50/p99 latency and requests per second, against the daemon of step 3.
 #  6. JMH: the journal's group commit of 64 sessions' tick records, and one durable append.
 #  7. Launch overhead of a session over a raw Docker create+start, interleaved, on the test engine.
+#  8. Heap per running session (after full GCs), 24 sessions on the test engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -84,4 +85,8 @@ echo "== 7. launch overhead over a raw Docker create+start (private test engine)
 scripts/docker-test-env.sh start >/dev/null
 java -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.LaunchOverhead \
     "${GPU_AGENT_DOCKER_DIR:-/var/tmp/gpu-agent-docker}/docker.sock" gpu-agent-test/busybox:1 10 2>/dev/null
+
+echo "== 8. heap per running session (24 sessions on the test engine)"
+java -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.SessionMemory \
+    "${GPU_AGENT_DOCKER_DIR:-/var/tmp/gpu-agent-docker}/docker.sock" gpu-agent-test/busybox:1 24 2>/dev/null
 rm -f "$sock"
