@@ -391,10 +391,12 @@ public final class SessionManager implements AutoCloseable {
         try {
             if (!runtime.imagePresent(s.request.image())) {
                 transition(s, SessionState.PULLING, "pulling " + s.request.image());
+                io.gpuagent.container.PullProgressListener logged = loggedProgress("session " + s.id(), s.request.image());
                 runtime.pull(s.request.image(), (status, cur, total) -> {
                     synchronized (this) {
                         s.pullProgress = total > 0 ? String.format("%s %d/%d MB", status, cur >> 20, total >> 20) : status;
                     }
+                    logged.onProgress(status, cur, total);
                 });
             }
             if (stopRequestedBeforeStart(s)) {
@@ -519,20 +521,25 @@ public final class SessionManager implements AutoCloseable {
                         return;
                     }
                     log.info("pre-pull: pulling {}", image);
-                    long[] lastTenth = {-1};
-                    runtime.pull(image, (status, cur, total) -> {
-                        long tenth = total > 0 ? cur * 10 / total : -1;
-                        if (tenth > lastTenth[0]) {
-                            lastTenth[0] = tenth;
-                            log.info("pre-pull {}: {} {}%", image, status, tenth * 10);
-                        }
-                    });
+                    runtime.pull(image, loggedProgress("pre-pull", image));
                     log.info("pre-pull: {} ready", image);
                 } catch (ContainerException e) {
                     log.warn("pre-pull of {} failed: {}", image, e.getMessage());
                 }
             });
         }
+    }
+
+    /** A pull listener that logs every 10 % (a 10 GB image takes minutes: progress must be visible). */
+    private static io.gpuagent.container.PullProgressListener loggedProgress(String who, String image) {
+        long[] lastTenth = {-1};
+        return (status, cur, total) -> {
+            long tenth = total > 0 ? Math.min(10, cur * 10 / total) : -1;
+            if (tenth > lastTenth[0]) {
+                lastTenth[0] = tenth;
+                log.info("{}: pulling {}: {}% ({} of {} MB)", who, image, tenth * 10, cur >> 20, total >> 20);
+            }
+        };
     }
 
     public void drain(boolean on) {
