@@ -1,6 +1,6 @@
 package io.gpuagent.gpu;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.gpuagent.util.LatencyHistogram;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -9,24 +9,18 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class GpuCallStats {
     /** Upper bounds of the latency buckets, seconds. */
-    public static final double[] BUCKETS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-            0.1, 0.25, 0.5, 1, 2.5, 5};
+    public static final double[] BUCKETS = LatencyHistogram.BUCKETS;
 
-    private final AtomicLongArray bucketCounts = new AtomicLongArray(BUCKETS.length + 1);
-    private final LongAdder count = new LongAdder();
-    private final LongAdder sumNanos = new LongAdder();
+    private final LatencyHistogram latency = new LatencyHistogram();
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder skippedWhileHung = new LongAdder();
 
     void recordLatency(long nanos) {
-        count.increment();
-        sumNanos.add(nanos);
-        double seconds = nanos / 1e9;
-        int i = 0;
-        while (i < BUCKETS.length && seconds > BUCKETS[i]) {
-            i++;
-        }
-        bucketCounts.incrementAndGet(i);
+        latency.record(nanos);
+    }
+
+    public LatencyHistogram latency() {
+        return latency;
     }
 
     void recordTimeout() {
@@ -38,16 +32,16 @@ public final class GpuCallStats {
     }
 
     public long count() {
-        return count.sum();
+        return latency.count();
     }
 
     public double sumSeconds() {
-        return sumNanos.sum() / 1e9;
+        return latency.sumSeconds();
     }
 
     /** Non-cumulative count of bucket {@code i} ({@code BUCKETS.length} is +Inf). */
     public long bucket(int i) {
-        return bucketCounts.get(i);
+        return latency.bucket(i);
     }
 
     public long timeouts() {

@@ -1,7 +1,7 @@
 package io.gpuagent.metering;
 
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.gpuagent.util.LatencyHistogram;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -12,12 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class JournalStats {
     /** Upper bounds of the fsync latency buckets, seconds. */
-    public static final double[] BUCKETS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-            0.1, 0.25, 0.5, 1, 2.5, 5};
+    public static final double[] BUCKETS = LatencyHistogram.BUCKETS;
 
-    private final AtomicLongArray bucketCounts = new AtomicLongArray(BUCKETS.length + 1);
-    private final LongAdder fsyncs = new LongAdder();
-    private final LongAdder fsyncNanos = new LongAdder();
+    private final LatencyHistogram fsync = new LatencyHistogram();
     private final LongAdder commits = new LongAdder();
     private final LongAdder records = new LongAdder();
     private final LongAdder bytes = new LongAdder();
@@ -28,14 +25,12 @@ public final class JournalStats {
     private volatile String degradedReason;
 
     void recordFsync(long nanos) {
-        fsyncs.increment();
-        fsyncNanos.add(nanos);
-        double seconds = nanos / 1e9;
-        int i = 0;
-        while (i < BUCKETS.length && seconds > BUCKETS[i]) {
-            i++;
-        }
-        bucketCounts.incrementAndGet(i);
+        fsync.record(nanos);
+    }
+
+    /** The fsync latency histogram. */
+    public LatencyHistogram fsyncLatency() {
+        return fsync;
     }
 
     void recordAppend(int encodedBytes) {
@@ -86,16 +81,16 @@ public final class JournalStats {
 
     /** fdatasyncs of segment files (commits and new segment headers); directory fsyncs not counted. */
     public long fsyncCount() {
-        return fsyncs.sum();
+        return fsync.count();
     }
 
     public double fsyncSumSeconds() {
-        return fsyncNanos.sum() / 1e9;
+        return fsync.sumSeconds();
     }
 
     /** Non-cumulative count of fsync latency bucket {@code i} ({@code BUCKETS.length} is +Inf). */
     public long fsyncBucket(int i) {
-        return bucketCounts.get(i);
+        return fsync.bucket(i);
     }
 
     /** Commits that found the disk full. */

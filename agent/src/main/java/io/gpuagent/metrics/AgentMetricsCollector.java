@@ -4,10 +4,8 @@ import io.gpuagent.gpu.GpuCallStats;
 import io.gpuagent.gpu.GpuMonitor;
 import io.gpuagent.gpu.TelemetrySampler;
 import io.prometheus.metrics.model.registry.MultiCollector;
-import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
@@ -34,20 +32,12 @@ final class AgentMetricsCollector implements MultiCollector {
     public MetricSnapshots collect() {
         GpuCallStats stats = gpus.callStats();
         TelemetrySampler sampler = gpus.sampler();
-        double[] bounds = new double[GpuCallStats.BUCKETS.length + 1];
-        long[] counts = new long[bounds.length];
-        for (int i = 0; i < bounds.length; i++) {
-            bounds[i] = i < GpuCallStats.BUCKETS.length ? GpuCallStats.BUCKETS[i] : Double.POSITIVE_INFINITY;
-            counts[i] = stats.bucket(i);
-        }
         return MetricSnapshots.of(
                 new InfoSnapshot(new MetricMetadata("gpu_agent_build", "gpu-agent's version and Java runtime."),
                         List.of(new InfoSnapshot.InfoDataPointSnapshot(Labels.of("version", version,
                                 "java_version", System.getProperty("java.version"))))),
-                new HistogramSnapshot(new MetricMetadata("gpu_agent_nvml_call_duration_seconds",
-                        "Duration of guarded NVML calls (one per GPU per tick: all of a GPU's reads).", Unit.SECONDS),
-                        List.of(new HistogramSnapshot.HistogramDataPointSnapshot(
-                                ClassicHistogramBuckets.of(bounds, counts), stats.sumSeconds(), Labels.EMPTY, null, 0))),
+                Histograms.seconds("gpu_agent_nvml_call_duration_seconds",
+                        "Duration of guarded NVML calls (one per GPU per tick: all of a GPU's reads).", stats.latency()),
                 counter("gpu_agent_nvml_call_timeouts", "NVML calls that missed their deadline (the GPU became UNKNOWN).",
                         stats.timeouts()),
                 counter("gpu_agent_nvml_calls_skipped", "NVML calls not attempted because an earlier call on the "

@@ -6,14 +6,11 @@ import io.gpuagent.session.SessionManager;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.session.SessionView;
 import io.prometheus.metrics.model.registry.MultiCollector;
-import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
-import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -45,12 +42,6 @@ final class SessionMetricsCollector implements MultiCollector {
         byState.forEach((s, n) -> states.add(new GaugeSnapshot.GaugeDataPointSnapshot(n, Labels.of("state", s.name()),
                 null)));
         JournalStats js = journal.stats();
-        double[] bounds = new double[JournalStats.BUCKETS.length + 1];
-        long[] counts = new long[bounds.length];
-        for (int i = 0; i < bounds.length; i++) {
-            bounds[i] = i < JournalStats.BUCKETS.length ? JournalStats.BUCKETS[i] : Double.POSITIVE_INFINITY;
-            counts[i] = js.fsyncBucket(i);
-        }
         List<CounterSnapshot.CounterDataPointSnapshot> launched = new ArrayList<>();
         sessions.launchCounts().forEach((result, n) -> launched.add(new CounterSnapshot.CounterDataPointSnapshot(n,
                 Labels.of("result", result), null, 0)));
@@ -72,10 +63,8 @@ final class SessionMetricsCollector implements MultiCollector {
                 new CounterSnapshot(new MetricMetadata("gpu_agent_billed_seconds",
                         "Billed seconds over all sessions, from the engine's own start and finish times."),
                         List.of(new CounterSnapshot.CounterDataPointSnapshot(billed, Labels.EMPTY, null, 0))),
-                new HistogramSnapshot(new MetricMetadata("gpu_agent_journal_fsync_duration_seconds",
-                        "Duration of the journal's fdatasync (one per group commit).", Unit.SECONDS),
-                        List.of(new HistogramSnapshot.HistogramDataPointSnapshot(ClassicHistogramBuckets.of(bounds,
-                                counts), js.fsyncSumSeconds(), Labels.EMPTY, null, 0))),
+                Histograms.seconds("gpu_agent_journal_fsync_duration_seconds",
+                        "Duration of the journal's fdatasync (one per group commit).", js.fsyncLatency()),
                 new GaugeSnapshot(new MetricMetadata("gpu_agent_journal_degraded",
                         "1 while the journal cannot write (disk full): new sessions are refused."),
                         List.of(new GaugeSnapshot.GaugeDataPointSnapshot(js.degraded() ? 1 : 0, Labels.EMPTY, null))),
