@@ -634,6 +634,11 @@ public final class SessionManager implements AutoCloseable {
         Map<String, ContainerState> byId = new HashMap<>();
         containers.forEach(c -> byId.put(c.id(), c));
         for (Session s : running) {
+            synchronized (this) {
+                if (s.state != SessionState.RUNNING) {
+                    continue; // stopping meanwhile: its stop settles it with its own reason
+                }
+            }
             ContainerState c = byId.get(s.containerId);
             if (c == null) {
                 finish(s, SessionState.FAILED, "the container disappeared", null);
