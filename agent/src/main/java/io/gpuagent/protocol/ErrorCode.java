@@ -1,0 +1,30 @@
+package io.gpuagent.protocol;
+
+import java.util.Locale;
+
+/**
+ * Stable error codes of the scheduler protocol (docs/protocol.md lists each with its meaning).
+ * The wire form is the lower-case name, e.g. {@code malformed_json}.
+ */
+public enum ErrorCode {
+    /** The length prefix is negative or the frame cannot be read. */
+    MALFORMED_FRAME,
+    /** The length prefix is over the agent's limit; the connection is closed. */
+    FRAME_TOO_LARGE,
+    /** The frame is not UTF-8 JSON. */
+    MALFORMED_JSON,
+    /** The frame is JSON but not an object. */
+    NOT_AN_OBJECT,
+    /** A required field is missing. */
+    MISSING_FIELD,
+    /** A field has the wrong JSON type or an invalid value. */
+    WRONG_TYPE,
+    /** The protocol version is not one the agent speaks. */
+    UNSUPPORTED_VERSION,
+    /** The message type is unknown. */
+    UNKNOWN_TYPE;
+
+    public String wire() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
