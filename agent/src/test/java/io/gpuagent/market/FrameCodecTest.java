@@ -65,10 +65,13 @@ class FrameCodecTest {
         // a "negative" prefix is read as unsigned (Netty 4.2): 4 GiB - 5, refused the same way
         EmbeddedChannel negative = channel(1024);
         assertThatThrownBy(() -> negative.writeInbound(Unpooled.buffer().writeInt(-5).writeBytes(new byte[8])))
-                .isInstanceOf(TooLongFrameException.class).hasMessageContaining("4294967291");
+                .isInstanceOf(TooLongFrameException.class);
         EmbeddedChannel edge = channel(16);
-        edge.writeInbound(frame("{\"v\":1,\"type\":\"a\"}")); // 18 bytes > 16
-        assertThat((Object) edge.readInbound()).isNull();
+        assertThatThrownBy(() -> edge.writeInbound(frame("{\"v\":1,\"type\":\"a\"}"))) // 18 bytes > 16
+                .isInstanceOf(TooLongFrameException.class);
+        EmbeddedChannel fits = channel(18);
+        fits.writeInbound(frame("{\"v\":1,\"type\":\"a\"}"));
+        assertThat(((Envelope) fits.readInbound()).type()).isEqualTo("a");
     }
 
     @Test
