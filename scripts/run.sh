@@ -28,7 +28,8 @@ else
 fi
 # Renting needs Docker: use the system's engine, or the private test engine of scripts/docker-test-env.sh
 # when it runs; without one the agent runs without sessions (probe, telemetry, metrics).
-docker_sock=${DOCKER_HOST#unix://}
+docker_host=${DOCKER_HOST:-}
+docker_sock=${docker_host#unix://}
 [[ -n ${DOCKER_HOST:-} && -S $docker_sock ]] || docker_sock=/run/docker.sock
 [[ -S $docker_sock ]] || docker_sock=/var/tmp/gpu-agent-docker/docker.sock
 if [[ -S $docker_sock ]]; then
