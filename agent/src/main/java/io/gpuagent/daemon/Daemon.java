@@ -116,12 +116,15 @@ final class Daemon {
     }
 
     /**
-     * True while the sampler completes ticks: the last one ended within two intervals plus one
-     * call timeout (a hung GPU costs a tick at most one timeout, so it does not count as stuck).
+     * True while the sampler completes ticks (the last one ended within two intervals plus one call
+     * timeout: a hung GPU costs a tick at most one timeout, so it does not count as stuck) and,
+     * with sessions, the meter has ticked and committed the journal within 5 s.
      */
     boolean progressing() {
         long allowed = 2 * gpus.sampler().interval().toNanos() + gpus.sampler().callTimeout().toNanos();
-        return clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
+        boolean sampling = clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
+        // with sessions, the meter (and its journal commit) must tick too: a wedged journal must restart us
+        return sampling && (sessions == null || sessions.progressing());
     }
 
     /** A failure the agent cannot continue after (journal fsync): exit so that systemd restarts it. */

@@ -46,13 +46,23 @@ final class SessionService {
     private final ContainerRuntime runtime;
     private final SessionManager manager;
     private final ScheduledExecutorService meter;
+    private final Clock clock;
+    /** Monotonic time the meter last completed a tick (its group commit included). */
+    private final java.util.concurrent.atomic.AtomicLong lastTickNanos;
 
     private SessionService(MeterJournal journal, ContainerRuntime runtime, SessionManager manager,
-                           ScheduledExecutorService meter) {
+                           ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick) {
         this.journal = journal;
         this.runtime = runtime;
         this.manager = manager;
         this.meter = meter;
+        this.clock = clock;
+        this.lastTickNanos = lastTick;
+    }
+
+    /** True while the meter ticks (and so the journal commits): part of the watchdog's progress signal. */
+    boolean progressing() {
+        return clock.monotonicNanos() - lastTickNanos.get() <= Duration.ofSeconds(5).toNanos();
     }
 
     static SessionService start(AgentConfig config, GpuMonitor gpus, Clock clock, Consumer<Throwable> fatal,
@@ -126,14 +136,16 @@ final class SessionService {
         });
         ScheduledExecutorService meter = Executors.newSingleThreadScheduledExecutor(
                 new NamedThreadFactory("gpu-agent-meter", true));
+        java.util.concurrent.atomic.AtomicLong lastTick = new java.util.concurrent.atomic.AtomicLong(clock.monotonicNanos());
         meter.scheduleAtFixedRate(() -> {
             try {
                 manager.tick();
+                lastTick.set(clock.monotonicNanos());
             } catch (RuntimeException e) {
                 log.error("meter tick failed", e);
             }
         }, 1, 1, TimeUnit.SECONDS);
-        return new SessionService(journal, runtime, manager, meter);
+        return new SessionService(journal, runtime, manager, meter, clock, lastTick);
     }
 
     private static int[] portRange(String v) throws ConfigException {
