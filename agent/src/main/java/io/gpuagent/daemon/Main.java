@@ -11,11 +11,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Host agent of a peer-to-peer GPU rental marketplace: probes this machine's NVIDIA GPUs",
-            "through NVML, samples them every second and watches their health.",
+            "Host agent of a peer-to-peer GPU rental marketplace: probes this machine's NVIDIA GPUs "
+                    + "through NVML, samples them every second, watches their health, serves Prometheus "
+                    + "metrics and runs renters' containers on Docker, metered per second.",
             "",
-            "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 bad or missing config,",
-            "4 NVML library missing or unloadable, 5 NVML failed to initialise, 6 fatal runtime failure."
+            "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 bad or missing config, "
+                    + "4 NVML library missing or unloadable, 5 NVML failed to initialise, 6 fatal runtime "
+                    + "failure, 7 the running agent could not be reached."
         },
         subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
                 DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class,

@@ -24,8 +24,8 @@ import java.util.concurrent.CompletableFuture;
 
 /** {@code gpu-agent probe}: what NVML reports about every GPU, as a table or JSON. */
 @Command(name = "probe", mixinStandardHelpOptions = true,
-        description = {"List this machine's NVIDIA GPUs as the driver reports them (like nvidia-smi -L),",
-            "with key telemetry and health. Reads NVML directly; the daemon need not run.",
+        description = {"List this machine's NVIDIA GPUs as the driver reports them (like nvidia-smi -L), with "
+                + "key telemetry and health. Reads NVML directly; the daemon need not run.",
             "Exit codes: 0 ok, 3 bad config, 4 NVML library missing, 5 NVML init failed."})
 final class ProbeCommand implements Callable<Integer> {
     @CommandLine.Mixin

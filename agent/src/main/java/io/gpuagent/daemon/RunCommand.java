@@ -22,9 +22,11 @@ import java.util.concurrent.TimeUnit;
  * order. Under systemd it speaks {@code Type=notify}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run the agent: probe the GPUs, sample them every second, watch their health.",
-            "Stops cleanly on SIGTERM. Under systemd (Type=notify) it reports READY=1, STATUS= and",
-            "feeds the watchdog only while its loops make progress."})
+        description = {"Run the agent: probe the GPUs, sample them every second, watch their health, serve "
+                + "the metrics endpoint and, with sessions enabled, reconcile and meter renters' containers.",
+            "Stops cleanly on SIGTERM (renters' containers keep running). Under systemd (Type=notify) it "
+                + "reports READY=1 after reconciliation, STATUS= lines, and feeds the watchdog only while its "
+                + "loops make progress."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
