@@ -81,9 +81,17 @@ final class NvmlLibrary {
         return resolve(name) != null;
     }
 
+    /** The loader's own reason (JNA puts it on a later line, after "Unable to load library"). */
     private static String firstLine(String s) {
         if (s == null) {
             return "no reason given";
+        }
+        for (String line : s.split("\n")) {
+            String l = line.strip();
+            if (l.contains("cannot open shared object file") || l.contains("wrong ELF class")
+                    || l.contains("invalid ELF header") || l.contains("file too short") || l.contains("undefined symbol")) {
+                return l.replaceFirst("^[^a-zA-Z/]+", "");
+            }
         }
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
