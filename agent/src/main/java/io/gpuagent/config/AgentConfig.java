@@ -70,6 +70,15 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
                            String portRange, String publishAddress, long maxPorts, long memoryPerGpuMb,
                            long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs,
                            java.util.List<String> prepullImages) {
+        /** {@code port_range} as {first, last}; the validator already checked it. */
+        public int[] portBounds() {
+            try {
+                return ConfigValidator.portRange(portRange);
+            } catch (ConfigException e) {
+                throw new IllegalStateException("unvalidated sessions.port_range " + portRange, e);
+            }
+        }
+
         public Sessions {
             prepullImages = java.util.List.copyOf(prepullImages);
             allowedImages = java.util.List.copyOf(allowedImages);

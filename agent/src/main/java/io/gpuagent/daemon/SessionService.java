@@ -1,7 +1,6 @@
 package io.gpuagent.daemon;
 
 import io.gpuagent.config.AgentConfig;
-import io.gpuagent.config.ConfigException;
 import io.gpuagent.container.ContainerException;
 import io.gpuagent.container.ContainerRuntime;
 import io.gpuagent.container.docker.DockerContainerRuntime;
@@ -93,12 +92,7 @@ final class SessionService {
         List<String> uuids = gpus.inventory().gpus().stream().map(d -> d.uuid()).toList();
         GpuAllocator allocator = new GpuAllocator(uuids, u -> gpus.health().state(u) != null
                 && gpus.health().state(u).health() == GpuHealth.HEALTHY);
-        int[] range;
-        try {
-            range = portRange(config.sessions().portRange());
-        } catch (ConfigException e) {
-            throw new IllegalStateException(e);
-        }
+        int[] range = config.sessions().portBounds();
         ExecutorService launcher = Executors.newFixedThreadPool(4, new NamedThreadFactory("gpu-agent-launch", true));
         SessionManager manager = new SessionManager(runtime, journal, new LaunchPolicy(config.sessions()), allocator,
                 new PortAllocator(range[0], range[1]), clock, clock.wallTime().toEpochMilli(), uuids.size(),
@@ -146,14 +140,6 @@ final class SessionService {
             }
         }, 1, 1, TimeUnit.SECONDS);
         return new SessionService(journal, runtime, manager, meter, clock, lastTick);
-    }
-
-    private static int[] portRange(String v) throws ConfigException {
-        String[] p = v.split("-");
-        if (p.length != 2) {
-            throw new ConfigException("sessions.port_range", "bad port range " + v);
-        }
-        return new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
     }
 
     SessionManager manager() {

@@ -32,13 +32,11 @@ class DaemonSessionsIT {
 
     @Test
     void theDaemonAdoptsASessionMetersItDrainsAndLeavesItRunningOnStop() throws Exception {
-        Path socket = SessionsOnDockerIT.testEngineSocket();
+        Path socket = io.gpuagent.container.docker.DockerContainerRuntimeIT.socketFromEnvironment();
         Path state = dir.resolve("state");
         String id = "it-daemon";
-        Process harness = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), SessionHarness.class.getName(), state.toString(),
-                socket.toString(), "run", id, SessionsOnDockerIT.IMAGE).redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
+        Process harness = SessionHarness.start(state, socket, "run", id, SessionsOnDockerIT.IMAGE)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(harness.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null && !line.startsWith("STATE RUNNING")) {
@@ -75,9 +73,8 @@ class DaemonSessionsIT {
             AgentProcess.Result gone = AgentProcess.run(Map.of(), "drain", "--set", "agent.state_dir=" + state);
             assertThat(gone.exitCode()).isEqualTo(7);
         } finally {
-            Process stop = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("java.class.path"), SessionHarness.class.getName(), state.toString(),
-                    socket.toString(), "stop", id, SessionsOnDockerIT.IMAGE).redirectErrorStream(true).start();
+            Process stop = SessionHarness.start(state, socket, "stop", id, SessionsOnDockerIT.IMAGE)
+                    .redirectErrorStream(true).start();
             String out = new String(stop.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             stop.waitFor(60, TimeUnit.SECONDS);
             assertThat(out).contains("ENDED state=ENDED");

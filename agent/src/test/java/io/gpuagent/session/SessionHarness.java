@@ -26,6 +26,13 @@ public final class SessionHarness {
     private SessionHarness() {
     }
 
+    /** The command line that runs this harness in a JVM of its own, on the caller's classpath. */
+    static ProcessBuilder start(Path state, Path socket, String action, String id, String image) {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), SessionHarness.class.getName(), state.toString(),
+                socket.toString(), action, id, image);
+    }
+
     public static void main(String[] args) throws Exception {
         Path state = Path.of(args[0]);
         Path socket = Path.of(args[1]);

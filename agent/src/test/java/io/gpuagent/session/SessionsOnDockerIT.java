@@ -47,7 +47,7 @@ class SessionsOnDockerIT {
 
     @BeforeEach
     void engine() throws Exception {
-        socket = testEngineSocket();
+        socket = io.gpuagent.container.docker.DockerContainerRuntimeIT.socketFromEnvironment();
         runtime = new DockerContainerRuntime(socket);
         try {
             runtime.describe();
@@ -65,15 +65,6 @@ class SessionsOnDockerIT {
             }
         }
         runtime.close();
-    }
-
-    /** The private test engine's socket: DOCKER_HOST (unix://), else scripts/docker-test-env.sh's default. */
-    static Path testEngineSocket() {
-        String host = System.getenv("DOCKER_HOST");
-        if (host != null && host.startsWith("unix://")) {
-            return Path.of(host.substring("unix://".length()));
-        }
-        return Path.of(System.getenv().getOrDefault("GPU_AGENT_DOCKER_DIR", "/var/tmp/gpu-agent-docker"), "docker.sock");
     }
 
     private JsonNode inspect(String name) throws Exception {
@@ -256,9 +247,7 @@ class SessionsOnDockerIT {
     }
 
     private Process harness(Path state, String action, String id) throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), SessionHarness.class.getName(), state.toString(),
-                socket.toString(), action, id, IMAGE);
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return SessionHarness.start(state, socket, action, id, IMAGE).redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 }

@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  * each created container back through the raw API to prove the security mapping, and proves the
  * memory and disk limits and a published port by exercising them.
  */
-class DockerContainerRuntimeIT extends ContainerRuntimeContract {
+public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     static final String IMAGE = "gpu-agent-test/busybox:1";
     private static final String SUITE_LABEL = "io.gpuagent.test.suite";
     private static final String SUITE = UUID.randomUUID().toString();
@@ -98,7 +98,8 @@ class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         return Map.of(RUN_LABEL, run, SUITE_LABEL, SUITE);
     }
 
-    static Path socketFromEnvironment() {
+    /** The private test engine's socket (also used by the session layer's Docker tests). */
+    public static Path socketFromEnvironment() {
         String prop = System.getProperty("gpuagent.dockerSocket");
         if (prop != null && !prop.isBlank()) {
             return Path.of(prop);
