@@ -51,7 +51,6 @@ public final class TelemetrySampler implements AutoCloseable {
     private final AtomicLong lastTickNanos = new AtomicLong();
     private final AtomicLong lastTickDurationNanos = new AtomicLong();
     private final AtomicLong ticks = new AtomicLong();
-    private volatile Snapshot snapshot;
     private final java.util.concurrent.ConcurrentMap<String, GpuSample> latest =
             new java.util.concurrent.ConcurrentHashMap<>();
     /** Warns when the wall clock leaps or goes back (sample timestamps jump with it; durations do not). */
@@ -69,7 +68,6 @@ public final class TelemetrySampler implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("gpu-agent-sampler", true));
         long now = clock.monotonicNanos();
         this.lastTickNanos.set(now);
-        this.snapshot = new Snapshot(0, now, Map.of());
         this.clockJumps = new ClockJumpDetector(clock, Duration.ofSeconds(2));
     }
 
@@ -109,7 +107,6 @@ public final class TelemetrySampler implements AutoCloseable {
             f.thenAccept(o -> {
                 if (o instanceof DeviceCallGuard.Outcome.Done<GpuSample> done) {
                     latest.put(d.uuid(), done.value());
-                    publish();
                 }
             });
             futures.add(f);
@@ -138,10 +135,14 @@ public final class TelemetrySampler implements AutoCloseable {
         ticks.incrementAndGet();
         lastTickDurationNanos.set(end - start);
         lastTickNanos.set(end);
-        return publish();
+        return snapshot();
     }
 
-    private synchronized Snapshot publish() {
+    /**
+     * The latest samples, built when asked (scrapes, status: a few times a minute) rather than at
+     * each sample's arrival (eight times a tick on an 8-GPU machine).
+     */
+    public Snapshot snapshot() {
         Map<String, GpuSample> ordered = new LinkedHashMap<>();
         for (GpuDevice d : devices) {
             GpuSample s = latest.get(d.uuid());
@@ -149,13 +150,7 @@ public final class TelemetrySampler implements AutoCloseable {
                 ordered.put(d.uuid(), s);
             }
         }
-        Snapshot s = new Snapshot(ticks.get(), clock.monotonicNanos(), ordered);
-        snapshot = s;
-        return s;
-    }
-
-    public Snapshot snapshot() {
-        return snapshot;
+        return new Snapshot(ticks.get(), lastTickNanos.get(), ordered);
     }
 
     /** Monotonic time the last tick completed: the progress signal for the systemd watchdog. */
