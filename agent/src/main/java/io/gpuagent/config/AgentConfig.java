@@ -6,7 +6,7 @@ package io.gpuagent.config;
  * then {@code --set key=value} on the command line (each overriding the one before).
  */
 public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metrics metrics, Docker docker,
-                          Sessions sessions) {
+                          Sessions sessions, Market market, Offer offer, Escrow escrow) {
 
     /**
      * @param hostId   this host's id in the marketplace; empty: the machine's hostname
@@ -88,5 +88,88 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
 
     /** @param drainTimeoutMs how long SIGTERM waits for each component to stop */
     public record Shutdown(long drainTimeoutMs) {
+    }
+
+    /**
+     * The scheduler link (docs/protocol.md). Both modes serve the same protocol: {@code listen} accepts
+     * the scheduler's connections, {@code dial} connects out to the marketplace (hosts behind NAT).
+     *
+     * @param listen                   host:port to accept schedulers on; empty: do not listen
+     * @param dial                     the marketplace's host:port to connect out to; empty: do not dial
+     * @param plaintext                development only: no TLS; refused unless every address is loopback
+     * @param tlsCert                  PEM certificate chain of this agent
+     * @param tlsKey                   PEM (PKCS#8) private key of {@code tlsCert}
+     * @param tlsCa                    PEM CA certificate(s) a peer's certificate must chain to
+     * @param tlsPins                  SHA-256 fingerprints (hex) of accepted peer certificates, with or instead of {@code tlsCa}
+     * @param handshakeTimeoutMs       a TLS handshake must finish within this
+     * @param readTimeoutMs            a frame once started must arrive whole within this (slowloris)
+     * @param idleTimeoutMs            a connection with no frame at all for this long is closed
+     * @param heartbeatIntervalMs      the agent's heartbeat period on each connection
+     * @param maxFrameBytes            largest frame payload accepted, checked from the length prefix
+     * @param maxConnections           connections served at once
+     * @param maxConnectionsPerAddress connections served at once from one peer address
+     * @param messagesPerSecond        frames a connection may send per second (burst: twice that)
+     * @param offerIntervalMs          the offer is re-sent this often even when nothing changed
+     * @param reconnectInitialMs       the dial-out link's first retry delay (doubling, with jitter)
+     * @param reconnectMaxMs           the dial-out link's longest retry delay
+     */
+    public record Market(String listen, String dial, boolean plaintext, String tlsCert, String tlsKey, String tlsCa,
+                         java.util.List<String> tlsPins, long handshakeTimeoutMs, long readTimeoutMs, long idleTimeoutMs,
+                         long heartbeatIntervalMs, long maxFrameBytes, long maxConnections, long maxConnectionsPerAddress,
+                         long messagesPerSecond, long offerIntervalMs, long reconnectInitialMs, long reconnectMaxMs) {
+        public Market {
+            tlsPins = java.util.List.copyOf(tlsPins);
+        }
+
+        /** True when the agent talks to a scheduler at all. */
+        public boolean enabled() {
+            return !listen.isEmpty() || !dial.isEmpty();
+        }
+    }
+
+    /**
+     * What the offer asks of renters, beside the probed inventory.
+     *
+     * @param prices                 {@code "model=price"}: price per GPU per second in token base units; the first
+     *                               entry whose model is contained in the GPU's name (case-insensitive) applies;
+     *                               a GPU with no entry is not offered
+     * @param minDurationS           shortest rental accepted
+     * @param storagePricePerGbHour  token base units per GB of disk per hour
+     * @param bandwidthPricePerGb    token base units per GB of network traffic
+     * @param diskGb                 disk offered to renters in GB (0: not advertised)
+     * @param bandwidthMbps          network bandwidth advertised in Mbit/s (0: not advertised)
+     */
+    public record Offer(java.util.List<String> prices, long minDurationS, long storagePricePerGbHour,
+                        long bandwidthPricePerGb, long diskGb, long bandwidthMbps) {
+        public Offer {
+            prices = java.util.List.copyOf(prices);
+        }
+    }
+
+    /**
+     * Getting paid through the escrow contract (docs/escrow.md).
+     *
+     * @param enabled            verify vouchers and claim payouts on chain
+     * @param rpcUrl             the chain's JSON-RPC endpoint
+     * @param chainId            the chain id the contract lives on (137: Polygon PoS)
+     * @param contract           the escrow contract's address
+     * @param token              the ERC-20 token it holds (prices are in its base units)
+     * @param keystore           the wallet's encrypted keystore; empty: {@code <state_dir>/wallet/keystore.json}
+     * @param passwordFile       a file (mode 0600 or 0400) holding the keystore password; empty: use the credential
+     * @param passwordCredential the systemd credential ({@code $CREDENTIALS_DIRECTORY/<name>}) holding the password
+     * @param finality           "finalized" (the chain's finalized block) or "confirmations"
+     * @param confirmations      blocks on top of a claim before it counts as final (finality = "confirmations")
+     * @param minPriorityFeeGwei floor of the EIP-1559 tip (Polygon refuses less than 25 gwei)
+     * @param maxFeeGwei         the most a claim may pay per gas
+     * @param claimIntervalS     a running rental is claimed at least this often
+     * @param claimMinAmount     a running rental is also claimed once this much is unclaimed (0: interval only)
+     * @param batchMax           rentals claimed in one transaction at most
+     * @param creditLimitS       seconds of metered use a session may run ahead of its renter's vouchers
+     * @param pollIntervalMs     how often receipts, blocks and events are polled
+     */
+    public record Escrow(boolean enabled, String rpcUrl, long chainId, String contract, String token, String keystore,
+                         String passwordFile, String passwordCredential, String finality, long confirmations,
+                         long minPriorityFeeGwei, long maxFeeGwei, long claimIntervalS, long claimMinAmount,
+                         long batchMax, long creditLimitS, long pollIntervalMs) {
     }
 }

@@ -61,6 +61,104 @@ final class ConfigValidator {
         range("sessions.disk_per_gpu_gb", s.diskPerGpuGb(), 0, 1_000_000);
         range("sessions.max_duration_s", s.maxDurationS(), 1, 366L * 24 * 3600);
         range("sessions.stop_grace_ms", s.stopGraceMs(), 0, 600_000);
+        market(c.market());
+        offer(c.offer());
+        escrow(c.escrow());
+    }
+
+    private static final Pattern HEX_PIN = Pattern.compile("([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}");
+    private static final Pattern ADDRESS = Pattern.compile("0x[0-9A-Fa-f]{40}");
+    private static final Pattern PRICE = Pattern.compile("[^=]{1,64}=[0-9]{1,30}");
+
+    private static void market(AgentConfig.Market m) throws ConfigException {
+        HostPort listen = m.listen().isEmpty() ? null : HostPort.parse("market.listen", m.listen());
+        HostPort dial = m.dial().isEmpty() ? null : HostPort.parse("market.dial", m.dial());
+        if (dial != null && dial.port() == 0) {
+            throw bad("market.dial", m.dial(), "the marketplace's host:port with a port above 0");
+        }
+        if (m.plaintext()) {
+            for (HostPort hp : new HostPort[] {listen, dial}) {
+                if (hp != null && !hp.isLoopback()) {
+                    throw bad(hp == listen ? "market.listen" : "market.dial", hp == listen ? m.listen() : m.dial(),
+                            "a loopback address (127.0.0.1, ::1, localhost) while market.plaintext = true: plaintext "
+                                    + "is for development on one machine; set up TLS with `gpu-agent tls init`");
+                }
+            }
+        } else if (m.enabled()) {
+            absolute("market.tls_cert", m.tlsCert(), false);
+            absolute("market.tls_key", m.tlsKey(), false);
+            absolute("market.tls_ca", m.tlsCa(), true);
+            if (m.tlsCa().isEmpty() && m.tlsPins().isEmpty()) {
+                throw bad("market.tls_ca", "", "a CA file, or fingerprints in market.tls_pins: peers must be "
+                        + "authenticated (`gpu-agent tls init` makes a development CA)");
+            }
+        }
+        for (String pin : m.tlsPins()) {
+            if (!HEX_PIN.matcher(pin).matches()) {
+                throw bad("market.tls_pins", pin, "a SHA-256 fingerprint: 64 hex digits, colons allowed "
+                        + "(openssl x509 -noout -fingerprint -sha256 -in peer.pem)");
+            }
+        }
+        range("market.handshake_timeout_ms", m.handshakeTimeoutMs(), 100, 600_000);
+        range("market.read_timeout_ms", m.readTimeoutMs(), 100, 600_000);
+        range("market.idle_timeout_ms", m.idleTimeoutMs(), 1000, 3_600_000);
+        range("market.heartbeat_interval_ms", m.heartbeatIntervalMs(), 100, 600_000);
+        if (m.heartbeatIntervalMs() >= m.idleTimeoutMs()) {
+            throw bad("market.heartbeat_interval_ms", Long.toString(m.heartbeatIntervalMs()),
+                    "shorter than market.idle_timeout_ms (" + m.idleTimeoutMs() + ") or idle peers are cut off");
+        }
+        range("market.max_frame_bytes", m.maxFrameBytes(), 4096, 64L * 1024 * 1024);
+        range("market.max_connections", m.maxConnections(), 1, 100_000);
+        range("market.max_connections_per_address", m.maxConnectionsPerAddress(), 1, m.maxConnections());
+        range("market.messages_per_second", m.messagesPerSecond(), 1, 1_000_000);
+        range("market.offer_interval_ms", m.offerIntervalMs(), 1000, 3_600_000);
+        range("market.reconnect_initial_ms", m.reconnectInitialMs(), 10, 600_000);
+        range("market.reconnect_max_ms", m.reconnectMaxMs(), m.reconnectInitialMs(), 3_600_000);
+    }
+
+    private static void offer(AgentConfig.Offer o) throws ConfigException {
+        for (String p : o.prices()) {
+            if (!PRICE.matcher(p).matches() || p.startsWith(" ")) {
+                throw bad("offer.prices", p, "\"model=price\", the price per GPU per second in token base units, "
+                        + "e.g. \"H100=611\" (USDC has 6 decimals: 611 is $2.20 an hour)");
+            }
+        }
+        range("offer.min_duration_s", o.minDurationS(), 1, 366L * 24 * 3600);
+        range("offer.storage_price_per_gb_hour", o.storagePricePerGbHour(), 0, Long.MAX_VALUE);
+        range("offer.bandwidth_price_per_gb", o.bandwidthPricePerGb(), 0, Long.MAX_VALUE);
+        range("offer.disk_gb", o.diskGb(), 0, 1_000_000_000);
+        range("offer.bandwidth_mbps", o.bandwidthMbps(), 0, 10_000_000);
+    }
+
+    private static void escrow(AgentConfig.Escrow e) throws ConfigException {
+        if (e.enabled()) {
+            if (!e.rpcUrl().matches("https?://.+")) {
+                throw bad("escrow.rpc_url", e.rpcUrl(), "an http:// or https:// JSON-RPC URL");
+            }
+            if (!ADDRESS.matcher(e.contract()).matches()) {
+                throw bad("escrow.contract", e.contract(), "the escrow contract's 0x address (40 hex digits)");
+            }
+            if (!ADDRESS.matcher(e.token()).matches()) {
+                throw bad("escrow.token", e.token(), "the ERC-20 token's 0x address (40 hex digits)");
+            }
+        }
+        range("escrow.chain_id", e.chainId(), 1, Long.MAX_VALUE);
+        absolute("escrow.keystore", e.keystore(), true);
+        absolute("escrow.password_file", e.passwordFile(), true);
+        if (!e.passwordCredential().matches("[A-Za-z0-9._-]{1,64}")) {
+            throw bad("escrow.password_credential", e.passwordCredential(), "a systemd credential name");
+        }
+        if (!Set.of("finalized", "confirmations").contains(e.finality())) {
+            throw bad("escrow.finality", e.finality(), "\"finalized\" or \"confirmations\"");
+        }
+        range("escrow.confirmations", e.confirmations(), 0, 10_000);
+        range("escrow.min_priority_fee_gwei", e.minPriorityFeeGwei(), 0, 100_000);
+        range("escrow.max_fee_gwei", e.maxFeeGwei(), Math.max(1, e.minPriorityFeeGwei()), 1_000_000);
+        range("escrow.claim_interval_s", e.claimIntervalS(), 60, 366L * 24 * 3600);
+        range("escrow.claim_min_amount", e.claimMinAmount(), 0, Long.MAX_VALUE);
+        range("escrow.batch_max", e.batchMax(), 1, 100);
+        range("escrow.credit_limit_s", e.creditLimitS(), 0, 86_400);
+        range("escrow.poll_interval_ms", e.pollIntervalMs(), 100, 600_000);
     }
 
     private static void imagePattern(String key, String g) throws ConfigException {
