@@ -49,8 +49,12 @@ final class SessionService {
     /** Monotonic time the meter last completed a tick (its group commit included). */
     private final java.util.concurrent.atomic.AtomicLong lastTickNanos;
 
+    private final ListenerList listeners;
+
     private SessionService(MeterJournal journal, ContainerRuntime runtime, SessionManager manager,
-                           ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick) {
+                           ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick,
+                           ListenerList listeners) {
+        this.listeners = listeners;
         this.journal = journal;
         this.runtime = runtime;
         this.manager = manager;
@@ -93,10 +97,12 @@ final class SessionService {
         GpuAllocator allocator = new GpuAllocator(uuids, u -> gpus.health().state(u) != null
                 && gpus.health().state(u).health() == GpuHealth.HEALTHY);
         int[] range = config.sessions().portBounds();
+        // listeners join later (the scheduler link starts after reconciliation): fan out to whoever registered
+        ListenerList listeners = new ListenerList();
         ExecutorService launcher = Executors.newFixedThreadPool(4, new NamedThreadFactory("gpu-agent-launch", true));
         SessionManager manager = new SessionManager(runtime, journal, new LaunchPolicy(config.sessions()), allocator,
                 new PortAllocator(range[0], range[1]), clock, clock.wallTime().toEpochMilli(), uuids.size(),
-                Duration.ofMillis(config.sessions().stopGraceMs()), launcher, SessionListener.NONE, fatal);
+                Duration.ofMillis(config.sessions().stopGraceMs()), launcher, listeners, fatal);
         manager.withGpuUsage(new io.gpuagent.session.GpuUsageSource() {
             @Override
             public Integer utilizationPercent(String uuid) {
@@ -139,7 +145,32 @@ final class SessionService {
                 log.error("meter tick failed", e);
             }
         }, 1, 1, TimeUnit.SECONDS);
-        return new SessionService(journal, runtime, manager, meter, clock, lastTick);
+        return new SessionService(journal, runtime, manager, meter, clock, lastTick, listeners);
+    }
+
+    /** Session changes fanned out to listeners that register after the manager exists. */
+    static final class ListenerList implements SessionListener {
+        private final java.util.List<SessionListener> list = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void onChange(io.gpuagent.session.SessionView session) {
+            for (SessionListener l : list) {
+                try {
+                    l.onChange(session);
+                } catch (RuntimeException e) {
+                    log.error("session listener failed on {}", session.sessionId(), e);
+                }
+            }
+        }
+
+        void add(SessionListener l) {
+            list.add(l);
+        }
+    }
+
+    /** Tells {@code l} about every later session change. */
+    void addListener(SessionListener l) {
+        listeners.add(l);
     }
 
     SessionManager manager() {

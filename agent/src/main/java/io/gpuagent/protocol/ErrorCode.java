@@ -22,7 +22,17 @@ public enum ErrorCode {
     /** The protocol version is not one the agent speaks. */
     UNSUPPORTED_VERSION,
     /** The message type is unknown. */
-    UNKNOWN_TYPE;
+    UNKNOWN_TYPE,
+    /** A request came before {@code hello}. */
+    HELLO_REQUIRED,
+    /** A response or event arrived from the scheduler where a request was expected (replayed, unsolicited). */
+    UNEXPECTED_MESSAGE,
+    /** The connection sends more messages per second than allowed; this one was dropped. */
+    RATE_LIMITED,
+    /** The agent cannot serve this now (for instance: sessions are disabled on this host). */
+    UNAVAILABLE,
+    /** The agent failed in a way it did not expect; details are in its log. */
+    INTERNAL;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

@@ -1,0 +1,187 @@
+package io.gpuagent.market;
+
+import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.gpu.GpuInventory;
+import io.gpuagent.protocol.ErrorCode;
+import io.gpuagent.protocol.Message;
+import io.gpuagent.session.LaunchRequest;
+import io.gpuagent.session.SessionException;
+import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionState;
+import io.gpuagent.session.SessionUsage;
+import io.gpuagent.session.SessionView;
+
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The scheduler's commands carried out on this agent: sessions through the {@link SessionManager}
+ * (whose policy has the last word), offers from the {@link OfferBuilder}, rentals and vouchers
+ * through the {@link PaymentPort}. Checks here are the market's own: the price must cover the
+ * owner's price for the GPUs asked, the duration must be within the owner's bounds.
+ */
+public final class AgentSchedulerPort implements SchedulerPort {
+    private final SessionManager sessions;
+    private final OfferBuilder offers;
+    private final PaymentPort payments;
+    private final GpuInventory inventory;
+    private final String agentVersion;
+    private final String hostId;
+    private final String epoch;
+    private final long minDurationS;
+
+    /** @param sessions the session manager, or null when this host rents nothing out (sessions.enabled = false) */
+    public AgentSchedulerPort(SessionManager sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
+                              String agentVersion, String hostId, String epoch, long minDurationS) {
+        this.sessions = sessions;
+        this.offers = offers;
+        this.payments = payments;
+        this.inventory = inventory;
+        this.agentVersion = agentVersion;
+        this.hostId = hostId;
+        this.epoch = epoch;
+        this.minDurationS = minDurationS;
+    }
+
+    /** The text the agent signs for a hello's challenge (docs/protocol.md). */
+    public static String challengeText(String hostId, String challenge) {
+        return "gpu-agent hello\nhost: " + hostId + "\nchallenge: " + challenge.toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public Message.Welcome welcome(Message.Hello hello, int version) {
+        String signed = null;
+        String signature = null;
+        if (hello.challenge() != null && payments.payoutAddress() != null) {
+            signed = challengeText(hostId, hello.challenge());
+            signature = payments.signChallenge(signed);
+        }
+        List<String> caps = sessions == null ? List.of("offer", "events") : payments.payoutAddress() == null
+                ? List.of("offer", "events", "sessions") : List.of("offer", "events", "sessions", "vouchers");
+        return new Message.Welcome(version, agentVersion, hostId, epoch, caps, inventory.driver().simulated(),
+                payments.payoutAddress(), signed, signature);
+    }
+
+    @Override
+    public Message.Offer offer() {
+        return offers.build();
+    }
+
+    private SessionManager sessions() throws CommandException {
+        if (sessions == null) {
+            throw new CommandException(ErrorCode.UNAVAILABLE.wire(), "this host rents nothing out (sessions.enabled = false)");
+        }
+        return sessions;
+    }
+
+    @Override
+    public Message.SessionReply launch(Message.Launch l) throws CommandException {
+        SessionManager m = sessions();
+        Optional<SessionView> existing = m.get(l.session());
+        if (existing.isEmpty()) {
+            // a retried launch of a known session is answered by the manager (idempotent); new ones are checked here
+            if (l.maxDurationS() < minDurationS) {
+                throw new CommandException("duration_below_minimum", "max_duration_s " + l.maxDurationS()
+                        + " is below this host's minimum rental of " + minDurationS + " s (offer.min_duration_s)");
+            }
+            checkPrice(l);
+            payments.checkRental(l);
+        }
+        try {
+            return new Message.SessionReply(info(m.launch(new LaunchRequest(l.session(), l.rental(), l.renter(),
+                    l.gpus() == null ? 0 : l.gpus(), l.gpuUuids(), l.image(), l.command(), l.env(), l.ports(), l.sshKey(),
+                    l.pricePerSecond(), l.maxDurationS()))));
+        } catch (SessionException e) {
+            throw new CommandException(e.code(), e.getMessage());
+        }
+    }
+
+    /** The agreed price must cover the owner's price of the GPUs asked for (the cheapest priced ones when counted). */
+    private void checkPrice(Message.Launch l) throws CommandException {
+        BigInteger asked = new BigInteger(l.pricePerSecond());
+        BigInteger floor = BigInteger.ZERO;
+        if (!l.gpuUuids().isEmpty()) {
+            for (String uuid : l.gpuUuids()) {
+                GpuDevice d = inventory.byUuid(uuid).orElseThrow(() -> new CommandException("unknown_gpu",
+                        "no GPU " + uuid + " on this host"));
+                floor = floor.add(offers.prices().priceOf(d.name()).orElseThrow(() -> new CommandException("gpu_not_offered",
+                        "GPU " + uuid + " (" + d.name() + ") is not offered: the owner set no price for it")));
+            }
+        } else if (l.gpus() != null && l.gpus() > 0) {
+            BigInteger cheapest = inventory.gpus().stream().map(d -> offers.prices().priceOf(d.name()))
+                    .flatMap(Optional::stream).min(BigInteger::compareTo).orElseThrow(() -> new CommandException(
+                            "gpu_not_offered", "no GPU of this host is offered: the owner set no prices (offer.prices)"));
+            floor = cheapest.multiply(BigInteger.valueOf(l.gpus()));
+        }
+        if (asked.compareTo(floor) < 0) {
+            throw new CommandException("price_below_offer", "price_per_second " + asked + " is below the offer's "
+                    + floor + " for these GPUs");
+        }
+    }
+
+    @Override
+    public Message.SessionReply stop(Message.Stop s) throws CommandException {
+        try {
+            return new Message.SessionReply(info(sessions().stop(s.session(), s.reason())));
+        } catch (SessionException e) {
+            throw new CommandException(e.code(), e.getMessage());
+        }
+    }
+
+    @Override
+    public Message.SessionReply status(Message.Status s) throws CommandException {
+        return new Message.SessionReply(info(sessions().get(s.session()).orElseThrow(() ->
+                new CommandException("unknown_session", "no session " + s.session()))));
+    }
+
+    @Override
+    public Message.Sessions list() {
+        if (sessions == null) {
+            return new Message.Sessions(List.of(), false);
+        }
+        return new Message.Sessions(sessions.list().stream().map(AgentSchedulerPort::info).toList(), sessions.draining());
+    }
+
+    @Override
+    public Message.VoucherAck voucher(Message.Voucher v) throws CommandException {
+        SessionView s = sessions().get(v.session()).orElseThrow(() ->
+                new CommandException("unknown_session", "no session " + v.session()));
+        if (!s.rentalId().equals(v.rental())) {
+            throw new CommandException("voucher_wrong_rental", "session " + v.session() + " is paid by rental "
+                    + s.rentalId() + ", not " + v.rental());
+        }
+        return payments.voucher(v);
+    }
+
+    @Override
+    public List<Message.SessionUsage> usage() {
+        if (sessions == null) {
+            return List.of();
+        }
+        return sessions.list().stream().filter(v -> v.state() == SessionState.RUNNING)
+                .map(v -> new Message.SessionUsage(v.sessionId(), v.rentalId(), v.billedSeconds(), usage(v.usage())))
+                .toList();
+    }
+
+    @Override
+    public boolean draining() {
+        return sessions != null && sessions.draining();
+    }
+
+    /** The protocol's view of a session. */
+    public static Message.SessionInfo info(SessionView v) {
+        return new Message.SessionInfo(v.sessionId(), v.rentalId(), v.renter(), v.image(),
+                v.state().name().toLowerCase(Locale.ROOT), v.gpus(), v.hostPorts(), v.containerId(), v.startedAt(),
+                v.finishedAt(), v.billedSeconds(), v.reason(), v.exitCode(), v.oomKilled(), v.pullProgress(), usage(v.usage()));
+    }
+
+    private static Message.UsageInfo usage(SessionUsage u) {
+        if (u == null) {
+            return null;
+        }
+        return new Message.UsageInfo(u.gpuSeconds(), u.gpuUtilPercent(), u.gpuMemoryBytes(), u.cpuSeconds(), u.memoryBytes(),
+                u.peakMemoryBytes(), u.netRxBytes(), u.netTxBytes(), u.diskBytes());
+    }
+}

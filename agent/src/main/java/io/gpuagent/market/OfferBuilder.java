@@ -1,0 +1,108 @@
+package io.gpuagent.market;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.gpu.GpuHealth;
+import io.gpuagent.gpu.GpuHealthRegistry;
+import io.gpuagent.gpu.GpuHealthState;
+import io.gpuagent.gpu.GpuInventory;
+import io.gpuagent.protocol.Message;
+import io.gpuagent.session.SessionView;
+import io.gpuagent.util.Clock;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Builds the offer from the probed inventory, GPU health, the sessions holding GPUs and the
+ * owner's config. A GPU is {@code free} when it is healthy, priced and held by no session; an
+ * unhealthy GPU stays listed (so the marketplace sees why) but is never free. A simulated GPU
+ * makes the whole offer {@code simulated}: simulated GPUs are never sold as real.
+ */
+public final class OfferBuilder {
+    private final AgentConfig config;
+    private final GpuInventory inventory;
+    private final GpuHealthRegistry health;
+    private final Supplier<List<SessionView>> sessions;
+    private final BooleanSupplier draining;
+    private final PaymentPort payments;
+    private final String agentVersion;
+    private final String hostId;
+    private final PriceList prices;
+    private final Clock clock;
+    private final long memoryMb;
+
+    public OfferBuilder(AgentConfig config, GpuInventory inventory, GpuHealthRegistry health,
+                        Supplier<List<SessionView>> sessions, BooleanSupplier draining, PaymentPort payments,
+                        String agentVersion, String hostId, Clock clock) {
+        this.config = config;
+        this.inventory = inventory;
+        this.health = health;
+        this.sessions = sessions;
+        this.draining = draining;
+        this.payments = payments;
+        this.agentVersion = agentVersion;
+        this.hostId = hostId;
+        this.prices = new PriceList(config.offer().prices());
+        this.clock = clock;
+        this.memoryMb = memTotalMb();
+    }
+
+    public PriceList prices() {
+        return prices;
+    }
+
+    public Message.Offer build() {
+        Set<String> held = new HashSet<>();
+        for (SessionView v : sessions.get()) {
+            if (!v.state().terminal()) {
+                held.addAll(v.gpus());
+            }
+        }
+        boolean drained = draining.getAsBoolean();
+        List<Message.OfferGpu> gpus = new ArrayList<>();
+        int free = 0;
+        for (GpuDevice d : inventory.gpus()) {
+            GpuHealthState s = health.state(d.uuid());
+            GpuHealth h = s == null ? GpuHealth.UNKNOWN : s.health();
+            Optional<BigInteger> price = prices.priceOf(d.name());
+            boolean isFree = h == GpuHealth.HEALTHY && price.isPresent() && !held.contains(d.uuid()) && !drained;
+            if (isFree) {
+                free++;
+            }
+            gpus.add(new Message.OfferGpu(d.index(), d.uuid(), d.name(), d.memoryTotalBytes() / (1024 * 1024), d.pciBusId(),
+                    d.pcieMaxGeneration(), d.pcieMaxWidth(), d.computeCapability(), h.name().toLowerCase(Locale.ROOT),
+                    isFree, price.map(BigInteger::toString).orElse(null)));
+        }
+        var o = config.offer();
+        return new Message.Offer(hostId, config.agent().region(), agentVersion, inventory.driver().simulated(),
+                inventory.driver().driverVersion(), inventory.driver().cudaDriverVersion(),
+                Runtime.getRuntime().availableProcessors(), memoryMb, o.diskGb(), o.bandwidthMbps(), drained,
+                payments.payoutAddress(), payments.token(), payments.chainId(), o.minDurationS(),
+                config.sessions().maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(), gpus, free,
+                clock.wallTime().toString());
+    }
+
+    private static long memTotalMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux or unreadable: advertise what the JVM sees
+        }
+        return Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    }
+}

@@ -1,0 +1,60 @@
+package io.gpuagent.market;
+
+import io.gpuagent.protocol.ErrorCode;
+import io.gpuagent.protocol.Message;
+
+/**
+ * The payment side as the scheduler link sees it (the daemon adapts the escrow to it): the
+ * payout identity proven in the hello, the rental check at launch, and vouchers.
+ */
+public interface PaymentPort {
+    /** The wallet claims are paid to, or null when escrow is disabled. */
+    String payoutAddress();
+
+    /** The escrow token's address, or null. */
+    String token();
+
+    /** The chain id of the escrow, or null. */
+    Long chainId();
+
+    /** EIP-191 signature of {@code message} by the payout wallet (0x hex), or null when escrow is disabled. */
+    String signChallenge(String message);
+
+    /** Refuses a launch whose rental cannot pay (unknown, closed, not ours, rate too low). */
+    void checkRental(Message.Launch launch) throws CommandException;
+
+    /** Verifies and keeps a voucher; answers with the highest one held. */
+    Message.VoucherAck voucher(Message.Voucher voucher) throws CommandException;
+
+    /** No escrow: launches are not checked against a chain and vouchers are refused. */
+    PaymentPort NONE = new PaymentPort() {
+        @Override
+        public String payoutAddress() {
+            return null;
+        }
+
+        @Override
+        public String token() {
+            return null;
+        }
+
+        @Override
+        public Long chainId() {
+            return null;
+        }
+
+        @Override
+        public String signChallenge(String message) {
+            return null;
+        }
+
+        @Override
+        public void checkRental(Message.Launch launch) {
+        }
+
+        @Override
+        public Message.VoucherAck voucher(Message.Voucher voucher) throws CommandException {
+            throw new CommandException(ErrorCode.UNAVAILABLE.wire(), "this agent takes no vouchers: escrow.enabled = false");
+        }
+    };
+}

@@ -1,0 +1,48 @@
+package io.gpuagent.protocol;
+
+/**
+ * A message's field is missing or invalid: thrown by the message records' constructors and turned
+ * by {@link MessageCodec} into a {@link ProtocolException} with the request's id.
+ */
+public final class FieldException extends IllegalArgumentException {
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private final ErrorCode code;
+    private final String field;
+
+    public FieldException(ErrorCode code, String field, String problem) {
+        super("\"" + field + "\" " + problem);
+        this.code = code;
+        this.field = field;
+    }
+
+    public ErrorCode code() {
+        return code;
+    }
+
+    public String field() {
+        return field;
+    }
+
+    static <T> T require(T value, String field) {
+        if (value == null) {
+            throw new FieldException(ErrorCode.MISSING_FIELD, field, "is required");
+        }
+        return value;
+    }
+
+    static String maxLength(String value, int max, String field) {
+        if (value.length() > max) {
+            throw new FieldException(ErrorCode.WRONG_TYPE, field, "must be at most " + max + " characters");
+        }
+        return value;
+    }
+
+    /** A session id: 1..128 of letters, digits, '.', '_', ':' and '-' (it names a container). */
+    static String id(String value, String field) {
+        require(value, field);
+        if (!ID.matcher(value).matches()) {
+            throw new FieldException(ErrorCode.WRONG_TYPE, field, "must be 1..128 letters, digits, '.', '_', ':' or '-'");
+        }
+        return value;
+    }
+}

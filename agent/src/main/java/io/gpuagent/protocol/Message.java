@@ -1,0 +1,238 @@
+package io.gpuagent.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every message of protocol version 1, as immutable records (docs/protocol.md shows each with a
+ * JSON example). The wire type of each record is {@link MessageCodec#typeOf}; a record's
+ * components are its body's fields in snake_case. Constructors check what the codec cannot (a
+ * required field present, a value in range) and throw {@link FieldException}, which the codec
+ * answers as {@code missing_field} or {@code wrong_type}.
+ *
+ * <p>Direction: {@link Request}s come from the scheduler and get exactly one response with the
+ * same id ({@link Response}, or {@link Error}); {@link Event}s are pushed by the agent without an
+ * id. {@link Heartbeat} travels both ways.
+ */
+public sealed interface Message {
+    /** Scheduler to agent; answered once. */
+    sealed interface Request extends Message {
+    }
+
+    /** Agent to scheduler, answering a request. */
+    sealed interface Response extends Message {
+    }
+
+    /** Agent to scheduler, unsolicited. */
+    sealed interface Event extends Message {
+    }
+
+    // ---- requests ------------------------------------------------------------------------------
+
+    /**
+     * Opens the conversation: nothing else is served before it. The agent answers {@link Welcome}
+     * with the highest version both speak, or {@code unsupported_version}.
+     *
+     * @param versions     protocol versions the scheduler speaks
+     * @param scheduler    the scheduler's name, for logs
+     * @param challenge    16..64 random bytes as hex: the agent signs it with its payout wallet
+     * @param capabilities what the scheduler can do (informational)
+     */
+    record Hello(List<Integer> versions, String scheduler, String challenge, List<String> capabilities)
+            implements Request {
+        public Hello {
+            FieldException.require(versions, "versions");
+            if (versions.isEmpty()) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "versions", "must list at least one version");
+            }
+            versions = List.copyOf(versions);
+            scheduler = scheduler == null ? "" : FieldException.maxLength(scheduler, 128, "scheduler");
+            if (challenge != null && !challenge.matches("(0x)?([0-9a-fA-F]{2}){16,64}")) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "challenge", "must be 16..64 bytes as hex");
+            }
+            capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
+        }
+    }
+
+    /** Asks for the current offer; answered with {@link Offer}. */
+    record GetOffer() implements Request {
+    }
+
+    /**
+     * Starts a renter's session; idempotent by {@code session}. Answered with {@link SessionReply}.
+     *
+     * @param gpus         GPUs wanted (ignored when {@code gpuUuids} names them)
+     * @param pricePerSecond the agreed price per second in token base units, a decimal string
+     */
+    record Launch(String session, String rental, String renter, Integer gpus, List<String> gpuUuids, String image,
+                  List<String> command, Map<String, String> env, List<Integer> ports, String sshKey,
+                  String pricePerSecond, Long maxDurationS) implements Request {
+        public Launch {
+            FieldException.id(session, "session");
+            FieldException.require(rental, "rental");
+            FieldException.maxLength(rental, 128, "rental");
+            renter = renter == null ? "" : FieldException.maxLength(renter, 128, "renter");
+            FieldException.require(image, "image");
+            FieldException.maxLength(image, 512, "image");
+            gpuUuids = gpuUuids == null ? List.of() : List.copyOf(gpuUuids);
+            if (gpus == null && gpuUuids.isEmpty()) {
+                throw new FieldException(ErrorCode.MISSING_FIELD, "gpus", "is required (or gpu_uuids)");
+            }
+            if (gpus != null && (gpus < 0 || gpus > 1024)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "gpus", "must be 0..1024");
+            }
+            command = command == null ? List.of() : List.copyOf(command);
+            env = env == null ? Map.of() : Map.copyOf(env);
+            ports = ports == null ? List.of() : List.copyOf(ports);
+            FieldException.require(pricePerSecond, "price_per_second");
+            if (!pricePerSecond.matches("[0-9]{1,30}")) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "price_per_second",
+                        "must be a decimal string of token base units, e.g. \"611\"");
+            }
+            FieldException.require(maxDurationS, "max_duration_s");
+            if (maxDurationS <= 0) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "max_duration_s", "must be positive");
+            }
+        }
+    }
+
+    /** Stops a session (idempotent); answered with {@link SessionReply}. */
+    record Stop(String session, String reason) implements Request {
+        public Stop {
+            FieldException.id(session, "session");
+            reason = reason == null || reason.isEmpty() ? "stopped_by_scheduler" : FieldException.maxLength(reason, 256, "reason");
+        }
+    }
+
+    /** One session's state; answered with {@link SessionReply}. */
+    record Status(String session) implements Request {
+        public Status {
+            FieldException.id(session, "session");
+        }
+    }
+
+    /** Every session the agent knows (running and ended ones it still holds): resynchronisation. */
+    record ListSessions() implements Request {
+    }
+
+    /**
+     * A renter-signed cumulative usage voucher relayed to the agent (EIP-712, docs/payments.md).
+     * Answered with {@link VoucherAck} carrying the highest voucher the agent now holds.
+     */
+    record Voucher(String session, String rental, Long cumulativeSeconds, String cumulativeAmount, String signature)
+            implements Request {
+        public Voucher {
+            FieldException.id(session, "session");
+            FieldException.require(rental, "rental");
+            FieldException.require(cumulativeSeconds, "cumulative_seconds");
+            if (cumulativeSeconds < 0) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "cumulative_seconds", "must not be negative");
+            }
+            FieldException.require(cumulativeAmount, "cumulative_amount");
+            if (!cumulativeAmount.matches("[0-9]{1,78}")) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "cumulative_amount", "must be a decimal string");
+            }
+            FieldException.require(signature, "signature");
+            FieldException.maxLength(signature, 200, "signature");
+        }
+    }
+
+    // ---- both ways -----------------------------------------------------------------------------
+
+    /**
+     * Keeps the connection alive. As a request (with an id) it is answered with a heartbeat; the
+     * agent also sends its own with an id, which the scheduler should answer so that the agent
+     * can measure the round trip.
+     */
+    record Heartbeat(String time) implements Request, Response, Event {
+    }
+
+    // ---- responses -----------------------------------------------------------------------------
+
+    /**
+     * @param version           the protocol version chosen for this connection
+     * @param epoch             changes each time the agent starts (a new epoch: resynchronise with {@code list})
+     * @param payoutAddress     the wallet claims are paid to, or null when escrow is disabled
+     * @param signedMessage     the exact text signed: {@code gpu-agent hello\nhost: <host_id>\nchallenge: <challenge>}
+     * @param challengeSignature EIP-191 personal_sign of {@code signedMessage} by {@code payoutAddress}
+     */
+    record Welcome(int version, String agentVersion, String hostId, String epoch, List<String> capabilities,
+                   boolean simulated, String payoutAddress, String signedMessage, String challengeSignature)
+            implements Response {
+    }
+
+    /** One session (the answer to launch, stop and status). */
+    record SessionReply(SessionInfo session) implements Response {
+    }
+
+    /** Every session (the answer to list). */
+    record Sessions(List<SessionInfo> sessions, boolean draining) implements Response {
+        public Sessions {
+            sessions = List.copyOf(sessions);
+        }
+    }
+
+    /** The highest voucher now held for the rental. */
+    record VoucherAck(String session, String rental, long cumulativeSeconds, String cumulativeAmount) implements Response {
+    }
+
+    /** A request failed (with its id), or a frame could not be read (without one). Nothing changed. */
+    record Error(String code, String message) implements Response, Event {
+    }
+
+    // ---- events (offer is also the answer to get_offer) ----------------------------------------
+
+    /** What this host rents out, now. Sent at once on every change and every offer interval. */
+    record Offer(String hostId, String region, String agentVersion, boolean simulated, String driverVersion,
+                 String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
+                 String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
+                 long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
+                 String generatedAt) implements Response, Event {
+        public Offer {
+            gpus = List.copyOf(gpus);
+        }
+    }
+
+    /** One GPU of the offer; {@code free}: healthy, priced and not rented. */
+    record OfferGpu(int index, String uuid, String model, long memoryMb, String pciBusId, Integer pcieGeneration,
+                    Integer pcieWidth, String computeCapability, String health, boolean free, String pricePerSecond) {
+    }
+
+    /** A session changed state (its {@code state} field says to what). */
+    record SessionState(SessionInfo session) implements Event {
+    }
+
+    /** A running session's billed time and usage, every second. */
+    record SessionUsage(String session, String rental, long billedSeconds, UsageInfo usage) implements Event {
+    }
+
+    /** A session ended or failed: its final billed seconds and the reason. */
+    record SessionEnded(SessionInfo session) implements Event {
+    }
+
+    /** A GPU's health changed; an unhealthy GPU has left the offer. */
+    record GpuHealth(int index, String uuid, String health, String reason) implements Event {
+    }
+
+    /** The owner drained (no new sessions; running ones continue) or undrained the host. */
+    record Drain(boolean draining, String reason) implements Event {
+    }
+
+    /** A payout claim changed state (docs/payments.md). */
+    record Claim(String rental, String state, String amount, String transaction, String detail) implements Event {
+    }
+
+    // ---- shared shapes -------------------------------------------------------------------------
+
+    /** A session as the scheduler sees it. {@code state}: requested, pulling, starting, running, stopping, ended, failed. */
+    record SessionInfo(String session, String rental, String renter, String image, String state, List<String> gpus,
+                       List<Integer> hostPorts, String containerId, String startedAt, String finishedAt,
+                       long billedSeconds, String reason, Integer exitCode, boolean oomKilled, String pullProgress,
+                       UsageInfo usage) {
+    }
+
+    /** What a session used; see docs/sessions.md. */
+    record UsageInfo(long gpuSeconds, Integer gpuUtilPercent, long gpuMemoryBytes, double cpuSeconds, long memoryBytes,
+                     long peakMemoryBytes, long netRxBytes, long netTxBytes, Long diskBytes) {
+    }
+}

@@ -1,0 +1,141 @@
+package io.gpuagent.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * {@link Envelope} &harr; {@link Message}: the type registry of protocol version 1 and the strict
+ * binding of bodies to records. Pure, like {@link EnvelopeCodec}. Strict on types (a string is
+ * never coerced to a number or back), lenient on unknown fields (ignored).
+ */
+public final class MessageCodec {
+    private static final Map<String, Class<? extends Message>> TYPES = new LinkedHashMap<>();
+    private static final Map<Class<? extends Message>, String> NAMES;
+
+    static {
+        TYPES.put("hello", Message.Hello.class);
+        TYPES.put("welcome", Message.Welcome.class);
+        TYPES.put("heartbeat", Message.Heartbeat.class);
+        TYPES.put("offer.get", Message.GetOffer.class);
+        TYPES.put("offer", Message.Offer.class);
+        TYPES.put("launch", Message.Launch.class);
+        TYPES.put("stop", Message.Stop.class);
+        TYPES.put("status", Message.Status.class);
+        TYPES.put("list", Message.ListSessions.class);
+        TYPES.put("session", Message.SessionReply.class);
+        TYPES.put("sessions", Message.Sessions.class);
+        TYPES.put("voucher", Message.Voucher.class);
+        TYPES.put("voucher.ack", Message.VoucherAck.class);
+        TYPES.put("session.state", Message.SessionState.class);
+        TYPES.put("session.usage", Message.SessionUsage.class);
+        TYPES.put("session.ended", Message.SessionEnded.class);
+        TYPES.put("gpu.health", Message.GpuHealth.class);
+        TYPES.put("drain", Message.Drain.class);
+        TYPES.put("claim", Message.Claim.class);
+        TYPES.put("error", Message.Error.class);
+        NAMES = TYPES.entrySet().stream().collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
+    }
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
+            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false)
+            .configure(MapperFeature.ALLOW_COERCION_OF_SCALARS, false)
+            .serializationInclusion(JsonInclude.Include.NON_NULL)
+            .build();
+
+    static {
+        // no "12" -> 12, no 12 -> "12", no "" -> null: a wrongly typed field is an error, never a guess
+        JSON.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        JSON.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        JSON.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        JSON.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    }
+
+    private MessageCodec() {
+    }
+
+    /** The wire type of a message class, e.g. {@code "launch"}. */
+    public static String typeOf(Class<? extends Message> type) {
+        String name = NAMES.get(type);
+        if (name == null) {
+            throw new IllegalArgumentException(type + " has no wire type");
+        }
+        return name;
+    }
+
+    public static String typeOf(Message m) {
+        return typeOf(m.getClass());
+    }
+
+    /** Every wire type, in registry order (for docs and tests). */
+    public static Map<String, Class<? extends Message>> types() {
+        return java.util.Collections.unmodifiableMap(TYPES);
+    }
+
+    /** The message an envelope carries. */
+    public static Message decode(Envelope e) throws ProtocolException {
+        Class<? extends Message> type = TYPES.get(e.type());
+        if (type == null) {
+            throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown message type \"" + e.type()
+                    + "\"; this agent speaks " + String.join(", ", TYPES.keySet()), e.id());
+        }
+        try {
+            return JSON.treeToValue(e.body(), type);
+        } catch (ValueInstantiationException ex) {
+            Throwable c = ex.getCause();
+            if (c instanceof FieldException f) {
+                throw new ProtocolException(f.code(), e.type() + ": " + f.getMessage(), e.id());
+            }
+            throw new ProtocolException(ErrorCode.WRONG_TYPE, e.type() + ": " + ex.getOriginalMessage(), e.id());
+        } catch (JsonMappingException ex) {
+            String path = ex.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            throw new ProtocolException(ErrorCode.WRONG_TYPE, e.type() + ": field \"" + path + "\" has the wrong type or value ("
+                    + firstLine(ex.getOriginalMessage()) + ")", e.id());
+        } catch (JsonProcessingException | IllegalArgumentException ex) {
+            throw new ProtocolException(ErrorCode.WRONG_TYPE, e.type() + ": " + firstLine(ex.getMessage()), e.id());
+        }
+    }
+
+    /** An envelope carrying a message, with a correlation id (responses, requests) or null (events). */
+    public static Envelope encode(Message m, String id) {
+        ObjectNode body = JSON.valueToTree(m);
+        return new Envelope(Envelope.VERSION, typeOf(m), id, body);
+    }
+
+    /** An error message for a request that failed. */
+    public static Envelope error(String code, String message, String id) {
+        return encode(new Message.Error(code, message), id);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "invalid";
+        }
+        int nl = s.indexOf('\n');
+        String line = nl < 0 ? s : s.substring(0, nl);
+        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    }
+}
