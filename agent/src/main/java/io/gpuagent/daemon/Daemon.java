@@ -51,6 +51,7 @@ final class Daemon {
     private MetricsHttpServer metrics;
     private SessionService sessions;
     private ControlSocket control;
+    private io.gpuagent.market.MarketLink market;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
 
@@ -62,7 +63,8 @@ final class Daemon {
         this.drivers = drivers;
     }
 
-    void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException {
+    void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
+            io.gpuagent.market.MarketException {
         long t0 = clock.monotonicNanos();
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
@@ -88,6 +90,14 @@ final class Daemon {
             log.info("sessions.enabled = false: no renting; probing, sampling and metrics only");
         }
 
+        if (config.market().enabled()) {
+            notifier.status("connecting the scheduler link");
+            market = SchedulerLinkFactory.start(config, gpus, sessions, io.gpuagent.market.PaymentPort.NONE, clock,
+                    VersionProvider.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
+        } else {
+            log.info("market.listen and market.dial are empty: no scheduler link (this host takes no rentals from a marketplace)");
+        }
+
         if (config.metrics().enabled()) {
             HostPort listen;
             try {
@@ -99,6 +109,9 @@ final class Daemon {
                     () -> Optional.ofNullable(notReady), true);
             if (sessions != null) {
                 endpoint.addSessions(sessions.manager(), sessions.journal());
+            }
+            if (market != null) {
+                endpoint.addMarket(market.stats(), market.hub()::size);
             }
             metrics = MetricsHttpServer.start(listen.host(), listen.port(), (int) config.metrics().maxConnections(),
                     Duration.ofMillis(config.metrics().requestTimeoutMs()), endpoint);
@@ -145,12 +158,20 @@ final class Daemon {
                 sb.append(" (draining)");
             }
         }
+        if (market != null) {
+            sb.append(", ").append(market.hub().size()).append(" schedulers connected");
+        }
         for (GpuHealthState s : gpus.health().all()) {
             if (s.health() != GpuHealth.HEALTHY) {
                 sb.append("; GPU ").append(s.index()).append(' ').append(s.health()).append(": ").append(s.reason());
             }
         }
         return sb.toString();
+    }
+
+    /** The scheduler link's listening address, when it listens. */
+    Optional<java.net.InetSocketAddress> marketAddress() {
+        return market == null ? Optional.empty() : market.listenAddress();
     }
 
     GpuMonitor gpus() {
@@ -188,6 +209,17 @@ final class Daemon {
             try {
                 if (!metrics.stop(timeout)) {
                     log.warn("metrics endpoint did not stop within {} ms", timeout.toMillis());
+                    clean = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clean = false;
+            }
+        }
+        if (market != null) {
+            try {
+                if (!market.stop(timeout)) {
+                    log.warn("scheduler link did not stop within {} ms", timeout.toMillis());
                     clean = false;
                 }
             } catch (InterruptedException e) {

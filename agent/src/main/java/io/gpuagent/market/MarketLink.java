@@ -86,8 +86,24 @@ public final class MarketLink implements AutoCloseable {
     /**
      * Starts the link.
      *
-     * @param serverTls the TLS context of the listening side (null: plaintext, loopback only)
-     * @param clientTls the TLS context of the dial-out side (null: plaintext, loopback only)
+     * @param tls the TLS files and pins ({@code market.tls_*}), or null for plaintext (the validator allows it on
+     *            loopback only)
+     */
+    public static MarketLink start(Settings settings, io.gpuagent.config.AgentConfig.Market tls, SchedulerPort port,
+                                   Clock clock) throws MarketException {
+        SslContext serverTls = null;
+        SslContext clientTls = null;
+        if (tls != null) {
+            throw new MarketException("TLS for the scheduler link is not wired yet; set market.plaintext = true on loopback", null);
+        }
+        return start(settings, serverTls, clientTls, port, clock);
+    }
+
+    /**
+     * Starts the link with TLS contexts made by the caller (tests).
+     *
+     * @param serverTls the TLS context of the listening side (null: plaintext)
+     * @param clientTls the TLS context of the dial-out side (null: plaintext)
      */
     public static MarketLink start(Settings settings, SslContext serverTls, SslContext clientTls, SchedulerPort port,
                                    Clock clock) throws MarketException {

@@ -40,7 +40,8 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
     private final RateLimiter rate;
     private final long floodLimit;
     private final Map<String, Long> pings = new HashMap<>();
-    private long refusedInRow;
+    private long refusedInWindow;
+    private long windowStart;
     private boolean welcomed;
 
     SchedulerHandler(SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock, Executor dispatch,
@@ -75,9 +76,13 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
         long t0 = clock.monotonicNanos();
         stats.received(env.type());
         if (!rate.tryAcquire(t0)) {
-            if (++refusedInRow > floodLimit) {
-                log.warn("scheduler {} keeps flooding ({} messages refused in a row): closing", ctx.channel().remoteAddress(),
-                        refusedInRow);
+            if (t0 - windowStart > 1_000_000_000L) {
+                windowStart = t0;
+                refusedInWindow = 0;
+            }
+            if (++refusedInWindow > floodLimit) {
+                log.warn("scheduler {} keeps flooding ({} messages over the rate within a second): closing",
+                        ctx.channel().remoteAddress(), refusedInWindow);
                 stats.closed("flood");
                 ctx.close();
                 return;
@@ -86,7 +91,22 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
                     + "second on this connection; this one was dropped", env.id()), t0);
             return;
         }
-        refusedInRow = 0;
+        if (env.id() != null && pings.containsKey(env.id())) {
+            // the scheduler's answer to our heartbeat (checked first: an answer is not a new request)
+            long sent = pings.remove(env.id());
+            if (env.type().equals("heartbeat")) {
+                stats.roundTrip(t0 - sent);
+            }
+            return;
+        }
+        Class<? extends Message> kind = MessageCodec.types().get(env.type());
+        if (kind != null && !Message.Request.class.isAssignableFrom(kind)) {
+            // a response or event sent to the agent: replayed or unsolicited; its body is not even read
+            reply(ctx.channel(), MessageCodec.error(ErrorCode.UNEXPECTED_MESSAGE.wire(), "\"" + env.type()
+                    + "\" is not a request the agent serves" + (env.id() != null
+                    ? " and answers no request of ours (replayed or unsolicited)" : ""), env.id()), t0);
+            return;
+        }
         Message m;
         try {
             m = MessageCodec.decode(env);
@@ -94,10 +114,12 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
             reply(ctx.channel(), MessageCodec.error(e.code().wire(), e.getMessage(), e.correlationId()), t0);
             return;
         }
-        if (!(m instanceof Message.Request req) || env.id() == null && !(m instanceof Message.Heartbeat)) {
-            unsolicited(ctx.channel(), env, m, t0);
+        if (env.id() == null && !(m instanceof Message.Heartbeat)) {
+            reply(ctx.channel(), MessageCodec.error(ErrorCode.MISSING_FIELD.wire(), "\"id\" is missing: requests carry "
+                    + "an id that their response repeats", null), t0);
             return;
         }
+        Message.Request req = (Message.Request) m;
         if (m instanceof Message.Heartbeat) {
             if (env.id() != null) {
                 reply(ctx.channel(), MessageCodec.encode(new Message.Heartbeat(clock.wallTime().toString()), env.id()), t0);
@@ -113,20 +135,6 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
             return;
         }
         serve(ctx.channel(), req, env.id(), t0);
-    }
-
-    private void unsolicited(Channel ch, Envelope env, Message m, long t0) {
-        if (env.id() != null && pings.containsKey(env.id())) {
-            // the scheduler's answer to our heartbeat
-            long sent = pings.remove(env.id());
-            if (m instanceof Message.Heartbeat) {
-                stats.roundTrip(t0 - sent);
-            }
-            return;
-        }
-        reply(ch, MessageCodec.error(ErrorCode.UNEXPECTED_MESSAGE.wire(), "\"" + env.type() + "\" is not a request the agent "
-                + "serves" + (env.id() != null ? " and answers no request of ours (replayed or unsolicited)" : " (requests carry an id)"),
-                env.id()), t0);
     }
 
     private void hello(Channel ch, Message.Hello hello, String id, long t0) {

@@ -31,7 +31,7 @@ public final class SchedulerHub {
     private final AtomicLong pingIds = new AtomicLong();
     private final Object offerLock = new Object();
     private Message.Offer lastOffer;
-    private Boolean lastDraining;
+    private volatile boolean lastDraining;
 
     public SchedulerHub(SchedulerPort port, MarketStats stats) {
         this.port = port;
@@ -40,6 +40,7 @@ public final class SchedulerHub {
 
     /** Schedules the periodic work on {@code timer} (the caller owns and stops it). */
     public void start(ScheduledExecutorService timer, Duration heartbeat, Duration offerInterval) {
+        lastDraining = port.draining();
         timer.scheduleAtFixedRate(guard(this::everySecond), 1, 1, TimeUnit.SECONDS);
         timer.scheduleAtFixedRate(guard(this::heartbeat), heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
         timer.scheduleAtFixedRate(guard(() -> offer(true)), offerInterval.toMillis(), offerInterval.toMillis(),
@@ -120,7 +121,7 @@ public final class SchedulerHub {
 
     private void everySecond() {
         boolean draining = port.draining();
-        if (lastDraining != null && lastDraining != draining) {
+        if (lastDraining != draining) {
             publish(new Message.Drain(draining, draining ? "the owner drained this host: no new sessions; running ones "
                     + "continue" : "the owner undrained this host"), false);
         }

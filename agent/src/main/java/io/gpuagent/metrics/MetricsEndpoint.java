@@ -61,6 +61,11 @@ public final class MetricsEndpoint {
         registry.register(new SessionMetricsCollector(manager, journal));
     }
 
+    /** Adds the scheduler link's families. */
+    public void addMarket(io.gpuagent.market.MarketStats stats, java.util.function.IntSupplier welcomed) {
+        registry.register(new MarketMetricsCollector(stats, welcomed));
+    }
+
     /** The registry, for later components' collectors. */
     public PrometheusRegistry registry() {
         return registry;

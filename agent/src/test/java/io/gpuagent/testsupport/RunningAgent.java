@@ -79,6 +79,17 @@ public final class RunningAgent implements AutoCloseable {
         base = "http://" + m.group(1);
     }
 
+    private static final Pattern SCHEDULERS = Pattern.compile("serving schedulers on /?([0-9.]+|\\[[0-9a-f:]+\\]):(\\d+)");
+
+    /** Where the agent accepts schedulers (market.listen, port 0 in tests), from its log. */
+    public java.net.InetSocketAddress marketAddress() {
+        Matcher m = SCHEDULERS.matcher(log());
+        if (!m.find()) {
+            throw new IllegalStateException("the agent does not listen for schedulers:\n" + log());
+        }
+        return new java.net.InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
+    }
+
     public String log() {
         synchronized (log) {
             return log.toString(StandardCharsets.UTF_8);

@@ -1,0 +1,59 @@
+package io.gpuagent.daemon;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigException;
+import io.gpuagent.config.HostPort;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.market.AgentSchedulerPort;
+import io.gpuagent.market.EventBridge;
+import io.gpuagent.market.MarketException;
+import io.gpuagent.market.MarketLink;
+import io.gpuagent.market.OfferBuilder;
+import io.gpuagent.market.PaymentPort;
+import io.gpuagent.session.SessionManager;
+import io.gpuagent.util.Clock;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+
+/** Builds the scheduler link from the configuration and hooks the agent's changes to its events. */
+final class SchedulerLinkFactory {
+    private SchedulerLinkFactory() {
+    }
+
+    static MarketLink start(AgentConfig config, GpuMonitor gpus, SessionService sessions, PaymentPort payments, Clock clock,
+                            String version, String hostId, String epoch) throws MarketException {
+        AgentConfig.Market m = config.market();
+        SessionManager manager = sessions == null ? null : sessions.manager();
+        OfferBuilder offers = new OfferBuilder(config, gpus.inventory(), gpus.health(),
+                manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
+                version, hostId, clock);
+        AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
+                config.offer().minDurationS());
+        MarketLink.Settings settings = new MarketLink.Settings(address("market.listen", m.listen()),
+                address("market.dial", m.dial()), (int) m.maxFrameBytes(), m.handshakeTimeoutMs(), m.readTimeoutMs(),
+                m.idleTimeoutMs(), m.messagesPerSecond(), (int) m.maxConnections(), (int) m.maxConnectionsPerAddress(),
+                Duration.ofMillis(m.heartbeatIntervalMs()), Duration.ofMillis(m.offerIntervalMs()),
+                Duration.ofMillis(m.reconnectInitialMs()), Duration.ofMillis(m.reconnectMaxMs()));
+        MarketLink link = MarketLink.start(settings, m.plaintext() ? null : m, port, clock);
+        EventBridge bridge = new EventBridge(link.hub());
+        if (sessions != null) {
+            sessions.addListener(bridge);
+        }
+        gpus.health().addListener(bridge);
+        return link;
+    }
+
+    private static InetSocketAddress address(String key, String value) {
+        if (value.isEmpty()) {
+            return null;
+        }
+        try {
+            HostPort hp = HostPort.parse(key, value);
+            return new InetSocketAddress(hp.host(), hp.port());
+        } catch (ConfigException e) {
+            throw new IllegalStateException("validated configuration has a bad " + key, e);
+        }
+    }
+}
