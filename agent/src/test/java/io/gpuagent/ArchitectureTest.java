@@ -26,7 +26,7 @@ class ArchitectureTest {
             "picocli", List.of("io.gpuagent.daemon"),
             "ch.qos.logback", List.of("io.gpuagent.daemon"),
             "com.fasterxml.jackson.dataformat.toml", List.of("io.gpuagent.config"),
-            "io.netty", List.of("io.gpuagent.market", "io.gpuagent.metrics"),
+            "io.netty", List.of("io.gpuagent.market", "io.gpuagent.market.tls", "io.gpuagent.metrics"),
             "org.web3j", List.of("io.gpuagent.escrow.web3j"),
             "com.github.dockerjava", List.of("io.gpuagent.container.docker"),
             "io.prometheus", List.of("io.gpuagent.metrics"));
