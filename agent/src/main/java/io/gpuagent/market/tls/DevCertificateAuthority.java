@@ -64,7 +64,12 @@ public final class DevCertificateAuthority {
      */
     public Issued issue(String commonName, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
                         Instant notAfter) throws GeneralSecurityException {
-        KeyPair leafKeys = newKeyPair();
+        return issue(commonName, newKeyPair(), dnsNames, ipAddresses, notBefore, notAfter);
+    }
+
+    /** A leaf for the given key pair (tests use it for RSA keys). */
+    Issued issue(String commonName, KeyPair leafKeys, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
+                 Instant notAfter) throws GeneralSecurityException {
         X509Certificate cert = new CertificateBuilder()
                 .subject(commonName, leafKeys.getPublic())
                 .issuer(this.commonName, keys.getPublic())
