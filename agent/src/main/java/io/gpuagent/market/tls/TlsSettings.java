@@ -247,15 +247,14 @@ public final class TlsSettings {
 
     private static String readText(Path file, String key) throws TlsSetupException {
         try {
-            return Files.readString(file, StandardCharsets.US_ASCII);
+            // Latin-1 maps every byte: a binary (DER) file reads as text without a PEM block, and
+            // is then refused with the conversion command instead of a charset error
+            return Files.readString(file, StandardCharsets.ISO_8859_1);
         } catch (NoSuchFileException e) {
             throw missing(file, key);
         } catch (AccessDeniedException e) {
             throw new TlsSetupException(file, Problem.UNREADABLE, key + " " + file + " is not readable by user "
                     + System.getProperty("user.name") + " (the agent's user): fix its owner or mode", e);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new TlsSetupException(file, Problem.NOT_PEM, key + " " + file + " is not PEM text (binary DER?); "
-                    + "PEM starts with -----BEGIN", e);
         } catch (IOException e) {
             throw new TlsSetupException(file, Problem.UNREADABLE, key + " " + file + " cannot be read: " + e, e);
         }
