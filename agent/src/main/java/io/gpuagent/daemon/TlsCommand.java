@@ -106,8 +106,8 @@ final class TlsCommand implements Runnable {
             if (days < 1 || days > 36_500) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--days must be 1 to 36500, not " + days);
             }
-            Set<String> agentDns = new LinkedHashSet<>();
-            agentDns.addAll(checkedDns(hosts, "--host"));
+            List<String> givenHosts = checkedDns(hosts, "--host");
+            Set<String> agentDns = new LinkedHashSet<>(givenHosts);
             agentDns.add("localhost");
             String machine = machineHostName();
             if (machine != null && DNS_NAME.matcher(machine).matches()) {
@@ -134,7 +134,7 @@ final class TlsCommand implements Runnable {
                         + "new ca.pem), or --dir for another directory.");
                 return FILES_EXIST;
             }
-            String cn = !hosts.isEmpty() ? hosts.get(0) : machine != null ? machine : "gpu-agent";
+            String cn = !givenHosts.isEmpty() ? givenHosts.get(0) : machine != null ? machine : "gpu-agent";
             Instant now = Instant.now();
             Instant notBefore = now.minus(Duration.ofHours(1)); // a peer whose clock is a little behind still accepts it
             Instant leafNotAfter = now.plus(Duration.ofDays(days));
