@@ -4,6 +4,8 @@ import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Set;
@@ -129,8 +131,16 @@ final class PeerTrustManager extends X509ExtendedTrustManager {
 
     private void afterCa(X509Certificate[] chain, String role) throws CertificateException {
         X509Certificate leaf = chain[0];
-        if (caTrust == null) {
-            leaf.checkValidity(); // PKIX did not run: the validity period is still ours to check
+        if (caTrust == null) { // PKIX did not run: the validity period is still ours to check
+            try {
+                leaf.checkValidity();
+            } catch (CertificateExpiredException e) {
+                throw new CertificateException("the " + role + "'s certificate " + TlsSettings.subject(leaf)
+                        + " expired on " + leaf.getNotAfter().toInstant(), e);
+            } catch (CertificateNotYetValidException e) {
+                throw new CertificateException("the " + role + "'s certificate " + TlsSettings.subject(leaf)
+                        + " is not valid before " + leaf.getNotBefore().toInstant() + " (a clock wrong on either side?)", e);
+            }
         }
         if (!pins.isEmpty() && !pins.contains(Fingerprints.canonicalSha256(leaf))) {
             throw new CertificateException("the " + role + "'s certificate " + TlsSettings.subject(leaf) + " (SHA-256 "
