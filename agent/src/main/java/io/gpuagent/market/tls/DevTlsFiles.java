@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The files {@code gpu-agent tls init} writes into one directory (mode 0700):
+ * The files {@code gpu-agent tls init} writes into one directory (created with mode 0700):
  * <pre>
  * ca.pem              the development CA's certificate            0644  tls_ca on both sides
  * ca-key.pem          its private key (PKCS#8)                    0600  keep private; only to issue more
@@ -73,8 +73,10 @@ public final class DevTlsFiles {
         }
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, attributes(DIR_MODE));
+            Files.setPosixFilePermissions(dir, DIR_MODE); // the umask may have narrowed it; never widened
         }
-        Files.setPosixFilePermissions(dir, DIR_MODE); // also when it existed: it holds the CA key
+        // an existing directory keeps its mode (--dir . must not chmod the owner's working directory):
+        // the keys in it are 0600 whatever the directory's mode
         try {
             writeAtomically(dir.resolve(CA_KEY), key(ca.key()), KEY_MODE);
             writeAtomically(dir.resolve(AGENT_KEY), key(agent.key()), KEY_MODE);

@@ -75,6 +75,11 @@ public final class TlsSettings {
 
     /** The agent's material from its validated {@code [market]} section, checked against {@code now}. */
     public static TlsSettings fromConfig(AgentConfig.Market market, Instant now) throws TlsSetupException {
+        if (market.tlsCert().isEmpty() || market.tlsKey().isEmpty()) {
+            throw new TlsSetupException(null, Problem.MISSING, "market.tls_cert and market.tls_key must name this agent's "
+                    + "certificate and key (`gpu-agent tls init` makes development ones), or set market.plaintext = true "
+                    + "for loopback-only development");
+        }
         return load(Path.of(market.tlsCert()), Path.of(market.tlsKey()),
                 market.tlsCa().isEmpty() ? null : Path.of(market.tlsCa()), market.tlsPins(),
                 market.handshakeTimeoutMs(), now);

@@ -127,6 +127,15 @@ class DevCertificateAuthorityTest {
     }
 
     @Test
+    void anExistingDirectoryKeepsItsModeAndTheKeysInItAreStillPrivate() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        DevCertificateAuthority ca = TlsFixtures.ca("cwd");
+        DevTlsFiles.write(dir, ca, TlsFixtures.leaf(ca, "a"), TlsFixtures.leaf(ca, "s"), false);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).as("--dir . is not chmodded").isEqualTo("rwxr-xr-x");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(DevTlsFiles.CA_KEY)))).isEqualTo("rw-------");
+    }
+
+    @Test
     void writingOverExistingFilesWithoutOverwriteChangesNothing() throws Exception {
         DevCertificateAuthority ca = TlsFixtures.ca("first");
         DevTlsFiles.write(dir, ca, TlsFixtures.leaf(ca, "a"), TlsFixtures.leaf(ca, "s"), false);

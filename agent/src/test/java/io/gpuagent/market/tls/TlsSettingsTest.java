@@ -70,6 +70,13 @@ class TlsSettingsTest {
     }
 
     @Test
+    void theDefaultConfigHasNoFilesAndSaysHowToGetThem() throws Exception {
+        var market = io.gpuagent.config.ConfigLoader.load(null, java.util.Map.of(), List.of()).market();
+        TlsSetupException e = refused(Problem.MISSING, null, () -> TlsSettings.fromConfig(market, Instant.now()));
+        assertThat(e.getMessage()).contains("market.tls_cert").contains("gpu-agent tls init");
+    }
+
+    @Test
     void aMissingFileIsNamedWithHowToCreateIt() {
         Path nope = dir.resolve("nope.pem");
         TlsSetupException e = refused(Problem.MISSING, nope, () -> load(nope, agent.key(), caFile, List.of()));
