@@ -47,7 +47,7 @@ test("GpuEscrow's ABI is exactly the agreed one (functions, events, errors)", ()
     reclaim: "function reclaim(bytes32 rentalId)",
     withdraw: "function withdraw()",
     withdrawFees: "function withdrawFees(address to)",
-    setFeeBps: "function setFeeBps(uint16 feeBps_)",
+    setFeeBps: "function setFeeBps(uint16 feeBps)",
     nonces: "function nonces(address renter) view returns (uint256)",
     withdrawable: "function withdrawable(address account) view returns (uint256)",
     feesAccrued: "function feesAccrued() view returns (uint256)",
@@ -58,10 +58,11 @@ test("GpuEscrow's ABI is exactly the agreed one (functions, events, errors)", ()
     domainSeparator: "function domainSeparator() view returns (bytes32)",
   };
   for (const [name, full] of Object.entries(agreed)) assert.equal(fn(name), full);
+  assert.equal(iface.deploy.format("full"), "constructor(address token, address platform, uint16 feeBps, uint64 settleWindowSeconds)");
   assert.equal(
     iface.getFunction("rental").format("sighash") + " -> " + iface.getFunction("rental").outputs.map((o) => `${o.type} ${o.name}`).join(", "),
     "rental(bytes32) -> address renter, address provider, address voucherSigner, uint256 deposit, uint256 claimed, " +
-      "uint256 maxRatePerSecond, uint64 openedAt, uint64 deadline, uint64 maxDurationSeconds, uint16 feeBps_, bool closed",
+      "uint256 maxRatePerSecond, uint64 openedAt, uint64 deadline, uint64 maxDurationSeconds, uint16 feeBps, bool closed",
   );
 
   const events = [];
