@@ -14,7 +14,9 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslContext;
+import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.tls.TlsSettings;
+import io.gpuagent.market.tls.TlsSetupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,10 +93,19 @@ public final class MarketLink implements AutoCloseable {
      */
     public static MarketLink start(Settings settings, io.gpuagent.config.AgentConfig.Market tls, SchedulerPort port,
                                    Clock clock) throws MarketException {
-        SslContext serverTls = null;
-        SslContext clientTls = null;
+        TlsContexts serverTls = null;
+        TlsContexts clientTls = null;
         if (tls != null) {
-            throw new MarketException("TLS for the scheduler link is not wired yet; set market.plaintext = true on loopback", null);
+            try {
+                TlsSettings files = TlsSettings.fromConfig(tls, clock.wallTime());
+                files.warnings().forEach(w -> log.warn("scheduler link TLS: {}", w));
+                serverTls = settings.listen() == null ? null : TlsContexts.agentListen(files);
+                clientTls = settings.dial() == null ? null : TlsContexts.agentDialOut(files);
+            } catch (TlsSetupException e) {
+                throw new MarketException(e.getMessage(), e);
+            } catch (javax.net.ssl.SSLException e) {
+                throw new MarketException("cannot set up TLS for the scheduler link: " + e.getMessage(), e);
+            }
         }
         return start(settings, serverTls, clientTls, port, clock);
     }
@@ -105,7 +116,7 @@ public final class MarketLink implements AutoCloseable {
      * @param serverTls the TLS context of the listening side (null: plaintext)
      * @param clientTls the TLS context of the dial-out side (null: plaintext)
      */
-    public static MarketLink start(Settings settings, SslContext serverTls, SslContext clientTls, SchedulerPort port,
+    public static MarketLink start(Settings settings, TlsContexts serverTls, TlsContexts clientTls, SchedulerPort port,
                                    Clock clock) throws MarketException {
         MarketStats stats = new MarketStats();
         SchedulerHub hub = new SchedulerHub(port, stats);

@@ -4,8 +4,7 @@ import io.gpuagent.util.Clock;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
+import io.gpuagent.market.tls.TlsContexts;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.Executor;
@@ -33,7 +32,7 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
 
     private static final EnvelopeEncoder ENCODER = new EnvelopeEncoder();
 
-    private final SslContext tls;
+    private final TlsContexts tls;
     private final boolean client;
     private final String peerHost;
     private final int peerPort;
@@ -46,7 +45,7 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
     private final Executor dispatch;
     private final String mode;
 
-    SchedulerChannelInitializer(SslContext tls, boolean client, String peerHost, int peerPort, ConnectionLimiter limiter,
+    SchedulerChannelInitializer(TlsContexts tls, boolean client, String peerHost, int peerPort, ConnectionLimiter limiter,
                                 Limits limits, SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock,
                                 Executor dispatch, String mode) {
         this.tls = tls;
@@ -70,9 +69,8 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("limiter", limiter);
         }
         if (tls != null) {
-            SslHandler ssl = client ? tls.newHandler(ch.alloc(), peerHost, peerPort) : tls.newHandler(ch.alloc());
-            ssl.setHandshakeTimeoutMillis(limits.handshakeTimeoutMs());
-            p.addLast("tls", ssl);
+            // the handshake timeout comes with the handler (market.handshake_timeout_ms)
+            p.addLast("tls", client ? tls.newHandler(ch, peerHost, peerPort) : tls.newHandler(ch));
         }
         p.addLast("deadline", new FrameDeadlineHandler(limits.readTimeoutMs(), stats));
         p.addLast("frames", new FrameDecoder(limits.maxFrameBytes()));

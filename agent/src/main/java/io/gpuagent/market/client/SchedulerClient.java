@@ -15,7 +15,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslContext;
+import io.gpuagent.market.tls.TlsContexts;
 import io.netty.handler.ssl.SslHandler;
 
 import java.net.InetSocketAddress;
@@ -28,11 +28,14 @@ import java.util.function.Consumer;
  */
 public final class SchedulerClient implements AutoCloseable {
     private final EventLoopGroup group;
-    private final SslContext tls;
+    private final TlsContexts tls;
     private Channel server;
 
-    /** @param tls the scheduler's TLS context (its client certificate and the agents' CA), or null for plaintext */
-    public SchedulerClient(SslContext tls) {
+    /**
+     * @param tls the scheduler's TLS context, or null for plaintext: {@link TlsContexts#scheduler} to
+     *            {@link #connect} to listening agents, {@link TlsContexts#marketplace} to {@link #listen} for agents
+     */
+    public SchedulerClient(TlsContexts tls) {
         this.tls = tls;
         this.group = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("scheduler-client-io", true),
                 NioIoHandler.newFactory());
@@ -41,8 +44,7 @@ public final class SchedulerClient implements AutoCloseable {
     private void pipeline(Channel ch, SchedulerConnection conn, boolean client, InetSocketAddress peer) {
         ChannelPipeline p = ch.pipeline();
         if (tls != null) {
-            SslHandler h = client ? tls.newHandler(ch.alloc(), peer.getHostString(), peer.getPort()) : tls.newHandler(ch.alloc());
-            p.addLast("tls", h);
+            p.addLast("tls", client ? tls.newHandler(ch, peer.getHostString(), peer.getPort()) : tls.newHandler(ch));
         }
         p.addLast("frames", new FrameDecoder(64 << 20));
         p.addLast("envelope", new EnvelopeDecoder());

@@ -74,6 +74,9 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
             CompletableFuture<Message> f = env.id() == null ? null : pending.remove(env.id());
             if (f != null) {
                 f.completeExceptionally(e);
+            } else {
+                // an event this client cannot read: surfaced, not dropped (a newer agent, or a bug)
+                events.accept(new Message.Error(e.code().wire(), "undecodable " + env.type() + ": " + e.getMessage()));
             }
             return;
         }

@@ -42,7 +42,9 @@ public final class TlsContexts {
         /** The agent connects out to the marketplace ({@code market.dial}): TLS client. */
         AGENT_DIAL_OUT(true),
         /** The scheduler connecting to an agent (tests, tools): TLS client with the scheduler's certificate. */
-        SCHEDULER(true);
+        SCHEDULER(true),
+        /** The marketplace accepting agents that dial out (tests, tools): TLS server requiring the agent's certificate. */
+        MARKETPLACE(false);
 
         private final boolean client;
 
@@ -80,6 +82,11 @@ public final class TlsContexts {
     /** The scheduler's side, connecting to a listening agent with the scheduler's certificate (tests, tools). */
     public static TlsContexts scheduler(TlsSettings settings) throws SSLException {
         return build(Role.SCHEDULER, settings);
+    }
+
+    /** The marketplace's side, accepting agents that dial out (tests, tools). */
+    public static TlsContexts marketplace(TlsSettings settings) throws SSLException {
+        return build(Role.MARKETPLACE, settings);
     }
 
     /** A context for {@code role} from {@code settings}. */
