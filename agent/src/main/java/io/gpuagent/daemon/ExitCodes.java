@@ -21,6 +21,8 @@ public final class ExitCodes {
     public static final int FATAL = 6;
     /** The daemon could not be reached (status and other client commands). */
     public static final int UNREACHABLE = 7;
+    /** The agent answered a request with an error ({@code gpu-agent scheduler}): the error's code is printed. */
+    public static final int REFUSED = 8;
 
     private ExitCodes() {
     }

@@ -17,10 +17,11 @@ import picocli.CommandLine.Command;
             "",
             "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 bad or missing config, "
                     + "4 NVML library missing or unloadable, 5 NVML failed to initialise, 6 fatal runtime "
-                    + "failure, 7 the running agent could not be reached."
+                    + "failure, 7 the running agent could not be reached, 8 the agent refused a scheduler request."
         },
         subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
                 DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class, TlsCommand.class,
+                SchedulerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

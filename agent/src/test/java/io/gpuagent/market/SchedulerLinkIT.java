@@ -132,9 +132,21 @@ class SchedulerLinkIT {
                 }
                 assertThat(c.call(new Message.ListSessions(), Message.Sessions.class, T).sessions()).hasSize(1);
             }
+            // the developer CLI on the same client
+            String to = "127.0.0.1:" + address.getPort();
+            AgentProcess.Result offer = AgentProcess.run(Map.of(), "scheduler", "offer", "--connect", to, "--tls-dir", tls.toString());
+            assertThat(offer.exitCode()).as(offer.stderr()).isZero();
+            assertThat(offer.stdout()).startsWith("{\"v\":1,\"type\":\"offer\"").contains("\"free_gpus\":7");
+            AgentProcess.Result refused = AgentProcess.run(Map.of(), "scheduler", "launch", "--connect", to, "--tls-dir",
+                    tls.toString(), "--session", "s-cli", "--gpus", "1", "--image", IMAGE, "--price", "1");
+            assertThat(refused.exitCode()).isEqualTo(8);
+            assertThat(refused.stderr()).contains("price_below_offer");
+            AgentProcess.Result stranger = AgentProcess.run(Map.of(), "scheduler", "list", "--connect", to, "--tls-dir",
+                    otherCa.toString(), "--timeout", "5");
+            assertThat(stranger.exitCode()).as(stranger.stderr()).isEqualTo(7);
             String metrics = agent.get("/metrics").body();
-            assertThat(metrics).contains("gpu_agent_scheduler_messages_received_total{type=\"launch\"} 4.0")
-                    .contains("gpu_agent_scheduler_errors_total{code=\"price_below_offer\"} 1.0")
+            assertThat(metrics).contains("gpu_agent_scheduler_messages_received_total{type=\"launch\"} 5.0")
+                    .contains("gpu_agent_scheduler_errors_total{code=\"price_below_offer\"} 2.0")
                     .contains("gpu_agent_scheduler_connections_rejected_total{reason=\"tls");
         }
     }
