@@ -181,6 +181,25 @@ class SchedulerLinkIT {
         }
     }
 
+    @Test
+    void thePythonSchedulerInTheProtocolDocWorksAsWritten() throws Exception {
+        Path tls = tlsInit("tls");
+        try (RunningAgent agent = new RunningAgent(dir.resolve("agent"), "gaming-pc-rtx4090.conf",
+                concat(new String[] {"market.listen=127.0.0.1:0"}, tlsSets(tls)))) {
+            String doc = java.nio.file.Files.readString(Path.of(System.getProperty("gpuagent.repoRoot", ".."), "docs/protocol.md"));
+            int start = doc.indexOf("```python\n") + "```python\n".length();
+            String script = doc.substring(start, doc.indexOf("```", start))
+                    .replace("7443", Integer.toString(agent.marketAddress().getPort()));
+            java.nio.file.Files.writeString(dir.resolve("scheduler.py"), script);
+            Process p = new ProcessBuilder("python3", dir.resolve("scheduler.py").toString())
+                    .directory(tls.getParent().toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(out).isZero();
+            assertThat(out).contains("'type': 'welcome'").contains("'type': 'offer'").contains("RTX 4090");
+        }
+    }
+
     private static Message.Launch launch(String id, int gpus, String price) {
         return new Message.Launch(id, "rental-" + id, "0xrenter", gpus, null, IMAGE, List.of("sh", "-c", "sleep 3"), Map.of(),
                 List.of(), null, price, 600L);
