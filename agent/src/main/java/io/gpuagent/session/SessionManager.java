@@ -61,6 +61,8 @@ public final class SessionManager implements AutoCloseable {
     private final Duration stopGrace;
     private final ExecutorService launcher;
     private final SessionListener listener;
+    private volatile PaymentGate payments = PaymentGate.NONE;
+    private volatile long creditLimitSeconds;
     private final Consumer<Throwable> fatal;
     private final Map<String, Session> sessions = new LinkedHashMap<>();
     private volatile boolean draining;
@@ -87,6 +89,16 @@ public final class SessionManager implements AutoCloseable {
         this.launcher = launcher;
         this.listener = listener;
         this.fatal = fatal;
+    }
+
+    /**
+     * Ends sessions whose metered seconds run more than {@code creditLimitSeconds} ahead of what
+     * their vouchers pay ({@code payment_overdue}); the provider's loss is bounded by the limit.
+     */
+    public SessionManager withPayments(PaymentGate gate, long creditLimitSeconds) {
+        this.payments = gate;
+        this.creditLimitSeconds = creditLimitSeconds;
+        return this;
     }
 
     /** Where per-GPU utilization and processes come from (the daemon's sampler). */
@@ -569,6 +581,7 @@ public final class SessionManager implements AutoCloseable {
     public void tick() {
         Instant now = clock.wallTime();
         List<Session> expired = new ArrayList<>();
+        List<Session> overdue = new ArrayList<>();
         List<Session> running;
         synchronized (this) {
             running = sessions.values().stream().filter(s -> s.state == SessionState.RUNNING && s.startedAt != null)
@@ -591,6 +604,14 @@ public final class SessionManager implements AutoCloseable {
                 }
             }
         }
+        for (Session s : running) {
+            java.util.OptionalLong paid = payments.paidSeconds(s.request.rentalId());
+            if (paid.isPresent() && s.billedSeconds - paid.getAsLong() > creditLimitSeconds && !expired.contains(s)) {
+                log.warn("session {}: metered {} s but its vouchers pay {} s, more than the credit limit of {} s behind: "
+                        + "ending it", s.id(), s.billedSeconds, paid.getAsLong(), creditLimitSeconds);
+                overdue.add(s);
+            }
+        }
         try {
             journal.commit();
         } catch (JournalException e) {
@@ -599,6 +620,13 @@ public final class SessionManager implements AutoCloseable {
         for (Session s : expired) {
             try {
                 stop(s.id(), "max_duration");
+            } catch (SessionException e) {
+                log.warn("session {}: {}", s.id(), e.getMessage());
+            }
+        }
+        for (Session s : overdue) {
+            try {
+                stop(s.id(), "payment_overdue");
             } catch (SessionException e) {
                 log.warn("session {}: {}", s.id(), e.getMessage());
             }

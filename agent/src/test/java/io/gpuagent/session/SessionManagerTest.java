@@ -93,6 +93,33 @@ class SessionManagerTest {
     }
 
     @Test
+    void aSessionWhoseVouchersFallBehindByMoreThanTheCreditLimitEndsWithPaymentOverdue() throws Exception {
+        Map<String, Long> paid = new java.util.concurrent.ConcurrentHashMap<>();
+        manager.withPayments(rental -> paid.containsKey(rental) ? java.util.OptionalLong.of(paid.get(rental))
+                : java.util.OptionalLong.empty(), 30);
+        manager.launch(request("paid", FakeContainerRuntime.runUntilTerm(0)));
+        awaitState("paid", SessionState.RUNNING);
+        clock.advance(Duration.ofSeconds(50));
+        manager.tick();
+        assertThat(manager.get("paid").orElseThrow().state()).as("no voucher tracking yet: never overdue")
+                .isEqualTo(SessionState.RUNNING);
+        paid.put("r-paid", 20L);
+        manager.tick();
+        assertThat(manager.get("paid").orElseThrow().state()).as("50 s metered, 20 s paid: exactly the limit")
+                .isEqualTo(SessionState.RUNNING);
+        clock.advance(Duration.ofSeconds(1));
+        paid.put("r-paid", 21L);
+        manager.tick();
+        assertThat(manager.get("paid").orElseThrow().state()).as("the renter keeps up").isEqualTo(SessionState.RUNNING);
+        clock.advance(Duration.ofSeconds(2));
+        manager.tick();
+        awaitState("paid", SessionState.ENDED);
+        SessionView end = manager.get("paid").orElseThrow();
+        assertThat(end.reason()).isEqualTo("payment_overdue");
+        assertThat(end.billedSeconds()).as("the seconds used are still billed").isEqualTo(53);
+    }
+
+    @Test
     void aRetriedLaunchNeverStartsASecondContainer() throws Exception {
         manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
         manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
