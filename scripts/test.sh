@@ -2,7 +2,8 @@
 # Runs every test of gpu-agent: the simulated NVML's C tests, the unit tests and the integration
 # tests (real JNA -> C boundary, real processes, real systemd-analyze, promtool and a real
 # Prometheus server started and stopped by its test, a real Docker engine started and stopped
-# here by scripts/docker-test-env.sh). Installs what a fresh
+# here by scripts/docker-test-env.sh, real EVM nodes (ganache from npm) started and stopped by the
+# contract and escrow tests). Installs what a fresh
 # Debian 12 machine lacks first. Usage: scripts/test.sh [extra mvn args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,14 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v mvn >/dev/null || need+=(maven)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v nm >/dev/null || need+=(binutils)
+# Node.js and npm: the escrow contract's tests (solc-js, ganache) and the local chain of the escrow
+# integration tests. Node 20 is on the CI machines; Debian 12's own nodejs (18) also works.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    need+=(nodejs npm)
+elif (( $(node -p 'process.versions.node.split(".")[0]') < 18 )); then
+    echo "test.sh: Node.js $(node --version) is too old: the contract tests need Node 18 or later" >&2
+    exit 1
+fi
 # promtool and the Prometheus server for the metrics endpoint's tests
 { command -v promtool >/dev/null && [[ -x /usr/bin/prometheus ]]; } || need+=(prometheus)
 if ((${#need[@]})); then
