@@ -10,7 +10,7 @@ import java.util.OptionalLong;
  * The web3j adapter implements it over JSON-RPC; tests use a fake with knobs. Every method that
  * talks to the node throws {@link ChainException} when it cannot (retryable); none retries itself.
  */
-public interface ChainGateway {
+public interface ChainGateway extends AutoCloseable {
     /** The provider's address (the wallet's), lowercase 0x + 40 hex digits. */
     String providerAddress();
 
@@ -49,4 +49,9 @@ public interface ChainGateway {
 
     /** CloseRequested events of the escrow contract in blocks {@code from..to}, inclusive. */
     List<CloseRequest> closeRequests(long from, long to) throws ChainException;
+
+    /** Releases the connection; the default has none. */
+    @Override
+    default void close() {
+    }
 }

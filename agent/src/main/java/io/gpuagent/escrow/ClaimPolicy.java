@@ -26,6 +26,18 @@ public record ClaimPolicy(Duration claimInterval, BigInteger claimMinAmount, int
         }
     }
 
+    /** The policy the config asks for; the retry backoff is capped at 30 polls, between one poll and a minute. */
+    public static ClaimPolicy of(io.gpuagent.config.AgentConfig.Escrow e) {
+        Duration poll = Duration.ofMillis(e.pollIntervalMs());
+        Duration cap = poll.multipliedBy(30);
+        if (cap.compareTo(Duration.ofMinutes(1)) > 0) {
+            cap = poll.compareTo(Duration.ofMinutes(1)) > 0 ? poll : Duration.ofMinutes(1);
+        }
+        return new ClaimPolicy(Duration.ofSeconds(e.claimIntervalS()), BigInteger.valueOf(e.claimMinAmount()),
+                (int) e.batchMax(), poll, BigInteger.valueOf(e.minPriorityFeeGwei()).multiply(Fees.GWEI),
+                BigInteger.valueOf(e.maxFeeGwei()).multiply(Fees.GWEI), e.confirmations(), "finalized".equals(e.finality()), cap);
+    }
+
     /** Gas limit for an estimate: 20 % and 10 000 gas of margin (state can change between estimate and inclusion). */
     public static BigInteger gasLimit(BigInteger estimate) {
         return estimate.multiply(BigInteger.valueOf(6)).divide(BigInteger.valueOf(5)).add(BigInteger.valueOf(10_000));

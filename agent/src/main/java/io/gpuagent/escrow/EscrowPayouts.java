@@ -262,5 +262,6 @@ public final class EscrowPayouts implements Payouts {
     public void close() {
         worker.close();
         store.close();
+        chain.close();
     }
 }
