@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
                     + "failure, 7 the running agent could not be reached."
         },
         subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
-                DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class,
+                DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class, WalletCommand.class, ClaimsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
