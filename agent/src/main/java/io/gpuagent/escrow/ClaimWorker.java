@@ -59,6 +59,8 @@ public final class ClaimWorker implements AutoCloseable {
     private volatile boolean running;
     private Thread thread;
 
+    /** Claims signed by this process whose first broadcast has not been tried: nothing can be mined for them yet. */
+    private final Set<String> freshlySigned = new java.util.HashSet<>();
     private int failures;
     private long lastScanNanos = Long.MIN_VALUE;
     private boolean warnedNoFinalizedTag;
@@ -306,6 +308,7 @@ public final class ClaimWorker implements AutoCloseable {
         SignedTx tx = chain.signClaim(c.items(), nonce, ClaimPolicy.gasLimit(gas), fees);
         Claim signed = c.signed(tx, clock.wallTime());
         store.put(signed); // durable before the first broadcast
+        freshlySigned.add(signed.id());
         log.info("escrow: claim {} signed: tx {} nonce {} gas limit {} max fee {} tip {} wei", c.id(), tx.hash(), nonce,
                 tx.gasLimit(), tx.maxFeePerGas(), tx.maxPriorityFeePerGas());
         notifyListener(signed);
@@ -313,6 +316,14 @@ public final class ClaimWorker implements AutoCloseable {
     }
 
     private Claim broadcast(Claim c) throws ChainException, JournalException {
+        if (!freshlySigned.remove(c.id())) {
+            // signed before a restart, or a send that failed: it may be mined already. Never re-send a mined
+            // transaction (ganache 7.9.2 even executes such a re-send again, and it reverts)
+            Optional<TxReceipt> receipt = chain.receipt(c.tx().hash());
+            if (receipt.isPresent()) {
+                return transition(c, ClaimState.SENT, "found mined after a restart");
+            }
+        }
         SendResult r = chain.send(c.tx().raw());
         switch (r) {
             case ACCEPTED, ALREADY_KNOWN -> {
@@ -343,7 +354,7 @@ public final class ClaimWorker implements AutoCloseable {
         if (minedNonce > c.tx().nonce()) {
             return replaced(c, "nonce " + c.tx().nonce() + " was used by another transaction; this one is not mined");
         }
-        if (!chain.known(c.tx().hash())) {
+        if (!chain.known(c.tx().hash()) && chain.receipt(c.tx().hash()).isEmpty()) {
             log.warn("escrow: claim {} tx {} is unknown to the node (dropped from its pool?): broadcasting the same bytes again",
                     c.id(), c.tx().hash());
             SendResult r = chain.send(c.tx().raw());

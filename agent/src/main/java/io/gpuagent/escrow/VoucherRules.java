@@ -34,8 +34,8 @@ public final class VoucherRules {
      * @param provider this agent's address (lowercase)
      * @param held     the highest voucher held for the rental, or null
      * @throws VoucherException with the first rule it breaks, in this order: unknown rental, wrong
-     *                          provider, closed, bad signature, not increasing, over duration,
-     *                          over rate, over deposit
+     *                          provider, bad signature, (an equal amount: DUPLICATE), closed, not
+     *                          increasing, over duration, over rate, over deposit
      */
     public static Outcome check(Voucher v, RentalTerms rental, String signer, String provider, Voucher held)
             throws VoucherException {
@@ -46,23 +46,23 @@ public final class VoucherRules {
         if (!rental.provider().equalsIgnoreCase(provider)) {
             throw new VoucherException(WRONG_PROVIDER, "rental " + id + " pays provider " + rental.provider() + ", not this agent (" + provider + ")");
         }
-        if (rental.closed()) {
-            throw new VoucherException(RENTAL_CLOSED, "rental " + id + " is closed on chain");
-        }
         if (!rental.voucherSigner().equalsIgnoreCase(signer)) {
             throw new VoucherException(BAD_SIGNATURE, "voucher for rental " + id + " is signed by " + signer
                     + ", not by the rental's voucher signer " + rental.voucherSigner()
                     + " (forged, or signed for another rental, contract or chain)");
         }
         BigInteger amount = v.cumulativeAmount();
+        if (held != null && amount.equals(held.cumulativeAmount())) {
+            return Outcome.DUPLICATE; // a retry of what is held: accepted even after the rental closed
+        }
+        if (rental.closed()) {
+            throw new VoucherException(RENTAL_CLOSED, "rental " + id + " is closed on chain");
+        }
         if (held != null) {
             int cmp = amount.compareTo(held.cumulativeAmount());
             if (cmp < 0) {
                 throw new VoucherException(NOT_INCREASING, "voucher for rental " + id + " is for " + amount
                         + ", below the " + held.cumulativeAmount() + " already held");
-            }
-            if (cmp == 0) {
-                return Outcome.DUPLICATE;
             }
             if (v.cumulativeSeconds() < held.cumulativeSeconds()) {
                 throw new VoucherException(NOT_INCREASING, "voucher for rental " + id + " covers " + v.cumulativeSeconds()
