@@ -56,14 +56,14 @@ function findImport(path) {
  * Compiles the given source units (names relative to the solidity dirs) and returns solc's output.
  * Throws with every error message when solc reports an error; warnings are returned.
  */
-export function compile(unitNames) {
+export function compile(unitNames, settings = SETTINGS) {
   const sources = {};
   for (const name of unitNames) {
     const found = findImport(name);
     if (found.error) throw new Error(found.error);
     sources[name] = { content: found.contents };
   }
-  const input = { language: "Solidity", sources, settings: SETTINGS };
+  const input = { language: "Solidity", sources, settings };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
   const diagnostics = output.errors ?? [];
   const errors = diagnostics.filter((d) => d.severity === "error");
@@ -90,17 +90,23 @@ export function stableStringify(value) {
   return JSON.stringify(sort(value), null, 2) + "\n";
 }
 
-/** Compiles the shipped contracts; returns { fileName: artifactText } for ARTIFACT_DIR. */
-export function buildArtifacts() {
+/**
+ * Compiles the shipped contracts; returns { files: { fileName: artifactText } for ARTIFACT_DIR,
+ * artifacts: { contractName: artifact }, warnings }. `optimizerRuns` other than the default is for
+ * comparisons only (gas.mjs --optimizer-runs): such artifacts are never written.
+ */
+export function buildArtifacts({ optimizerRuns = OPTIMIZER_RUNS } = {}) {
   const units = Object.keys(MAIN_CONTRACTS);
-  const output = compile(units);
+  const settings = { ...SETTINGS, optimizer: { enabled: true, runs: optimizerRuns } };
+  const output = compile(units, settings);
   const files = {};
+  const artifacts = {};
   const compiler = {
     evmVersion: SETTINGS.evmVersion,
     metadataBytecodeHash: SETTINGS.metadata.bytecodeHash,
     name: "solc-js",
     openzeppelin: ozVersion(),
-    optimizer: { ...SETTINGS.optimizer },
+    optimizer: { ...settings.optimizer },
     version: solc.version(),
     viaIR: SETTINGS.viaIR,
   };
@@ -117,8 +123,9 @@ export function buildArtifacts() {
       compiler,
     };
     files[`${name}.json`] = stableStringify(artifact);
+    artifacts[name] = artifact;
   }
-  return { files, warnings: output.warnings };
+  return { files, artifacts, warnings: output.warnings };
 }
 
 /** Compiles test-only contracts from agent/src/test/solidity; returns { name: {abi, bytecode} }. */

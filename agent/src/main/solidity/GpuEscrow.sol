@@ -60,16 +60,10 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
         bool close;
     }
 
-    /// @notice The escrowed ERC-20 token.
-    IERC20 public immutable token;
-    /// @notice Receives the fees and is the only account that may change the fee.
-    address public immutable platform;
-    /// @notice Seconds the provider has after the rental's maximum duration (or after the renter's
-    /// close request) to claim.
-    uint64 public immutable settleWindow;
-
-    /// @notice The fee in basis points given to rentals opened from now on.
-    uint16 public feeBps;
+    IERC20 private immutable _token;
+    address private immutable _platform;
+    uint64 private immutable _settleWindow;
+    uint16 private _feeBps;
     /// @notice Fees claimed and not yet withdrawn by the platform.
     uint256 public feesAccrued;
     /// @notice Rentals opened by each renter so far; the next rental id's counter.
@@ -132,13 +126,15 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
     error NothingToWithdraw(address account);
     error EmptyBatch();
 
-    constructor(address token_, address platform_, uint16 feeBps_, uint64 settleWindowSeconds) {
-        if (token_ == address(0) || platform_ == address(0)) revert ZeroAddress();
-        if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_);
-        token = IERC20(token_);
-        platform = platform_;
-        feeBps = feeBps_;
-        settleWindow = settleWindowSeconds;
+    /// @dev Parameter names are the agreed ABI's (docs/escrow.md); they shadow the getters of the
+    /// same name on purpose, hence solc's shadowing warnings here, in setFeeBps and in rental.
+    constructor(address token, address platform, uint16 feeBps, uint64 settleWindowSeconds) {
+        if (token == address(0) || platform == address(0)) revert ZeroAddress();
+        _checkFee(feeBps);
+        _token = IERC20(token);
+        _platform = platform;
+        _feeBps = feeBps;
+        _settleWindow = settleWindowSeconds;
     }
 
     // ------------------------------------------------------------------ renter
@@ -159,8 +155,8 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
 
         rentalId = keccak256(abi.encode(block.chainid, address(this), msg.sender, nonces[msg.sender]++));
         uint64 openedAt = uint64(block.timestamp);
-        uint64 deadline = SafeCast.toUint64(uint256(openedAt) + maxDurationSeconds + settleWindow);
-        uint16 fee = feeBps;
+        uint64 deadline = SafeCast.toUint64(uint256(openedAt) + maxDurationSeconds + _settleWindow);
+        uint16 fee = _feeBps;
 
         Rental storage r = _rentals[rentalId];
         r.provider = provider;
@@ -176,7 +172,7 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
         emit RentalOpened(
             rentalId, msg.sender, provider, deposit, maxRatePerSecond, maxDurationSeconds, voucherSigner, fee, deadline
         );
-        token.safeTransferFrom(msg.sender, address(this), deposit);
+        _token.safeTransferFrom(msg.sender, address(this), deposit);
     }
 
     /// @notice Shortens the rental's deadline to `settleWindow` seconds from now (never lengthens it):
@@ -185,7 +181,7 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
         Rental storage r = _openRental(rentalId);
         if (r.renter != msg.sender) revert NotRenter(rentalId, msg.sender);
         uint64 deadline = r.deadline;
-        uint64 requested = uint64(block.timestamp) + settleWindow;
+        uint64 requested = uint64(block.timestamp) + _settleWindow;
         if (requested < deadline) {
             deadline = requested;
             r.deadline = requested;
@@ -214,7 +210,7 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         withdrawable[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ provider
@@ -230,7 +226,7 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
     ) external nonReentrant {
         (uint256 paid, uint256 fee) = _claim(rentalId, cumulativeSeconds, cumulativeAmount, signature, close);
         if (fee != 0) feesAccrued += fee;
-        if (paid != 0) token.safeTransfer(msg.sender, paid);
+        if (paid != 0) _token.safeTransfer(msg.sender, paid);
     }
 
     /// @notice {claim} for many rentals of the caller in one transaction, paid with one transfer.
@@ -248,31 +244,52 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
             feeTotal += fee;
         }
         if (feeTotal != 0) feesAccrued += feeTotal;
-        if (paidTotal != 0) token.safeTransfer(msg.sender, paidTotal);
+        if (paidTotal != 0) _token.safeTransfer(msg.sender, paidTotal);
     }
 
     // ------------------------------------------------------------------ platform
 
     /// @notice Pays all accrued fees to `to`.
     function withdrawFees(address to) external nonReentrant {
-        if (msg.sender != platform) revert NotPlatform(msg.sender);
+        if (msg.sender != _platform) revert NotPlatform(msg.sender);
         if (to == address(0)) revert ZeroAddress();
         uint256 amount = feesAccrued;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         feesAccrued = 0;
         emit FeesWithdrawn(to, amount);
-        token.safeTransfer(to, amount);
+        _token.safeTransfer(to, amount);
     }
 
     /// @notice Sets the fee for rentals opened from now on; open rentals keep their snapshot.
-    function setFeeBps(uint16 feeBps_) external {
-        if (msg.sender != platform) revert NotPlatform(msg.sender);
-        if (feeBps_ > MAX_FEE_BPS) revert FeeTooHigh(feeBps_);
-        feeBps = feeBps_;
-        emit FeeChanged(feeBps_);
+    function setFeeBps(uint16 feeBps) external {
+        if (msg.sender != _platform) revert NotPlatform(msg.sender);
+        _checkFee(feeBps);
+        _feeBps = feeBps;
+        emit FeeChanged(feeBps);
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @notice The escrowed ERC-20 token.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @notice Receives the fees and is the only account that may change the fee.
+    function platform() external view returns (address) {
+        return _platform;
+    }
+
+    /// @notice The fee in basis points given to rentals opened from now on.
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @notice Seconds the provider has after the rental's maximum duration (or after the renter's
+    /// close request) to make its last claim.
+    function settleWindow() external view returns (uint64) {
+        return _settleWindow;
+    }
 
     /// @notice A rental's state; all zero (renter == address(0)) for an unknown id.
     function rental(bytes32 rentalId)
@@ -288,7 +305,7 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
             uint64 openedAt,
             uint64 deadline,
             uint64 maxDurationSeconds,
-            uint16 feeBps_,
+            uint16 feeBps,
             bool closed
         )
     {
@@ -324,6 +341,10 @@ contract GpuEscrow is EIP712("GpuEscrow", "1"), ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _checkFee(uint16 bps) private pure {
+        if (bps > MAX_FEE_BPS) revert FeeTooHigh(bps);
+    }
 
     function _openRental(bytes32 rentalId) private view returns (Rental storage r) {
         r = _rentals[rentalId];
