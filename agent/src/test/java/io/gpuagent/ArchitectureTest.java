@@ -46,7 +46,12 @@ class ArchitectureTest {
                     "io.gpuagent.container", "io.gpuagent.metrics"),
             "io.gpuagent.session", List.of("io.gpuagent.daemon", "io.gpuagent.metrics", "io.gpuagent.gpu.nvml",
                     "io.gpuagent.container.docker"),
-            "io.gpuagent.metrics", List.of("io.gpuagent.daemon", "io.gpuagent.gpu.nvml", "io.gpuagent.container.docker"));
+            "io.gpuagent.metrics", List.of("io.gpuagent.daemon", "io.gpuagent.gpu.nvml", "io.gpuagent.container.docker"),
+            // the escrow domain sees neither the daemon's other parts nor its own web3j adapter
+            "io.gpuagent.escrow", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
+                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu", "io.gpuagent.escrow.web3j"),
+            "io.gpuagent.escrow.web3j", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
+                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu"));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
     private static final Pattern IMPORT = Pattern.compile("(?m)^import (?:static )?([\\w.]+)");

@@ -1,0 +1,122 @@
+package io.gpuagent.escrow.web3j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.escrow.WalletException;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.ECKeyPair;
+import org.web3j.crypto.Keys;
+import org.web3j.crypto.Wallet;
+import org.web3j.crypto.WalletFile;
+import org.web3j.crypto.exception.CipherException;
+import org.web3j.utils.Numeric;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The wallet's encrypted keystore: Ethereum's Web3 Secret Storage (version 3), scrypt (n = 2^18,
+ * r = 8, p = 1: about a second and 256 MiB to open, once at start) and AES-128-CTR. Files are
+ * written mode 0600 in a 0700 directory, atomically, and never overwritten. The "light" scrypt
+ * (n = 2^12) is for tests only.
+ */
+public final class Keystore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Keystore() {
+    }
+
+    /** {@code <state_dir>/wallet/keystore.json} unless {@code escrow.keystore} names another file. */
+    public static Path path(String configured, Path stateDir) {
+        return configured.isEmpty() ? stateDir.resolve("wallet").resolve("keystore.json") : Path.of(configured);
+    }
+
+    /** Creates a keystore with a new random key; returns its address (checksummed). */
+    public static String create(Path file, String password, boolean lightKdf) throws WalletException {
+        try {
+            return write(file, Keys.createEcKeyPair(), password, lightKdf);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new WalletException("cannot generate a key: " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates a keystore holding {@code privateKeyHex} (64 hex digits, 0x optional); returns its address. */
+    public static String importKey(Path file, String privateKeyHex, String password, boolean lightKdf) throws WalletException {
+        String hex = privateKeyHex.strip();
+        if (!hex.matches("(0x)?[0-9a-fA-F]{64}")) {
+            throw new WalletException("a private key is 64 hex digits (0x optional) on one line");
+        }
+        BigInteger k = Numeric.toBigInt(hex);
+        if (k.signum() == 0 || k.compareTo(org.web3j.crypto.Sign.CURVE_PARAMS.getN()) >= 0) {
+            throw new WalletException("not a valid secp256k1 private key (zero, or not below the curve order)");
+        }
+        return write(file, ECKeyPair.create(k), password, lightKdf);
+    }
+
+    private static String write(Path file, ECKeyPair key, String password, boolean lightKdf) throws WalletException {
+        if (Files.exists(file)) {
+            throw new WalletException("keystore " + file + " already exists; refusing to overwrite a wallet (move it away first"
+                    + " if you really mean to replace it: its funds stay with its key)");
+        }
+        try {
+            WalletFile w = lightKdf ? Wallet.createLight(password, key) : Wallet.createStandard(password, key);
+            Path dir = file.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            Path tmp = Files.createTempFile(dir, ".keystore", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.write(tmp, JSON.writeValueAsBytes(w));
+                try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return Keys.toChecksumAddress(w.getAddress());
+        } catch (FileAlreadyExistsException e) {
+            throw new WalletException("keystore " + file + " already exists; refusing to overwrite a wallet");
+        } catch (CipherException | IOException e) {
+            throw new WalletException("cannot write keystore " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The keystore's address, read from its JSON without decrypting (checksummed). */
+    public static String address(Path file) throws WalletException {
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            String a = n.path("address").asText("");
+            if (!a.matches("(0x)?[0-9a-fA-F]{40}")) {
+                throw new WalletException("keystore " + file + " has no address field (not a V3 keystore?)");
+            }
+            return Keys.toChecksumAddress(a);
+        } catch (IOException e) {
+            throw new WalletException(Files.exists(file) ? "cannot read keystore " + file + ": " + e.getMessage()
+                    : "no keystore at " + file + "; create one with `gpu-agent wallet new`", e);
+        }
+    }
+
+    /** Decrypts the keystore: once, at start. */
+    public static Credentials load(Path file, String password) throws WalletException {
+        WalletFile w;
+        try {
+            w = JSON.readValue(file.toFile(), WalletFile.class);
+        } catch (IOException e) {
+            throw new WalletException(Files.exists(file) ? "keystore " + file + " is not a V3 keystore: " + e.getMessage()
+                    : "no keystore at " + file + "; create one with `gpu-agent wallet new` (or set escrow.keystore)", e);
+        }
+        try {
+            return Credentials.create(Wallet.decrypt(password, w));
+        } catch (CipherException e) {
+            throw new WalletException("cannot open keystore " + file + ": wrong password, or the file is damaged ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+}

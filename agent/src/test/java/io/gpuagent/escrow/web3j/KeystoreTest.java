@@ -1,0 +1,56 @@
+package io.gpuagent.escrow.web3j;
+
+import io.gpuagent.escrow.WalletException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Credentials;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Keystores with the light scrypt (tests only); the standard one is the same code with n = 2^18. */
+class KeystoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aNewKeystoreIsPrivateItsAddressReadsWithoutThePasswordAndItOpensWithIt() throws Exception {
+        Path ks = dir.resolve("wallet/keystore.json");
+        String address = Keystore.create(ks, "pw", true);
+        assertThat(address).matches("0x[0-9a-fA-F]{40}");
+        assertThat(Files.getPosixFilePermissions(ks)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(ks.getParent())).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(Keystore.address(ks)).isEqualTo(address);
+        Credentials c = Keystore.load(ks, "pw");
+        assertThat(new WalletSigner(c).address()).isEqualTo(address);
+        assertThat(new WalletSigner(c).toString()).doesNotContain(c.getEcKeyPair().getPrivateKey().toString(16));
+        assertThatThrownBy(() -> Keystore.load(ks, "wrong")).isInstanceOf(WalletException.class).hasMessageContaining("wrong password");
+        assertThatThrownBy(() -> Keystore.create(ks, "pw", true)).hasMessageContaining("refusing to overwrite");
+        assertThat(Keystore.address(ks)).isEqualTo(address);
+        try (var s = Files.list(ks.getParent())) {
+            assertThat(s).containsExactly(ks); // no temp file left behind
+        }
+    }
+
+    @Test
+    void anImportedKeyKeepsItsAddress() throws Exception {
+        Path ks = dir.resolve("k.json");
+        assertThat(Keystore.importKey(ks, "0x" + "11".repeat(32) + "\n", "pw", true))
+                .isEqualTo(VoucherTypedDataTest.ADDRESS);
+        assertThat(Keystore.load(ks, "pw").getAddress()).isEqualToIgnoringCase(VoucherTypedDataTest.ADDRESS);
+        assertThatThrownBy(() -> Keystore.importKey(dir.resolve("z.json"), "0x" + "00".repeat(32), "pw", true))
+                .hasMessageContaining("not a valid secp256k1 private key");
+        assertThatThrownBy(() -> Keystore.importKey(dir.resolve("z.json"), "xyz", "pw", true))
+                .hasMessageContaining("64 hex digits");
+    }
+
+    @Test
+    void aMissingKeystoreSaysHowToCreateOne() {
+        assertThatThrownBy(() -> Keystore.load(dir.resolve("none.json"), "pw")).hasMessageContaining("gpu-agent wallet new");
+        assertThatThrownBy(() -> Keystore.address(dir.resolve("none.json"))).hasMessageContaining("gpu-agent wallet new");
+    }
+}
