@@ -288,9 +288,11 @@ public final class ConfigLoader {
 
     static boolean isSecret(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        boolean names = k.contains("password") || k.contains("secret") || k.contains("token")
+        // escrow.token is the ERC-20 contract's public address, not a credential
+        boolean names = k.contains("password") || k.contains("secret") || k.contains("token") && !k.equals("token")
                 || k.contains("private_key") || k.contains("api_key");
-        boolean isPath = k.endsWith("_file") || k.endsWith("_path") || k.endsWith("_dir");
+        // paths and credential names say where a secret is, not what it is
+        boolean isPath = k.endsWith("_file") || k.endsWith("_path") || k.endsWith("_dir") || k.endsWith("_credential");
         return names && !isPath;
     }
 }

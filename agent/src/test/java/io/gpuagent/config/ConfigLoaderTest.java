@@ -146,6 +146,8 @@ class ConfigLoaderTest {
     void secretsAreMaskedInTheEffectiveConfig() {
         assertThat(ConfigLoader.isSecret("wallet_password")).isTrue();
         assertThat(ConfigLoader.isSecret("rpc_token")).isTrue();
+        assertThat(ConfigLoader.isSecret("token")).as("escrow.token: the ERC-20's public address").isFalse();
+        assertThat(ConfigLoader.isSecret("password_credential")).as("a credential's name").isFalse();
         assertThat(ConfigLoader.isSecret("private_key")).isTrue();
         assertThat(ConfigLoader.isSecret("password_file")).isFalse();
         assertThat(ConfigLoader.isSecret("sample_interval_ms")).isFalse();
