@@ -52,6 +52,8 @@ final class Daemon {
     private SessionService sessions;
     private ControlSocket control;
     private io.gpuagent.market.MarketLink market;
+    private io.gpuagent.escrow.Payouts payouts;
+    private EscrowBridge escrow;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
 
@@ -64,7 +66,7 @@ final class Daemon {
     }
 
     void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
-            io.gpuagent.market.MarketException {
+            io.gpuagent.market.MarketException, EscrowStartException {
         long t0 = clock.monotonicNanos();
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
@@ -78,8 +80,27 @@ final class Daemon {
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
 
+        if (config.escrow().enabled()) {
+            notifier.status("opening the wallet and the escrow store");
+            try {
+                payouts = io.gpuagent.escrow.web3j.Web3jPayouts.start(config.escrow(),
+                        java.nio.file.Path.of(config.agent().stateDir()), clock);
+            } catch (io.gpuagent.escrow.WalletException | java.io.IOException e) {
+                throw new EscrowStartException("cannot start the escrow: " + e.getMessage(), e);
+            }
+            escrow = new EscrowBridge(payouts, config.escrow().token(), config.escrow().chainId());
+            log.info("payouts go to {} (escrow {} on chain {} via {})", payouts.payoutAddress(), config.escrow().contract(),
+                    config.escrow().chainId(), config.escrow().rpcUrl());
+        }
+
         if (config.sessions().enabled()) {
             sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status);
+            if (escrow != null) {
+                sessions.manager().withPayments(escrow, config.escrow().creditLimitS());
+                sessions.addListener(escrow);
+                // after a restart: running sessions are claimed periodically again, ended ones finally
+                sessions.manager().list().forEach(escrow::onChange);
+            }
             try {
                 control = ControlSocket.start(java.nio.file.Path.of(config.agent().stateDir()), sessions.manager());
             } catch (java.io.IOException e) {
@@ -92,7 +113,7 @@ final class Daemon {
 
         if (config.market().enabled()) {
             notifier.status("connecting the scheduler link");
-            market = SchedulerLinkFactory.start(config, gpus, sessions, io.gpuagent.market.PaymentPort.NONE, clock,
+            market = SchedulerLinkFactory.start(config, gpus, sessions, escrow, clock,
                     VersionProvider.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
         } else {
             log.info("market.listen and market.dial are empty: no scheduler link (this host takes no rentals from a marketplace)");
@@ -112,6 +133,9 @@ final class Daemon {
             }
             if (market != null) {
                 endpoint.addMarket(market.stats(), market.hub()::size);
+            }
+            if (payouts != null) {
+                endpoint.addEscrow(payouts::stats);
             }
             metrics = MetricsHttpServer.start(listen.host(), listen.port(), (int) config.metrics().maxConnections(),
                     Duration.ofMillis(config.metrics().requestTimeoutMs()), endpoint);
@@ -138,6 +162,13 @@ final class Daemon {
         boolean sampling = clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
         // with sessions, the meter (and its journal commit) must tick too: a wedged journal must restart us
         return sampling && (sessions == null || sessions.progressing());
+    }
+
+    /** The wallet or the escrow store cannot be opened: the owner must act (exit code 3). */
+    static final class EscrowStartException extends Exception {
+        EscrowStartException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** A failure the agent cannot continue after (journal fsync): exit so that systemd restarts it. */
@@ -240,6 +271,9 @@ final class Daemon {
                 Thread.currentThread().interrupt();
                 clean = false;
             }
+        }
+        if (payouts != null) {
+            payouts.close(); // a claim in flight stays persisted and resumes at the next start
         }
         if (gpus != null) {
             try {

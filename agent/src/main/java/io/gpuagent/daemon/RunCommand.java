@@ -79,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
             stopped.countDown();
             spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
             return ExitCodes.FATAL;
-        } catch (MetricsServerException | io.gpuagent.market.MarketException e) {
+        } catch (MetricsServerException | io.gpuagent.market.MarketException | Daemon.EscrowStartException e) {
             log.error(e.getMessage());
             daemon.stop();
             stopped.countDown();

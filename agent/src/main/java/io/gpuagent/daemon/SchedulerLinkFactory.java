@@ -22,8 +22,10 @@ final class SchedulerLinkFactory {
     private SchedulerLinkFactory() {
     }
 
-    static MarketLink start(AgentConfig config, GpuMonitor gpus, SessionService sessions, PaymentPort payments, Clock clock,
+    /** @param escrow the escrow's bridge, or null when escrow is disabled */
+    static MarketLink start(AgentConfig config, GpuMonitor gpus, SessionService sessions, EscrowBridge escrow, Clock clock,
                             String version, String hostId, String epoch) throws MarketException {
+        PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
         AgentConfig.Market m = config.market();
         SessionManager manager = sessions == null ? null : sessions.manager();
         OfferBuilder offers = new OfferBuilder(config, gpus.inventory(), gpus.health(),
@@ -42,6 +44,9 @@ final class SchedulerLinkFactory {
             sessions.addListener(bridge);
         }
         gpus.health().addListener(bridge);
+        if (escrow != null) {
+            escrow.events(bridge);
+        }
         return link;
     }
 

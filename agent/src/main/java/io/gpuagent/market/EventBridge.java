@@ -37,8 +37,8 @@ public final class EventBridge implements SessionListener, GpuHealthListener {
         hub.offer(false);
     }
 
-    /** A payout claim changed (issue 6's claim worker reports through this). */
-    public void onClaim(String rental, String state, String amount, String transaction, String detail) {
-        hub.publish(new Message.Claim(rental, state, amount, transaction, detail), false);
+    /** A payout claim changed (the escrow's claim worker reports through the daemon). */
+    public void onClaim(Message.Claim claim) {
+        hub.publish(claim, false);
     }
 }

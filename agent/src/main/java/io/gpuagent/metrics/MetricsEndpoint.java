@@ -66,6 +66,11 @@ public final class MetricsEndpoint {
         registry.register(new MarketMetricsCollector(stats, welcomed));
     }
 
+    /** Adds the escrow's families (earned, claimed, pending, claims by state, gas, voucher lag). */
+    public void addEscrow(java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> stats) {
+        registry.register(new EscrowMetricsCollector(stats));
+    }
+
     /** The registry, for later components' collectors. */
     public PrometheusRegistry registry() {
         return registry;

@@ -218,8 +218,21 @@ public sealed interface Message {
     record Drain(boolean draining, String reason) implements Event {
     }
 
-    /** A payout claim changed state (docs/payments.md). */
-    record Claim(String rental, String state, String amount, String transaction, String detail) implements Event {
+    /**
+     * A payout claim changed state (docs/payments.md).
+     *
+     * @param claim       the agent's claim id
+     * @param rentals     the rentals it claims (several when batched)
+     * @param state       pending, signed, sent, mined, final, failed, replaced, ...
+     * @param amount      the sum of the cumulative amounts claimed, token base units
+     * @param close       whether it closes its rentals (the final claim of a session)
+     * @param transaction its transaction hash, once signed
+     */
+    record Claim(String claim, List<String> rentals, String state, String amount, boolean close, String transaction,
+                 String detail) implements Event {
+        public Claim {
+            rentals = List.copyOf(rentals);
+        }
     }
 
     // ---- shared shapes -------------------------------------------------------------------------

@@ -52,7 +52,7 @@ class MessageCodecTest {
                 new Message.SessionEnded(info),
                 new Message.GpuHealth(3, "GPU-3", "unhealthy", "XID 79"),
                 new Message.Drain(true, "owner"),
-                new Message.Claim("0xab", "final", "100", "0xtx", null),
+                new Message.Claim("c-1", List.of("0xab"), "final", "100", true, "0xtx", null),
                 new Message.Error("policy_image", "no"),
                 new Message.Offer("h", "eu", "0.1", true, "550", "12.4", 16, 1024, 0, 0, false, null, null, null, 60, 3600,
                         0, 0, List.of(new Message.OfferGpu(0, "GPU-0", "NVIDIA H100", 81559, "0000:18:00.0", 5, 16, "9.0",
