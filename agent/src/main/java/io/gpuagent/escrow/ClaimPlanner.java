@@ -40,6 +40,12 @@ public final class ClaimPlanner {
     public record Check(Verdict verdict, String why) {
     }
 
+    /**
+     * How long the final claim of an ended session waits for a voucher that covers all its billed
+     * seconds, counted from the newest voucher: the renter signs the last one after the end.
+     */
+    public static final Duration FINAL_VOUCHER_GRACE = Duration.ofSeconds(10);
+
     private final ClaimPolicy policy;
 
     public ClaimPlanner(ClaimPolicy policy) {
@@ -65,7 +71,13 @@ public final class ClaimPlanner {
             }
             boolean ahead = amount.compareTo(b.claimed()) > 0;
             if (b.ended()) {
-                out.add(new Candidate(b, ClaimItem.of(b.highest(), true), "final"));
+                // the renter's last voucher may still be on its way (sent after the session's end):
+                // wait for it a little, or the closing claim would leave those seconds unpaid for good
+                boolean covered = b.highest().cumulativeSeconds() >= b.billedSeconds();
+                Instant lastVoucher = b.highestAt() == null ? b.registered() : b.highestAt();
+                if (covered || !Duration.between(lastVoucher, now).minus(FINAL_VOUCHER_GRACE).isNegative()) {
+                    out.add(new Candidate(b, ClaimItem.of(b.highest(), true), "final"));
+                }
                 continue;
             }
             if (!ahead) {
