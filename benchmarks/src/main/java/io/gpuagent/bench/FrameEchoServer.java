@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The baseline the scheduler link is compared with: a bare Netty server with the agent's framing
  * ({@link FrameDecoder}: 4-byte length, limit checked on the prefix) that sends every frame's payload
- * back in a new frame, the way the agent's encoder writes one (allocate, length, copy). Same transport
+ * back in a new frame, the way the agent's encoder writes one (allocate, length, copy), flushing once
+ * per read as Netty's own echo example does. Same transport
  * as {@code MarketLink}: NIO, two event-loop threads, TCP_NODELAY, the same write watermarks and,
  * when given, the same TLS context (the agent's listening role: TLS 1.3, client certificate required).
  * No JSON, no limits beyond the frame size, no per-message bookkeeping.
@@ -73,10 +74,15 @@ final class FrameEchoServer implements AutoCloseable {
                 ByteBuf out = ctx.alloc().ioBuffer(4 + payload.readableBytes());
                 out.writeInt(payload.readableBytes());
                 out.writeBytes(payload);
-                ctx.writeAndFlush(out);
+                ctx.write(out);
             } finally {
                 payload.release();
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush(); // as Netty's example/echo: the answers to one read leave in one write
         }
 
         @Override
