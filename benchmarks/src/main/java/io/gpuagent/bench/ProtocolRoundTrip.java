@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  * per-address cap raised (64 connections from one address; the default allows 8).
  *
  * <p>Usage: {@code java -cp benchmarks.jar io.gpuagent.bench.ProtocolRoundTrip [--samples N]
- * [--warmup N] [--seconds S] [--loads 1x1,1x16,64x1]} (scripts/bench-protocol.sh).
+ * [--warmup N] [--seconds S] [--loads 1x1,1x16,64x1|none]} (scripts/bench-protocol.sh).
  */
 public final class ProtocolRoundTrip {
     private static final String AGENT_THREADS = "gpu-agent-market-io";
@@ -86,7 +86,7 @@ public final class ProtocolRoundTrip {
                 case "--samples" -> b.samples = Integer.parseInt(args[i + 1]);
                 case "--warmup" -> b.warmup = Integer.parseInt(args[i + 1]);
                 case "--seconds" -> b.seconds = Integer.parseInt(args[i + 1]);
-                case "--loads" -> b.loads = Arrays.stream(args[i + 1].split(","))
+                case "--loads" -> b.loads = args[i + 1].equals("none") ? List.of() : Arrays.stream(args[i + 1].split(","))
                         .map(l -> Arrays.stream(l.split("x")).mapToInt(Integer::parseInt).toArray()).toList();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + " (--samples N --warmup N --seconds S --loads CxD,...)");
@@ -235,7 +235,7 @@ public final class ProtocolRoundTrip {
         for (Target t : pair) {
             conns.add(open(t, 1));
         }
-        int blocks = 10;
+        int blocks = 50; // short blocks: a burst from a neighbour on a shared machine lands on both servers
         long[][] all = new long[pair.length][];
         for (int i = 0; i < pair.length; i++) {
             all[i] = new long[0];
