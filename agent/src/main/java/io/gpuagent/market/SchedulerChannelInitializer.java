@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.gpuagent.market.tls.TlsContexts;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.Executor;
@@ -72,6 +73,8 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
             // the handshake timeout comes with the handler (market.handshake_timeout_ms)
             p.addLast("tls", client ? tls.newHandler(ch, peerHost, peerPort) : tls.newHandler(ch));
         }
+        // answers to requests read in one go leave in one flush (one TLS record, one write) at read complete
+        p.addLast("flushes", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, false));
         p.addLast("deadline", new FrameDeadlineHandler(limits.readTimeoutMs(), stats));
         p.addLast("frames", new FrameDecoder(limits.maxFrameBytes()));
         p.addLast("idle", new IdleStateHandler(limits.idleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
