@@ -1,6 +1,7 @@
 package io.gpuagent.market;
 
 import ch.qos.logback.classic.Level;
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -52,6 +53,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ProtocolDecoderFuzzTest {
     private static final int MAX_PAYLOAD = 4096;
+    /** Field names, types and length prefixes: used when fuzzing, ignored by the regression run. */
+    private static final String DICTIONARY = "/io/gpuagent/market/protocol.dict";
     /** Codes the payload decoders may give (framing and dispatch have their own). */
     private static final Set<ErrorCode> DECODING_CODES = EnumSet.of(ErrorCode.MALFORMED_JSON, ErrorCode.NOT_AN_OBJECT,
             ErrorCode.MISSING_FIELD, ErrorCode.WRONG_TYPE, ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNKNOWN_TYPE);
@@ -91,6 +94,7 @@ class ProtocolDecoderFuzzTest {
      * re-encodes to itself; the decoder never holds more than one frame's worth between reads.
      */
     @FuzzTest(maxDuration = "3m")
+    @DictionaryFile(resourcePath = DICTIONARY)
     void framesAndEnvelopes(byte[] input) throws Exception {
         Collector sink = new Collector();
         FrameDecoder frames = new FrameDecoder(MAX_PAYLOAD);
@@ -127,6 +131,7 @@ class ProtocolDecoderFuzzTest {
      * re-encodes and decodes to an equal record.
      */
     @FuzzTest(maxDuration = "3m")
+    @DictionaryFile(resourcePath = DICTIONARY)
     void messages(byte[] payload) throws Exception {
         String id = validId(payload);
         Message m;
@@ -153,6 +158,7 @@ class ProtocolDecoderFuzzTest {
      * with that id; the port sees exactly the well-formed launches and stops after a hello.
      */
     @FuzzTest(maxDuration = "3m")
+    @DictionaryFile(resourcePath = DICTIONARY)
     void schedulerHandler(byte[] input) throws Exception {
         StubSchedulerPort port = new StubSchedulerPort();
         MarketStats stats = new MarketStats();
