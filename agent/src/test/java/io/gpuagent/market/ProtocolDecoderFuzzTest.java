@@ -38,6 +38,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -183,8 +184,8 @@ class ProtocolDecoderFuzzTest {
 
         ProtocolStream.Reading expected = ProtocolStream.read(ProtocolStream.stream(input), MAX_PAYLOAD);
         Map<String, Long> asked = expected.frames().stream().map(ProtocolStream.Frame::answerId)
-                .filter(java.util.Objects::nonNull).collect(Collectors.groupingBy(s -> s, HashMap::new, Collectors.counting()));
-        Map<String, Long> answered = sent.stream().map(Envelope::id).filter(java.util.Objects::nonNull)
+                .filter(Objects::nonNull).collect(Collectors.groupingBy(s -> s, HashMap::new, Collectors.counting()));
+        Map<String, Long> answered = sent.stream().map(Envelope::id).filter(Objects::nonNull)
                 .collect(Collectors.groupingBy(s -> s, HashMap::new, Collectors.counting()));
         assertThat(answered).as("answers by id").isEqualTo(asked);
         assertThat(port.commands).as("commands the port saw").containsExactlyElementsOf(commands(expected));
