@@ -57,6 +57,11 @@ public final class EnvelopeCodec {
             }
             id = idNode.asText();
         }
+        if (hasInfinity(root)) {
+            // 1e400 reads as a double infinity, which JSON cannot carry: re-encoded it would be the
+            // string "Infinity" (fuzzing found it, docs/fuzzing.md)
+            throw new ProtocolException(ErrorCode.WRONG_TYPE, "a number is out of range (over 1.7976931348623157e308)", id);
+        }
         JsonNode v = root.get("v");
         if (v == null) {
             throw new ProtocolException(ErrorCode.MISSING_FIELD, "\"v\" (the protocol version) is missing", id);
@@ -81,6 +86,19 @@ public final class EnvelopeCodec {
         }
         ObjectNode b = body == null || body.isNull() ? JSON.createObjectNode() : (ObjectNode) body;
         return new Envelope(v.asInt(), type.asText(), id, b);
+    }
+
+    /** Whether a number in the tree overflowed to infinity (depth is bounded by the read constraints). */
+    private static boolean hasInfinity(JsonNode node) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isInfinite(node.doubleValue());
+        }
+        for (JsonNode child : node) {
+            if (hasInfinity(child)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Encodes an envelope as the frame payload. */
