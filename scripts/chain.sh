@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local EVM chain for the escrow's integration tests and the demo: ganache 7.9.2 from
 # contracts/node_modules, chain id 1337, shanghai, 10 deterministic accounts with 1000 ETH each,
-# instamine, listening on 127.0.0.1 only.
+# a block every second (like a real chain, so chain time moves on while nobody transacts: the
+# escrow checks voucher seconds against it), listening on 127.0.0.1 only.
 #
 #   scripts/chain.sh start    start it in the background (a no-op when it already runs)
 #   scripts/chain.sh stop     stop it and wait until it is gone
@@ -57,7 +58,7 @@ start() {
         --server.host 127.0.0.1 --server.port "$PORT" \
         --chain.chainId "$CHAIN_ID" --chain.hardfork shanghai \
         --wallet.deterministic --wallet.totalAccounts 10 --wallet.defaultBalance 1000 \
-        --miner.blockTime 0 \
+        --miner.blockTime 1 \
         --database.dbPath "$DIR/data" \
         >>"$LOG" 2>&1 </dev/null &
     local pid=$!

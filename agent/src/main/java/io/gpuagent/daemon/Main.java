@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
                 DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class, TlsCommand.class,
-                SchedulerCommand.class, WalletCommand.class, ClaimsCommand.class,
+                SchedulerCommand.class, WalletCommand.class, ClaimsCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

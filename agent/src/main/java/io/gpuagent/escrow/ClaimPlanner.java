@@ -76,7 +76,7 @@ public final class ClaimPlanner {
                 boolean covered = b.highest().cumulativeSeconds() >= b.billedSeconds();
                 Instant lastVoucher = b.highestAt() == null ? b.registered() : b.highestAt();
                 if (covered || !Duration.between(lastVoucher, now).minus(FINAL_VOUCHER_GRACE).isNegative()) {
-                    out.add(new Candidate(b, ClaimItem.of(b.highest(), true), "final"));
+                    out.add(new Candidate(b, ClaimItem.of(b.settlementVoucher(), true), "final"));
                 }
                 continue;
             }

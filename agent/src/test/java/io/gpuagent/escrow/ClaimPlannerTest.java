@@ -34,6 +34,22 @@ class ClaimPlannerTest {
     }
 
     @Test
+    void aRenterWhoPaidAheadOfTheFinalBillingIsChargedOnlyForTheBilledSeconds() {
+        // the live meter said 8 s before the engine's finish time settled the session at 7 s
+        RentalBook b = RentalBook.registered(RENTAL, "s-1", T0);
+        for (long s = 1; s <= 8; s++) {
+            b = b.withVoucher(new Voucher(RENTAL, s, BigInteger.valueOf(s * 611), "0x" + "11".repeat(65)), T0);
+        }
+        b = b.withEnded(7);
+        assertThat(b.paidSeconds()).isEqualTo(8);
+        assertThat(planner.due(List.of(b), List.of(), T0)).singleElement().satisfies(c -> {
+            assertThat(c.item().cumulativeSeconds()).isEqualTo(7);
+            assertThat(c.item().cumulativeAmount()).isEqualTo(BigInteger.valueOf(7 * 611));
+        });
+        assertThat(b.earlier()).hasSize(7);
+    }
+
+    @Test
     void aFinalVoucherCoveringEveryBilledSecondIsClaimedAtOnce() {
         assertThat(planner.due(List.of(ended(7, 7)), List.of(), T0)).singleElement()
                 .satisfies(c -> assertThat(c.item().cumulativeAmount()).isEqualTo(BigInteger.valueOf(7 * 611)));
