@@ -1,48 +1,113 @@
 #!/usr/bin/env bash
-# Runs the agent's main job on this machine: probe the GPUs, then run the daemon (Ctrl-C stops it).
-# On a machine without an NVIDIA driver it uses gpu-agent's simulated NVML and a simulated
-# 8x H100 server (pick another with SIM_MACHINE=config/sim/<file>.conf); simulated GPUs are flagged
-# and never sold as real. Extra arguments go to `gpu-agent run` (e.g. --set log.level=debug).
+# README's first command: the agent's main job, end to end, on this machine.
+#
+#  1. the GPUs: the real ones when an NVIDIA driver is here, else gpu-agent's simulated NVML and a
+#     simulated 8x H100 server (SIM_MACHINE=config/sim/<file>.conf picks another; simulated GPUs
+#     are flagged and never sold as real);
+#  2. a container engine: the system's Docker, else the private test engine
+#     (scripts/docker-test-env.sh, as root); without one the agent runs without renting;
+#  3. a local EVM chain (scripts/chain.sh: ganache, chain id 1337) with the test token and the
+#     escrow deployed, the provider's wallet and development TLS certificates (gpu-agent demo setup);
+#  4. the agent (probe, then the daemon) with its scheduler link on mutual TLS and escrow enabled;
+#  5. a whole rental played by the Java scheduler client (gpu-agent demo rent): the renter opens a
+#     rental with a deposit, a container runs for a few seconds while vouchers flow, the session
+#     ends, the agent claims, and the payout, the platform fee and the refund are read back from
+#     the chain;
+#  6. the agent keeps running (Ctrl-C stops it) with its metrics URL shown.
+#
+# Extra arguments go to `gpu-agent run` (e.g. --set log.level=debug). Environment:
+#   GPU_AGENT_RUN_DIR     where state, logs and the demo's files go (default: run/ in the repo)
+#   GPU_AGENT_CHAIN_PORT  the local chain's port (default 8545); GPU_AGENT_CHAIN_DIR its files
+#   GPU_AGENT_LISTEN      the agent's scheduler address (default 127.0.0.1:7443)
+#   NO_DEMO=1             start the agent without playing the rental
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-jar=agent/target/gpu-agent.jar
-sim_lib=native/build/libnvidia-ml.so.1
+jar=$root/agent/target/gpu-agent.jar
+sim_lib=$root/native/build/libnvidia-ml.so.1
+run_dir=${GPU_AGENT_RUN_DIR:-$root/run}
+chain_port=${GPU_AGENT_CHAIN_PORT:-8545}
+export GPU_AGENT_CHAIN_PORT=$chain_port
+export GPU_AGENT_CHAIN_DIR=${GPU_AGENT_CHAIN_DIR:-$run_dir/chain}
+listen=${GPU_AGENT_LISTEN:-127.0.0.1:7443}
 
-if [[ ! -f $jar || ! -f $sim_lib ]]; then
-    echo "run.sh: building (first run only; scripts/test.sh runs the tests)"
+say() { echo "run.sh: $*"; }
+
+if [[ ! -f $jar || ! -f $sim_lib || ! -x contracts/node_modules/.bin/ganache ]]; then
+    say "building (first run only; scripts/test.sh runs the tests)"
     command -v mvn >/dev/null || { echo "run.sh: Maven is missing: apt-get install maven openjdk-17-jdk-headless gcc make" >&2; exit 1; }
+    command -v npm >/dev/null || { echo "run.sh: Node.js and npm are missing (the local chain): apt-get install nodejs npm" >&2; exit 1; }
     mvn -B -ntp -q -DskipTests package
 fi
+mkdir -p "$run_dir/state"
+touch "$run_dir/sim-control"
 
-args=(--set "agent.state_dir=$root/run/state")
+args=(--set "agent.state_dir=$run_dir/state")
 if [[ -z ${SIM_MACHINE:-} ]] && ldconfig -p 2>/dev/null | grep -q 'libnvidia-ml.so.1 ' && [[ -e /dev/nvidiactl ]]; then
-    echo "run.sh: NVIDIA driver found: using the real GPUs"
+    say "NVIDIA driver found: using the real GPUs"
 else
     machine=${SIM_MACHINE:-config/sim/server-8x-h100.conf}
-    echo "run.sh: no NVIDIA driver here: simulated GPUs from $machine"
+    say "no NVIDIA driver here: simulated GPUs from $machine"
     export GPU_AGENT_SIM_CONFIG=$root/$machine
-    export GPU_AGENT_SIM_CONTROL=$root/run/sim-control
-    args+=(--set "gpu.nvml_library=$root/$sim_lib")
-    echo "run.sh: inject faults with e.g.: echo 'xid 3 79' >> run/sim-control   (see native/README.md)"
+    export GPU_AGENT_SIM_CONTROL=$run_dir/sim-control
+    args+=(--set "gpu.nvml_library=$sim_lib")
+    say "inject faults with e.g.: echo 'xid 3 79' >> $run_dir/sim-control   (see native/README.md)"
 fi
-# Renting needs Docker: use the system's engine, or the private test engine of scripts/docker-test-env.sh
-# when it runs; without one the agent runs without sessions (probe, telemetry, metrics).
+
+# Renting needs Docker: the system's engine, the private test engine when it runs, or (as root)
+# the private test engine started now; without one the agent runs without sessions.
 docker_host=${DOCKER_HOST:-}
 docker_sock=${docker_host#unix://}
 [[ -n ${DOCKER_HOST:-} && -S $docker_sock ]] || docker_sock=/run/docker.sock
 [[ -S $docker_sock ]] || docker_sock=/var/tmp/gpu-agent-docker/docker.sock
+if [[ ! -S $docker_sock && $(id -u) -eq 0 && -z ${NO_DEMO:-} ]]; then
+    say "no Docker engine found: starting the private test engine (scripts/docker-test-env.sh stop ends it)"
+    scripts/docker-test-env.sh start
+fi
+renting=1
 if [[ -S $docker_sock ]]; then
-    echo "run.sh: Docker at $docker_sock: renting enabled (GPUs attached: ${GPU_ATTACH:-none} on simulated GPUs)"
+    say "Docker at $docker_sock: renting enabled (GPUs attached: ${GPU_ATTACH:-none} on simulated GPUs)"
     args+=(--set "docker.socket=$docker_sock")
     [[ -n ${GPU_AGENT_SIM_CONFIG:-} ]] && args+=(--set "sessions.gpu_attach=${GPU_ATTACH:-none}")
 else
-    echo "run.sh: no Docker engine found: running without sessions (scripts/docker-test-env.sh start gives one)"
+    say "no Docker engine (run as root to start the private one): running without sessions"
     args+=(--set sessions.enabled=false)
+    renting=
 fi
-mkdir -p run/state
-touch run/sim-control
+
+# The local chain, the escrow on it, the wallet and the TLS files; the agent's config comes from them.
+scripts/chain.sh start
+java -jar "$jar" demo setup --rpc "http://127.0.0.1:$chain_port" --dir "$run_dir/demo" --state-dir "$run_dir/state" \
+    --listen "$listen"
+config=$run_dir/demo/agent.toml
 
 java -jar "$jar" probe "${args[@]}"
 echo
-exec java -XX:+UseSerialGC -Xss512k -jar "$jar" run "${args[@]}" "$@"
+log=$run_dir/agent.log
+say "starting the agent (its log: $log)"
+java -XX:+UseSerialGC -Xss512k -jar "$jar" run --config "$config" "${args[@]}" "$@" >"$log" 2>&1 &
+agent=$!
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; exit 0' INT TERM
+for _ in $(seq 1 120); do
+    grep -q "ready in" "$log" && break
+    if ! kill -0 $agent 2>/dev/null; then
+        cat "$log" >&2
+        echo "run.sh: the agent exited (above: its log)" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+grep -E "SIMULATED|payouts go to|serving schedulers|metrics endpoint|ready in" "$log" || true
+metrics=$(grep -oE 'metrics endpoint on http://[^ ]+/metrics' "$log" | head -1 | sed 's/metrics endpoint on //')
+
+if [[ -n $renting && -z ${NO_DEMO:-} ]]; then
+    echo
+    say "playing a whole rental against the agent (gpu-agent demo rent)"
+    java -jar "$jar" demo rent --config "$config" || say "the demo rental failed (above); the agent keeps running"
+fi
+echo
+say "the agent keeps running: metrics ${metrics:-disabled}; state: java -jar agent/target/gpu-agent.jar status"
+say "follow it as a scheduler: java -jar agent/target/gpu-agent.jar scheduler follow --connect $listen --tls-dir $run_dir/demo/tls"
+say "Ctrl-C stops the agent (the chain keeps running: scripts/chain.sh stop)"
+tail -n 0 -f "$log" --pid=$agent &
+wait $agent

@@ -2,35 +2,56 @@ package io.gpuagent.daemon;
 
 import io.gpuagent.testsupport.SimNvml;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * README's first command, scripts/run.sh, as a newcomer runs it: it probes the simulated GPUs and
- * starts the daemon, which reports ready (regression: with DOCKER_HOST unset, `set -u` aborted it).
+ * README's first command, scripts/run.sh, as a newcomer runs it: it probes the simulated GPUs,
+ * starts a local chain, deploys the escrow, starts the daemon with its scheduler link and escrow,
+ * and plays a whole rental whose payout, fee and refund add up on chain; the agent then keeps
+ * running. Its own run directory, chain port and scheduler port keep it apart from a developer's
+ * run/ (regression: with DOCKER_HOST unset, `set -u` aborted it).
  */
 class RunScriptIT {
+    @TempDir
+    Path dir;
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     @Test
-    void theReadmeRunCommandProbesAndStartsTheDaemon() throws Exception {
+    void theReadmeRunCommandPlaysAWholeRentalAndLeavesTheAgentRunning() throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", SimNvml.repoRoot().resolve("scripts/run.sh").toString(),
                 "--set", "metrics.listen=127.0.0.1:0").redirectErrorStream(true);
-        pb.environment().remove("DOCKER_HOST");
-        pb.environment().remove("SIM_MACHINE");
+        Map<String, String> env = pb.environment();
+        env.remove("DOCKER_HOST");
+        env.remove("SIM_MACHINE");
+        env.put("GPU_AGENT_RUN_DIR", dir.resolve("run").toString());
+        env.put("GPU_AGENT_CHAIN_PORT", Integer.toString(freePort()));
+        env.put("GPU_AGENT_CHAIN_DIR", dir.resolve("chain").toString());
+        env.put("GPU_AGENT_LISTEN", "127.0.0.1:" + freePort());
         Process p = pb.start();
         List<String> lines = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
             while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
                 lines.add(line);
-                if (line.contains("ready in")) {
+                if (line.contains("the agent keeps running")) {
                     break;
                 }
             }
@@ -38,10 +59,19 @@ class RunScriptIT {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
+            ProcessBuilder stop = new ProcessBuilder("bash", SimNvml.repoRoot().resolve("scripts/chain.sh").toString(), "stop")
+                    .redirectErrorStream(true);
+            stop.environment().putAll(env);
+            stop.start().waitFor(30, TimeUnit.SECONDS);
         }
         assertThat(lines).as(String.join("\n", lines))
                 .anyMatch(l -> l.startsWith("GPU 7: NVIDIA H100 80GB HBM3"))
                 .anyMatch(l -> l.contains("SIMULATED"))
-                .anyMatch(l -> l.contains("ready in"));
+                .anyMatch(l -> l.contains("ready in"))
+                .anyMatch(l -> l.contains("it signed our challenge with its payout wallet"))
+                .anyMatch(l -> l.contains("renter signed a voucher"))
+                .anyMatch(l -> l.matches("demo: claim c-\\d+: final .*closing the rental.*"))
+                .anyMatch(l -> l.contains("the balances add up"))
+                .anyMatch(l -> l.contains("the agent keeps running: metrics http://127.0.0.1:"));
     }
 }
