@@ -39,8 +39,7 @@ final class NvmlLibrary {
         }
         try {
             NativeLibrary lib = NativeLibrary.getInstance(name);
-            String loaded = lib.getFile() != null ? lib.getFile().getAbsolutePath() : name;
-            return new NvmlLibrary(lib, loaded);
+            return new NvmlLibrary(lib, loadedPath(lib, name));
         } catch (UnsatisfiedLinkError e) {
             throw new GpuUnavailableException(GpuUnavailableException.Kind.LIBRARY, "NVML_ERROR_LIBRARY_NOT_FOUND",
                     "cannot load the NVML library " + name + " (" + firstLine(e.getMessage()) + "). "
@@ -52,6 +51,37 @@ final class NvmlLibrary {
 
     String path() {
         return path;
+    }
+
+    /**
+     * Where the library really is. Loaded by its soname through the loader's search path, JNA's
+     * {@code getFile()} is just that name resolved against the working directory (seen on a real
+     * H100: "/work/main/libnvidia-ml.so.1"), so the process's own mappings say.
+     */
+    static String loadedPath(NativeLibrary lib, String name) {
+        if (lib.getFile() != null && lib.getFile().exists()) {
+            return lib.getFile().getAbsolutePath();
+        }
+        String base = new File(name).getName();
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash >= 0 && line.endsWith("/" + base)) {
+                    return line.substring(slash);
+                }
+            }
+            // the soname may point at a versioned file (libnvidia-ml.so.580.159.04)
+            String stem = base.replaceAll("\\.so.*$", ".so");
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash >= 0 && line.substring(line.lastIndexOf('/') + 1).startsWith(stem)) {
+                    return line.substring(slash);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: the name is the best we know
+        }
+        return name;
     }
 
     /** The first of {@code names} that the library exports, or null when it exports none. */
