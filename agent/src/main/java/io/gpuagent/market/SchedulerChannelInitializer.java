@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   [limiter]     caps per address and in total (listen mode only), before TLS costs anything
  *   tls           TLS 1.3, peer certificate required, handshake timeout (absent only in plaintext mode)
+ *   flushes       answers to requests read together leave in one flush (one TLS record, one write)
  *   deadline      a started frame must arrive whole within the read timeout (slow senders)
  *   frames        4-byte length, limit checked on the prefix before any payload is buffered
  *   idle          no whole frame for the idle timeout: close
