@@ -63,58 +63,49 @@ final class PeerTrustManager extends X509ExtendedTrustManager {
         throw new IllegalStateException("the JDK's PKIX TrustManagerFactory has no X509ExtendedTrustManager");
     }
 
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+    /** The CA's own check, when a CA is configured. */
+    @FunctionalInterface
+    private interface CaCheck {
+        void run() throws CertificateException;
+    }
+
+    /** Every overload does the same: a chain, the CA's verdict (when a CA is set), then the pins. */
+    private void verify(X509Certificate[] chain, String side, CaCheck ca) throws CertificateException {
         requireChain(chain);
         if (caTrust != null) {
-            caTrust.checkClientTrusted(chain, authType, engine);
+            ca.run();
         }
-        afterCa(chain, "client");
+        afterCa(chain, side);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        verify(chain, "client", () -> caTrust.checkClientTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        requireChain(chain);
-        if (caTrust != null) {
-            caTrust.checkServerTrusted(chain, authType, engine);
-        }
-        afterCa(chain, "server");
+        verify(chain, "server", () -> caTrust.checkServerTrusted(chain, authType, engine));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        requireChain(chain);
-        if (caTrust != null) {
-            caTrust.checkClientTrusted(chain, authType, socket);
-        }
-        afterCa(chain, "client");
+        verify(chain, "client", () -> caTrust.checkClientTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        requireChain(chain);
-        if (caTrust != null) {
-            caTrust.checkServerTrusted(chain, authType, socket);
-        }
-        afterCa(chain, "server");
+        verify(chain, "server", () -> caTrust.checkServerTrusted(chain, authType, socket));
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        requireChain(chain);
-        if (caTrust != null) {
-            caTrust.checkClientTrusted(chain, authType);
-        }
-        afterCa(chain, "client");
+        verify(chain, "client", () -> caTrust.checkClientTrusted(chain, authType));
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        requireChain(chain);
-        if (caTrust != null) {
-            caTrust.checkServerTrusted(chain, authType);
-        }
-        afterCa(chain, "server");
+        verify(chain, "server", () -> caTrust.checkServerTrusted(chain, authType));
     }
 
     /** The CA names a server sends in its CertificateRequest, so clients pick the right certificate. */
