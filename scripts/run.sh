@@ -87,7 +87,8 @@ log=$run_dir/agent.log
 say "starting the agent (its log: $log)"
 java -XX:+UseSerialGC -Xss512k -jar "$jar" run --config "$config" "${args[@]}" "$@" >"$log" 2>&1 &
 agent=$!
-trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; exit 0' INT TERM
+echo $agent >"$run_dir/agent.pid"
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; exit 0' INT TERM HUP
 for _ in $(seq 1 120); do
     grep -q "ready in" "$log" && break
     if ! kill -0 $agent 2>/dev/null; then

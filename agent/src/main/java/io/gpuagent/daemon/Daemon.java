@@ -135,7 +135,7 @@ final class Daemon {
                 endpoint.addMarket(market.stats(), market.hub()::size);
             }
             if (payouts != null) {
-                endpoint.addEscrow(payouts::stats);
+                endpoint.addEscrow(payouts::stats, payouts.payoutAddress());
             }
             metrics = MetricsHttpServer.start(listen.host(), listen.port(), (int) config.metrics().maxConnections(),
                     Duration.ofMillis(config.metrics().requestTimeoutMs()), endpoint);

@@ -128,6 +128,18 @@ final class StatusCommand implements Callable<Integer> {
                         v.path("gpus"), v.path("billedSeconds").asLong(), v.path("image").asText()));
             }
         }
+        JsonNode sched = s.path("scheduler");
+        if (sched.isObject()) {
+            sb.append(String.format("scheduler: %d connected (%d past hello)%n", sched.path("connections").asInt(),
+                    sched.path("welcomed").asInt()));
+        }
+        JsonNode escrow = s.path("escrow");
+        if (escrow.isObject()) {
+            sb.append(String.format("earnings (token base units): earned %s, claimed %s, pending %s to %s%s%n",
+                    escrow.path("earned").asText(), escrow.path("claimed").asText(), escrow.path("pending").asText(),
+                    escrow.path("payoutAddress").asText(), escrow.path("rpcFailures").asInt() > 0
+                            ? " (chain RPC failing: " + escrow.path("lastError").asText() + ")" : ""));
+        }
         return sb.toString();
     }
 

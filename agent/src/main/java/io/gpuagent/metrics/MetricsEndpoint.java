@@ -40,6 +40,10 @@ public final class MetricsEndpoint {
     private final String hostname;
     private final Readiness readiness;
     private volatile io.gpuagent.session.SessionManager sessions;
+    private volatile io.gpuagent.market.MarketStats market;
+    private volatile java.util.function.IntSupplier welcomed;
+    private volatile java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> escrow;
+    private volatile String payoutAddress;
 
     public MetricsEndpoint(GpuMonitor gpus, Clock clock, String version, String hostname, Readiness readiness,
                            boolean jvmMetrics) {
@@ -61,13 +65,17 @@ public final class MetricsEndpoint {
         registry.register(new SessionMetricsCollector(manager, journal));
     }
 
-    /** Adds the scheduler link's families. */
+    /** Adds the scheduler link's families, and its connections to {@code /status}. */
     public void addMarket(io.gpuagent.market.MarketStats stats, java.util.function.IntSupplier welcomed) {
+        this.market = stats;
+        this.welcomed = welcomed;
         registry.register(new MarketMetricsCollector(stats, welcomed));
     }
 
-    /** Adds the escrow's families (earned, claimed, pending, claims by state, gas, voucher lag). */
-    public void addEscrow(java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> stats) {
+    /** Adds the escrow's families (earned, claimed, pending, claims by state, gas, voucher lag), and earnings to {@code /status}. */
+    public void addEscrow(java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> stats, String payoutAddress) {
+        this.escrow = stats;
+        this.payoutAddress = payoutAddress;
         registry.register(new EscrowMetricsCollector(stats));
     }
 
@@ -142,6 +150,27 @@ public final class MetricsEndpoint {
         if (sm != null) {
             root.put("draining", sm.draining());
             root.put("sessions", sm.list());
+        }
+        if (market != null) {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            root.put("scheduler", m);
+            m.put("connections", market.open().values().stream().mapToInt(Integer::intValue).sum());
+            m.put("welcomed", welcomed.getAsInt());
+            m.put("dialAttempts", market.dialAttempts());
+        }
+        if (escrow != null) {
+            io.gpuagent.escrow.EscrowStats e = escrow.get();
+            java.util.Map<String, Object> x = new java.util.LinkedHashMap<>();
+            root.put("escrow", x);
+            x.put("payoutAddress", payoutAddress);
+            x.put("earned", e.earned().toString());
+            x.put("claimed", e.claimed().toString());
+            x.put("pending", e.pending().toString());
+            x.put("lost", e.lost().toString());
+            x.put("claimsUnsettled", e.claimsByState().entrySet().stream()
+                    .filter(en -> !en.getKey().isTerminal()).mapToLong(java.util.Map.Entry::getValue).sum());
+            x.put("rpcFailures", e.rpcFailures());
+            x.put("lastError", e.lastError());
         }
         try {
             return JSON.writeValueAsBytes(root);

@@ -142,6 +142,9 @@ class DaemonEscrowIT {
                 assertThat(metrics).contains("gpu_agent_claimed_base_units " + paid + ".0")
                         .contains("gpu_agent_claims{state=\"final\"} 1.0")
                         .containsPattern("gpu_agent_claim_gas_spent_wei_total [1-9]");
+                AgentProcess.Result status = AgentProcess.run(Map.of(), "status", "--url", agent.base());
+                assertThat(status.stdout()).contains("scheduler: 1 connected (1 past hello)")
+                        .containsPattern("earnings \\(token base units\\): earned \\d+, claimed " + paid + ", pending 0 to 0x");
             }
             AgentProcess.Result claims = AgentProcess.run(Map.of(), "claims", "--json", "--set", "agent.state_dir=" + state);
             assertThat(claims.exitCode()).as(claims.stderr()).isZero();

@@ -59,6 +59,19 @@ class RunScriptIT {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
+            // the agent the script left running (a CI run once found it orphaned, never signalled)
+            Path pidFile = dir.resolve("run/agent.pid");
+            if (java.nio.file.Files.exists(pidFile)) {
+                java.util.Optional<ProcessHandle> agent = ProcessHandle.of(Long.parseLong(java.nio.file.Files.readString(pidFile).trim()));
+                agent.ifPresent(ProcessHandle::destroy);
+                agent.ifPresent(a -> {
+                    try {
+                        a.onExit().get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        a.destroyForcibly();
+                    }
+                });
+            }
             ProcessBuilder stop = new ProcessBuilder("bash", SimNvml.repoRoot().resolve("scripts/chain.sh").toString(), "stop")
                     .redirectErrorStream(true);
             stop.environment().putAll(env);
