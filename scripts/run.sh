@@ -88,7 +88,8 @@ say "starting the agent (its log: $log)"
 java -XX:+UseSerialGC -Xss512k -jar "$jar" run --config "$config" "${args[@]}" "$@" >"$log" 2>&1 &
 agent=$!
 echo $agent >"$run_dir/agent.pid"
-trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; exit 0' INT TERM HUP
+# whoever ends this script (Ctrl-C, SIGTERM, a closed terminal or pipe) ends the agent too
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; exit 0' INT TERM HUP PIPE
 for _ in $(seq 1 120); do
     grep -q "ready in" "$log" && break
     if ! kill -0 $agent 2>/dev/null; then

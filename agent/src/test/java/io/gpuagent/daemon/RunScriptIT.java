@@ -59,7 +59,8 @@ class RunScriptIT {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
-            // the agent the script left running (a CI run once found it orphaned, never signalled)
+            // the agent the script left running: in a CI run the script died of SIGPIPE when this test
+            // stopped reading its output, before the destroy above, and the agent was left orphaned
             Path pidFile = dir.resolve("run/agent.pid");
             if (java.nio.file.Files.exists(pidFile)) {
                 java.util.Optional<ProcessHandle> agent = ProcessHandle.of(Long.parseLong(java.nio.file.Files.readString(pidFile).trim()));
