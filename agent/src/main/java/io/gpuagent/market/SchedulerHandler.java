@@ -75,20 +75,7 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
     protected void channelRead0(ChannelHandlerContext ctx, Envelope env) {
         long t0 = clock.monotonicNanos();
         stats.received(env.type());
-        if (!rate.tryAcquire(t0)) {
-            if (t0 - windowStart > 1_000_000_000L) {
-                windowStart = t0;
-                refusedInWindow = 0;
-            }
-            if (++refusedInWindow > floodLimit) {
-                log.warn("scheduler {} keeps flooding ({} messages over the rate within a second): closing",
-                        ctx.channel().remoteAddress(), refusedInWindow);
-                stats.closed("flood");
-                ctx.close();
-                return;
-            }
-            reply(ctx.channel(), MessageCodec.error(ErrorCode.RATE_LIMITED.wire(), "more than the allowed messages per "
-                    + "second on this connection; this one was dropped", env.id()), t0);
+        if (!admitted(ctx, env, t0)) {
             return;
         }
         if (env.id() != null && pings.containsKey(env.id())) {
@@ -135,6 +122,27 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
             return;
         }
         serve(ctx.channel(), req, env.id(), t0);
+    }
+
+    /** The rate limit: over it, the message is answered {@code rate_limited}; a sustained flood closes the connection. */
+    private boolean admitted(ChannelHandlerContext ctx, Envelope env, long t0) {
+        if (rate.tryAcquire(t0)) {
+            return true;
+        }
+        if (t0 - windowStart > 1_000_000_000L) {
+            windowStart = t0;
+            refusedInWindow = 0;
+        }
+        if (++refusedInWindow > floodLimit) {
+            log.warn("scheduler {} keeps flooding ({} messages over the rate within a second): closing",
+                    ctx.channel().remoteAddress(), refusedInWindow);
+            stats.closed("flood");
+            ctx.close();
+            return false;
+        }
+        reply(ctx.channel(), MessageCodec.error(ErrorCode.RATE_LIMITED.wire(), "more than the allowed messages per "
+                + "second on this connection; this one was dropped", env.id()), t0);
+        return false;
     }
 
     private void hello(Channel ch, Message.Hello hello, String id, long t0) {
