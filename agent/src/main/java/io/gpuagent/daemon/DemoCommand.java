@@ -4,17 +4,13 @@ import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.config.HostPort;
-import io.gpuagent.escrow.Voucher;
 import io.gpuagent.escrow.WalletException;
 import io.gpuagent.escrow.web3j.DemoMarketplace;
 import io.gpuagent.escrow.web3j.Keystore;
-import io.gpuagent.escrow.web3j.Signatures;
-import io.gpuagent.market.AgentSchedulerPort;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.market.tls.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
-import io.gpuagent.protocol.Message;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,9 +29,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -273,128 +267,26 @@ final class DemoCommand implements Runnable {
             Path tls = Path.of(c.market().tlsCa()).getParent();
             HostPort hp = HostPort.parse("market.listen", c.market().listen());
             InetSocketAddress agent = new InetSocketAddress(hp.host().equals("0.0.0.0") ? "127.0.0.1" : hp.host(), hp.port());
-            var renter = DemoMarketplace.account(RENTER_KEY);
-            var d = new DemoMarketplace.Deployment(c.escrow().token(), c.escrow().contract());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-            BlockingQueue<Message> events = new LinkedBlockingQueue<>();
             TlsContexts ctx = TlsContexts.scheduler(TlsSettings.load(tls.resolve("scheduler.pem"),
                     tls.resolve("scheduler-key.pem"), tls.resolve("ca.pem"), List.of(), 10_000, Instant.now()));
             try (DemoMarketplace chain = DemoMarketplace.connect(c.escrow().rpcUrl(), Duration.ofSeconds(30));
                  SchedulerClient client = new SchedulerClient(ctx);
                  SchedulerConnection conn = client.connect(agent)) {
-                conn.onEvent(events::add);
-                byte[] challenge = new byte[32];
-                new SecureRandom().nextBytes(challenge);
-                String hex = HexFormat.of().formatHex(challenge);
-                Message.Welcome w = conn.call(new Message.Hello(List.of(1), "gpu-agent demo", hex, List.of("events")),
-                        Message.Welcome.class, Duration.ofSeconds(10));
-                String signer = Signatures.recoverPersonal(w.signedMessage().getBytes(StandardCharsets.UTF_8),
-                        w.challengeSignature());
-                if (!w.signedMessage().equals(AgentSchedulerPort.challengeText(w.hostId(), hex))
-                        || !signer.equalsIgnoreCase(w.payoutAddress())) {
-                    err.println("gpu-agent: the agent's challenge signature does not prove " + w.payoutAddress());
-                    return ExitCodes.INTERNAL;
-                }
-                say("connected to the agent at " + agent.getHostString() + ":" + agent.getPort() + " over mutual TLS 1.3; "
-                        + "it signed our challenge with its payout wallet " + w.payoutAddress()
-                        + (w.simulated() ? " (its GPUs are SIMULATED)" : ""));
-                Message.Offer offer = conn.call(new Message.GetOffer(), Message.Offer.class, Duration.ofSeconds(10));
-                Message.OfferGpu gpu = offer.gpus().stream().filter(Message.OfferGpu::free).findFirst().orElse(null);
-                if (gpu == null) {
-                    err.println("gpu-agent: the agent offers no free GPU: " + offer);
-                    return ExitCodes.UNREACHABLE;
-                }
-                BigInteger price = new BigInteger(gpu.pricePerSecond());
-                long maxDuration = Math.max(120, offer.minDurationS());
-                BigInteger deposit = price.multiply(BigInteger.valueOf(maxDuration));
-                say("offer: " + offer.freeGpus() + " free GPUs; renting 1 " + gpu.model() + " at " + price + " base units/s ("
-                        + tokens(price.multiply(BigInteger.valueOf(3600))) + " an hour)");
-
-                BigInteger renterBefore = chain.tokenBalance(d, renter.getAddress());
-                BigInteger providerBefore = chain.tokenBalance(d, w.payoutAddress());
-                BigInteger feesBefore = chain.feesAccrued(d);
-                String rental = chain.open(renter, d, w.payoutAddress(), deposit, price, maxDuration);
-                say("renter " + renter.getAddress() + " opened rental " + rental + " with a deposit of " + tokens(deposit)
-                        + " (up to " + maxDuration + " s)");
-
-                String session = "demo-" + Long.toString(System.currentTimeMillis(), 36);
-                Message.SessionReply launched = conn.call(new Message.Launch(session, rental, renter.getAddress(), null,
-                        List.of(gpu.uuid()), image, List.of("sh", "-c", "echo hello from the renter container; sleep " + seconds),
-                        Map.of(), List.of(), null, price.toString(), maxDuration), Message.SessionReply.class, Duration.ofSeconds(30));
-                say("launched session " + session + " (" + image + ", `sleep " + seconds + "`) on GPU " + gpu.index()
-                        + ": " + launched.session().state());
-
-                long paidSeconds = 0;
-                Message.SessionInfo end = null;
-                Message.Claim finalClaim = null;
-                while (finalClaim == null) {
-                    Message m = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    if (m == null) {
-                        err.println("gpu-agent: the demo timed out after " + timeoutSeconds + " s waiting for "
-                                + (end == null ? "the session to end" : "the agent's closing claim"));
-                        return ExitCodes.UNREACHABLE;
-                    }
-                    if (m instanceof Message.SessionState s && s.session().session().equals(session)) {
-                        say("session " + s.session().state() + (s.session().reason() != null ? " (" + s.session().reason() + ")" : ""));
-                    } else if (m instanceof Message.SessionUsage u && u.session().equals(session) && u.billedSeconds() > paidSeconds) {
-                        paidSeconds = pay(conn, chain, renter, d, rental, session, u.billedSeconds(), price);
-                    } else if (m instanceof Message.SessionEnded e && e.session().session().equals(session)) {
-                        end = e.session();
-                        say("session ended after " + end.billedSeconds() + " s billed (" + end.reason() + ", exit code "
-                                + end.exitCode() + ")");
-                        if (end.billedSeconds() > paidSeconds) {
-                            paidSeconds = pay(conn, chain, renter, d, rental, session, end.billedSeconds(), price);
-                        }
-                    } else if (m instanceof Message.Claim cl && cl.rentals().contains(rental)) {
-                        say("claim " + cl.claim() + ": " + cl.state() + (cl.transaction() != null ? " " + cl.transaction() : "")
-                                + (cl.close() ? " (closing the rental)" : ""));
-                        if (cl.close() && cl.state().equals("final")) {
-                            finalClaim = cl;
-                        } else if (List.of("failed", "reverted", "skipped").contains(cl.state()) && cl.close()) {
-                            err.println("gpu-agent: the closing claim ended " + cl.state() + ": " + cl.detail());
-                            return ExitCodes.INTERNAL;
-                        }
-                    }
-                }
-                // the engine's times settle the bill: vouchers that ran ahead of them are not charged
-                long billed = end.billedSeconds();
-                BigInteger paid = price.multiply(BigInteger.valueOf(billed));
-                BigInteger fee = paid.multiply(BigInteger.valueOf(FEE_BPS)).divide(BigInteger.valueOf(10_000));
-                BigInteger providerGot = chain.tokenBalance(d, w.payoutAddress()).subtract(providerBefore);
-                BigInteger feeGot = chain.feesAccrued(d).subtract(feesBefore);
-                BigInteger refund = chain.withdrawable(d, renter.getAddress());
-                chain.withdraw(renter, d);
-                BigInteger renterSpent = renterBefore.add(deposit).subtract(chain.tokenBalance(d, renter.getAddress()));
-                say("read back from the chain:");
-                out.printf("  %-44s %16s%n", "renter paid (" + billed + " s billed x " + price + "/s)", tokens(paid));
-                out.printf("  %-44s %16s   to %s%n", "provider payout", tokens(providerGot), w.payoutAddress());
-                out.printf("  %-44s %16s%n", "platform fee (" + FEE_BPS / 100 + " %)", tokens(feeGot));
-                out.printf("  %-44s %16s   of %s deposited%n", "renter refund (withdrawn)", tokens(refund), tokens(deposit));
-                out.flush();
-                boolean right = providerGot.equals(paid.subtract(fee)) && feeGot.equals(fee)
-                        && refund.equals(deposit.subtract(paid)) && renterSpent.equals(paid);
-                if (!right) {
-                    err.println("gpu-agent: the balances do not add up: expected payout " + paid.subtract(fee) + ", fee " + fee
-                            + ", refund " + deposit.subtract(paid));
-                    return ExitCodes.INTERNAL;
-                }
-                say("the balances add up: payout + fee = what the renter paid; refund = deposit - paid");
+                DemoRental rental = new DemoRental(conn, chain, DemoMarketplace.account(RENTER_KEY),
+                        new DemoMarketplace.Deployment(c.escrow().token(), c.escrow().contract()), this::say);
+                rental.hello(agent);
+                rental.open();
+                rental.launch(image, seconds);
+                rental.followToTheClosingClaim(System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds));
+                rental.settle(out);
                 return ExitCodes.OK;
+            } catch (DemoRental.Failure e) {
+                err.println("gpu-agent: " + e.getMessage());
+                return e.exitCode();
             } catch (SchedulerConnection.ErrorReply e) {
                 err.println("gpu-agent: the agent refused: " + e.getMessage());
                 return ExitCodes.REFUSED;
             }
-        }
-
-        private long pay(SchedulerConnection conn, DemoMarketplace chain, DemoMarketplace.Account renter,
-                         DemoMarketplace.Deployment d, String rental, String session, long seconds, BigInteger price)
-                throws Exception {
-            BigInteger amount = price.multiply(BigInteger.valueOf(seconds));
-            Voucher v = chain.voucher(renter, d, rental, seconds, amount);
-            Message.VoucherAck ack = conn.call(new Message.Voucher(session, rental, seconds, amount.toString(), v.signature()),
-                    Message.VoucherAck.class, Duration.ofSeconds(10));
-            say("renter signed a voucher for " + seconds + " s = " + amount + "; the agent holds " + ack.cumulativeSeconds() + " s");
-            return seconds;
         }
     }
 }
