@@ -32,26 +32,37 @@ class ArchitectureTest {
             "io.prometheus", List.of("io.gpuagent.metrics"));
 
     /** Agent package -> agent packages it must not import (inner layers never see outer ones). */
-    private static final Map<String, List<String>> FORBIDDEN = Map.of(
-            "io.gpuagent.util", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.daemon",
-                    "io.gpuagent.session", "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics"),
-            "io.gpuagent.config", List.of("io.gpuagent.gpu", "io.gpuagent.daemon", "io.gpuagent.session",
-                    "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics"),
-            "io.gpuagent.gpu", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon", "io.gpuagent.config",
-                    "io.gpuagent.session", "io.gpuagent.metrics"),
-            "io.gpuagent.gpu.nvml", List.of("io.gpuagent.daemon", "io.gpuagent.config", "io.gpuagent.metrics"),
-            "io.gpuagent.container", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.config",
-                    "io.gpuagent.gpu", "io.gpuagent.metrics", "io.gpuagent.metering"),
-            "io.gpuagent.metering", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.gpu",
-                    "io.gpuagent.container", "io.gpuagent.metrics"),
-            "io.gpuagent.session", List.of("io.gpuagent.daemon", "io.gpuagent.metrics", "io.gpuagent.gpu.nvml",
-                    "io.gpuagent.container.docker"),
-            "io.gpuagent.metrics", List.of("io.gpuagent.daemon", "io.gpuagent.gpu.nvml", "io.gpuagent.container.docker"),
+    private static final Map<String, List<String>> FORBIDDEN = Map.ofEntries(
+            Map.entry("io.gpuagent.util", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.daemon",
+                    "io.gpuagent.session", "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics")),
+            Map.entry("io.gpuagent.config", List.of("io.gpuagent.gpu", "io.gpuagent.daemon", "io.gpuagent.session",
+                    "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics")),
+            Map.entry("io.gpuagent.gpu", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon", "io.gpuagent.config",
+                    "io.gpuagent.session", "io.gpuagent.metrics")),
+            Map.entry("io.gpuagent.gpu.nvml", List.of("io.gpuagent.daemon", "io.gpuagent.config", "io.gpuagent.metrics")),
+            Map.entry("io.gpuagent.container", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.config",
+                    "io.gpuagent.gpu", "io.gpuagent.metrics", "io.gpuagent.metering")),
+            Map.entry("io.gpuagent.metering", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.gpu",
+                    "io.gpuagent.container", "io.gpuagent.metrics")),
+            Map.entry("io.gpuagent.session", List.of("io.gpuagent.daemon", "io.gpuagent.metrics", "io.gpuagent.gpu.nvml",
+                    "io.gpuagent.container.docker")),
+            Map.entry("io.gpuagent.metrics", List.of("io.gpuagent.daemon", "io.gpuagent.gpu.nvml", "io.gpuagent.container.docker")),
             // the escrow domain sees neither the daemon's other parts nor its own web3j adapter
-            "io.gpuagent.escrow", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
-                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu", "io.gpuagent.escrow.web3j"),
-            "io.gpuagent.escrow.web3j", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
-                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu"));
+            Map.entry("io.gpuagent.escrow", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
+                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu", "io.gpuagent.escrow.web3j")),
+            Map.entry("io.gpuagent.escrow.web3j", List.of("io.gpuagent.session", "io.gpuagent.daemon", "io.gpuagent.market",
+                    "io.gpuagent.metrics", "io.gpuagent.container", "io.gpuagent.gpu")),
+            // the wire format knows nothing of the agent it serves
+            Map.entry("io.gpuagent.protocol", List.of("io.gpuagent.config", "io.gpuagent.gpu", "io.gpuagent.session",
+                    "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.metrics", "io.gpuagent.market",
+                    "io.gpuagent.escrow", "io.gpuagent.daemon")),
+            // the scheduler link reaches payments only through its PaymentPort, which the daemon adapts
+            Map.entry("io.gpuagent.market", List.of("io.gpuagent.daemon", "io.gpuagent.escrow", "io.gpuagent.metrics",
+                    "io.gpuagent.container", "io.gpuagent.metering", "io.gpuagent.gpu.nvml")),
+            Map.entry("io.gpuagent.market.client", List.of("io.gpuagent.daemon", "io.gpuagent.escrow",
+                    "io.gpuagent.metrics", "io.gpuagent.session", "io.gpuagent.gpu")),
+            Map.entry("io.gpuagent.market.tls", List.of("io.gpuagent.daemon", "io.gpuagent.escrow",
+                    "io.gpuagent.metrics", "io.gpuagent.session", "io.gpuagent.gpu", "io.gpuagent.protocol")));
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
     private static final Pattern IMPORT = Pattern.compile("(?m)^import (?:static )?([\\w.]+)");
