@@ -32,6 +32,19 @@ public record HostPort(String host, int port) {
         return new HostPort(host, port);
     }
 
+    /**
+     * The address a client on this machine dials to reach a server listening here: a wildcard
+     * listen address ({@code 0.0.0.0}, {@code ::}) becomes the matching loopback address.
+     */
+    public HostPort dialable() {
+        return host.equals("0.0.0.0") ? new HostPort("127.0.0.1", port) : host.equals("::") ? new HostPort("::1", port) : this;
+    }
+
+    /** As a socket address (the host resolved when it is a name). */
+    public java.net.InetSocketAddress socketAddress() {
+        return new java.net.InetSocketAddress(host, port);
+    }
+
     /** True for 127.0.0.0/8, ::1 and localhost. */
     public boolean isLoopback() {
         return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");

@@ -265,8 +265,7 @@ final class DemoCommand implements Runnable {
                 return CommandSupport.configError(err, e);
             }
             Path tls = Path.of(c.market().tlsCa()).getParent();
-            HostPort hp = HostPort.parse("market.listen", c.market().listen());
-            InetSocketAddress agent = new InetSocketAddress(hp.host().equals("0.0.0.0") ? "127.0.0.1" : hp.host(), hp.port());
+            InetSocketAddress agent = HostPort.parse("market.listen", c.market().listen()).dialable().socketAddress();
             TlsContexts ctx = TlsContexts.scheduler(TlsSettings.load(tls.resolve("scheduler.pem"),
                     tls.resolve("scheduler-key.pem"), tls.resolve("ca.pem"), List.of(), 10_000, Instant.now()));
             try (DemoMarketplace chain = DemoMarketplace.connect(c.escrow().rpcUrl(), Duration.ofSeconds(30));

@@ -65,7 +65,7 @@ final class SchedulerCommand implements Runnable {
 
         @CommandLine.Option(names = "--connect", paramLabel = "HOST:PORT",
                 description = "the agent's market.listen address (default: market.listen from the config, "
-                        + "with 0.0.0.0 read as 127.0.0.1)")
+                        + "with a wildcard address read as loopback)")
         String connect;
 
         @CommandLine.Option(names = "--listen", paramLabel = "HOST:PORT",
@@ -154,12 +154,12 @@ final class SchedulerCommand implements Runnable {
                     throw new Exit(ExitCodes.UNREACHABLE, "no agent dialed in within " + link.timeoutSeconds + " s");
                 }
             } else {
-                String target = link.connect != null ? link.connect : config.market().listen().replace("0.0.0.0:", "127.0.0.1:");
-                if (target.isEmpty()) {
+                if (link.connect == null && config.market().listen().isEmpty()) {
                     client.close();
                     throw new Exit(ExitCodes.USAGE, "no agent address: pass --connect HOST:PORT (market.listen is empty)");
                 }
-                conn = client.connect(address("--connect", target));
+                conn = client.connect(link.connect != null ? address("--connect", link.connect)
+                        : address("market.listen", config.market().listen()));
             }
         } catch (InterruptedException | Exit e) {
             client.close();
@@ -192,8 +192,7 @@ final class SchedulerCommand implements Runnable {
 
     private static InetSocketAddress address(String option, String value) throws Exit {
         try {
-            HostPort hp = HostPort.parse(option, value);
-            return new InetSocketAddress(hp.host(), hp.port());
+            return HostPort.parse(option, value).dialable().socketAddress();
         } catch (ConfigException e) {
             throw new Exit(ExitCodes.USAGE, e.getMessage());
         }

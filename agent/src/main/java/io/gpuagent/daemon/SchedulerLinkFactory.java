@@ -55,8 +55,7 @@ final class SchedulerLinkFactory {
             return null;
         }
         try {
-            HostPort hp = HostPort.parse(key, value);
-            return new InetSocketAddress(hp.host(), hp.port());
+            return HostPort.parse(key, value).socketAddress();
         } catch (ConfigException e) {
             throw new IllegalStateException("validated configuration has a bad " + key, e);
         }

@@ -47,9 +47,8 @@ final class StatusCommand implements Callable<Integer> {
         if (base == null) {
             try {
                 AgentConfig config = options.load();
-                HostPort hp = HostPort.parse("metrics.listen", config.metrics().listen());
-                String host = hp.host().equals("0.0.0.0") ? "127.0.0.1" : hp.host().equals("::") ? "::1" : hp.host();
-                base = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + hp.port();
+                HostPort hp = HostPort.parse("metrics.listen", config.metrics().listen()).dialable();
+                base = "http://" + (hp.host().contains(":") ? "[" + hp.host() + "]" : hp.host()) + ":" + hp.port();
             } catch (ConfigException e) {
                 return CommandSupport.configError(err, e);
             }

@@ -164,4 +164,12 @@ class ConfigLoaderTest {
             assertThat(text.split("\n" + java.util.regex.Pattern.quote(leaf) + " = ", -1)).as(key).hasSize((int) expected + 1);
         }
     }
+
+    @Test
+    void aWildcardListenAddressIsDialedOnLoopback() throws Exception {
+        assertThat(HostPort.parse("k", "0.0.0.0:7443").dialable()).isEqualTo(new HostPort("127.0.0.1", 7443));
+        assertThat(HostPort.parse("k", "[::]:7443").dialable()).isEqualTo(new HostPort("::1", 7443));
+        assertThat(HostPort.parse("k", "10.0.0.5:7443").dialable()).isEqualTo(new HostPort("10.0.0.5", 7443));
+        assertThat(HostPort.parse("k", "127.0.0.1:9464").socketAddress().getPort()).isEqualTo(9464);
+    }
 }
