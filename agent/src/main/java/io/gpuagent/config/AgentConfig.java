@@ -14,6 +14,10 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param stateDir where the journal and claim state live (systemd's StateDirectory)
      */
     public record Agent(String hostId, String region, String stateDir) {
+        /** Where the agent keeps its session journal: {@code <agent.state_dir>/journal}. */
+        public java.nio.file.Path journalDirectory() {
+            return java.nio.file.Path.of(stateDir, "journal");
+        }
     }
 
     /**

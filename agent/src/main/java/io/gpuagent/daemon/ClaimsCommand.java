@@ -7,7 +7,7 @@ import io.gpuagent.config.ConfigException;
 import io.gpuagent.escrow.ClaimView;
 import io.gpuagent.escrow.EscrowStore;
 import io.gpuagent.escrow.RentalBook;
-import io.gpuagent.metering.JournalCorruptException;
+import io.gpuagent.journal.JournalCorruptException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -3,12 +3,11 @@ package io.gpuagent.daemon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gpuagent.config.ConfigException;
-import io.gpuagent.metering.DiskJournalFiles;
-import io.gpuagent.metering.JournalCorruptException;
-import io.gpuagent.metering.JournalEntry;
-import io.gpuagent.metering.JournalOptions;
-import io.gpuagent.metering.JournalScanner;
-import io.gpuagent.metering.SegmentHeader;
+import io.gpuagent.journal.DiskJournalFiles;
+import io.gpuagent.journal.JournalCorruptException;
+import io.gpuagent.journal.JournalEntry;
+import io.gpuagent.journal.JournalScanner;
+import io.gpuagent.journal.SegmentHeader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -79,7 +78,7 @@ final class JournalCommand implements Runnable {
             Path journalDir = dir;
             if (journalDir == null) {
                 try {
-                    journalDir = JournalOptions.directory(options.load());
+                    journalDir = options.load().agent().journalDirectory();
                 } catch (ConfigException e) {
                     return CommandSupport.configError(err, e);
                 }

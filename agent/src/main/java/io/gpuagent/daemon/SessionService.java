@@ -7,9 +7,8 @@ import io.gpuagent.container.docker.DockerContainerRuntime;
 import io.gpuagent.container.docker.DockerSettings;
 import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuMonitor;
-import io.gpuagent.metering.JournalOptions;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.PortAllocator;
@@ -41,7 +40,7 @@ import java.util.function.Consumer;
 final class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
 
-    private final MeterJournal journal;
+    private final Journal journal;
     private final ContainerRuntime runtime;
     private final SessionManager manager;
     private final ScheduledExecutorService meter;
@@ -51,7 +50,7 @@ final class SessionService {
 
     private final ListenerList listeners;
 
-    private SessionService(MeterJournal journal, ContainerRuntime runtime, SessionManager manager,
+    private SessionService(Journal journal, ContainerRuntime runtime, SessionManager manager,
                            ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick,
                            ListenerList listeners) {
         this.listeners = listeners;
@@ -70,12 +69,12 @@ final class SessionService {
 
     static SessionService start(AgentConfig config, GpuMonitor gpus, Clock clock, Consumer<Throwable> fatal,
                                 Consumer<String> status) throws SessionStartException {
-        Path dir = JournalOptions.directory(config);
+        Path dir = config.agent().journalDirectory();
         List<JournalRecord> records = new ArrayList<>();
-        MeterJournal journal;
+        Journal journal;
         status.accept("replaying the journal in " + dir);
         try {
-            journal = MeterJournal.open(dir, clock, records::add);
+            journal = Journal.open(dir, clock, records::add);
         } catch (IOException e) {
             throw new SessionStartException("cannot open the journal in " + dir + ": " + e.getMessage()
                     + " (gpu-agent journal dump --dir " + dir + " shows what is readable)", e);
@@ -177,7 +176,7 @@ final class SessionService {
         return manager;
     }
 
-    MeterJournal journal() {
+    Journal journal() {
         return journal;
     }
 

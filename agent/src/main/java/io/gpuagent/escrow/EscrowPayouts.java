@@ -1,7 +1,7 @@
 package io.gpuagent.escrow;
 
-import io.gpuagent.metering.JournalDegradedException;
-import io.gpuagent.metering.JournalException;
+import io.gpuagent.journal.JournalDegradedException;
+import io.gpuagent.journal.JournalException;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

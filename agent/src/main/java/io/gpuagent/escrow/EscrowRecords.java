@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * The escrow store's journal records: UTF-8 JSON payloads in a {@code MeterJournal} of its own
+ * The escrow store's journal records: UTF-8 JSON payloads in a {@code Journal} of its own
  * ({@code <state_dir>/escrow}). Each record carries a whole value, so replay is "the last one wins":
  * <pre>
  * type 1  RENTAL    a {@link RentalBook} (key: rentalId)

@@ -1,8 +1,8 @@
 package io.gpuagent.escrow;
 
-import io.gpuagent.metering.DiskJournalFiles;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.JournalScanner;
+import io.gpuagent.journal.DiskJournalFiles;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.JournalScanner;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -111,7 +111,7 @@ final class EscrowState {
      * {@code gpu-agent claims} shows. A torn tail is ignored, as recovery would cut it.
      *
      * @throws java.nio.file.NoSuchFileException when there is no store
-     * @throws io.gpuagent.metering.JournalCorruptException when it is damaged other than by a torn tail
+     * @throws io.gpuagent.journal.JournalCorruptException when it is damaged other than by a torn tail
      */
     static EscrowState readOnly(Path dir) throws IOException {
         EscrowState s = new EscrowState();

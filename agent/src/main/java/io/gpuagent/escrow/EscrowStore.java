@@ -1,8 +1,8 @@
 package io.gpuagent.escrow;
 
-import io.gpuagent.metering.JournalDegradedException;
-import io.gpuagent.metering.JournalException;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalDegradedException;
+import io.gpuagent.journal.JournalException;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +15,7 @@ import java.util.Optional;
 
 /**
  * The escrow's durable books: rentals (vouchers held, amounts claimed) and claims (their
- * transactions), kept in a {@link MeterJournal} of their own under {@code <state_dir>/escrow}.
+ * transactions), kept in a {@link Journal} of their own under {@code <state_dir>/escrow}.
  * The journal already is what this needs (CRC32C records, fdatasync before acknowledging,
  * torn-tail recovery, snapshots that compact); its records are opaque, so escrow reuses it rather
  * than growing a second write-ahead log (docs/payments.md, "Crash guarantees").
@@ -33,10 +33,10 @@ public final class EscrowStore implements AutoCloseable {
     static final int SNAPSHOT_EVERY = 10_000;
     private static final Logger log = LoggerFactory.getLogger(EscrowStore.class);
 
-    private final MeterJournal journal;
+    private final Journal journal;
     private final EscrowState state;
 
-    private EscrowStore(MeterJournal journal, EscrowState state) {
+    private EscrowStore(Journal journal, EscrowState state) {
         this.journal = journal;
         this.state = state;
     }
@@ -48,13 +48,13 @@ public final class EscrowStore implements AutoCloseable {
 
     /**
      * Opens (creating if needed) the store in {@code dir}, recovering it: a torn tail is cut,
-     * other damage is a {@link io.gpuagent.metering.JournalCorruptException}.
+     * other damage is a {@link io.gpuagent.journal.JournalCorruptException}.
      */
     public static EscrowStore open(Path dir, Clock clock) throws IOException {
         EscrowState state = new EscrowState();
-        MeterJournal journal;
+        Journal journal;
         try {
-            journal = MeterJournal.open(dir, clock, state::apply);
+            journal = Journal.open(dir, clock, state::apply);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

@@ -1,10 +1,10 @@
 package io.gpuagent.escrow;
 
-import io.gpuagent.metering.JournalException;
+import io.gpuagent.journal.JournalException;
 
 /**
  * The escrow store could not make a change durable for good (an fsync failed; see
- * {@link io.gpuagent.metering.JournalFatalException}). Nothing was acknowledged; the daemon must
+ * {@link io.gpuagent.journal.JournalFatalException}). Nothing was acknowledged; the daemon must
  * exit (code 6) so that systemd restarts it and recovery keeps what was durable.
  */
 public final class EscrowStoreException extends RuntimeException {

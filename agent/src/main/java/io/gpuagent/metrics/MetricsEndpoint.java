@@ -60,7 +60,7 @@ public final class MetricsEndpoint {
     }
 
     /** Adds the session and journal families, and sessions to {@code /status}. */
-    public void addSessions(io.gpuagent.session.SessionManager manager, io.gpuagent.metering.MeterJournal journal) {
+    public void addSessions(io.gpuagent.session.SessionManager manager, io.gpuagent.journal.Journal journal) {
         this.sessions = manager;
         registry.register(new SessionMetricsCollector(manager, journal));
     }

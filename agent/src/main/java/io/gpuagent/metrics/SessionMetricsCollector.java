@@ -1,7 +1,7 @@
 package io.gpuagent.metrics;
 
-import io.gpuagent.metering.JournalStats;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalStats;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.session.SessionManager;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.session.SessionView;
@@ -20,9 +20,9 @@ import java.util.Map;
 /** Sessions and the journal: {@code gpu_agent_sessions{state}}, billed seconds, fsync latency, draining. */
 final class SessionMetricsCollector implements MultiCollector {
     private final SessionManager sessions;
-    private final MeterJournal journal;
+    private final Journal journal;
 
-    SessionMetricsCollector(SessionManager sessions, MeterJournal journal) {
+    SessionMetricsCollector(SessionManager sessions, Journal journal) {
         this.sessions = sessions;
         this.journal = journal;
     }

@@ -6,10 +6,10 @@ import io.gpuagent.container.ContainerRuntime;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.ContainerState;
 import io.gpuagent.metering.BillingRule;
-import io.gpuagent.metering.JournalException;
-import io.gpuagent.metering.JournalFatalException;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalException;
+import io.gpuagent.journal.JournalFatalException;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +51,7 @@ public final class SessionManager implements AutoCloseable {
     static final int COMPACT_EVERY = 3600;
 
     private final ContainerRuntime runtime;
-    private final MeterJournal journal;
+    private final Journal journal;
     private final LaunchPolicy policy;
     private final GpuAllocator gpus;
     private final PortAllocator ports;
@@ -74,7 +74,7 @@ public final class SessionManager implements AutoCloseable {
     private long ticks;
     private boolean engineWarned;
 
-    public SessionManager(ContainerRuntime runtime, MeterJournal journal, LaunchPolicy policy, GpuAllocator gpus,
+    public SessionManager(ContainerRuntime runtime, Journal journal, LaunchPolicy policy, GpuAllocator gpus,
                           PortAllocator ports, Clock clock, long epoch, int machineGpus, Duration stopGrace,
                           ExecutorService launcher, SessionListener listener, Consumer<Throwable> fatal) {
         this.runtime = runtime;

@@ -3,10 +3,10 @@ package io.gpuagent.session;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.FakeContainerRuntime;
-import io.gpuagent.metering.FakeJournalFiles;
-import io.gpuagent.metering.JournalOptions;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.FakeJournalFiles;
+import io.gpuagent.journal.JournalOptions;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,11 +31,11 @@ class SessionFaultsTest {
     private final FakeContainerRuntime engine = new FakeContainerRuntime(clock, IMAGE);
     private final FakeJournalFiles files = new FakeJournalFiles();
     private final AtomicReference<Throwable> fatal = new AtomicReference<>();
-    private MeterJournal journal;
+    private Journal journal;
     private SessionManager manager;
 
     private void start() throws Exception {
-        journal = MeterJournal.open(files, JournalOptions.DEFAULTS, clock, r -> { });
+        journal = Journal.open(files, JournalOptions.DEFAULTS, clock, r -> { });
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
         manager = new SessionManager(engine, journal, new LaunchPolicy(c.sessions()),
                 new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), new PortAllocator(40000, 40009), clock, 1, 2,
@@ -82,7 +82,7 @@ class SessionFaultsTest {
 
         // what reached the disk replays to the same billed seconds, in order, nothing twice
         List<JournalRecord> replayed = new ArrayList<>();
-        MeterJournal.open(files.crash(), JournalOptions.DEFAULTS, clock, replayed::add).close();
+        Journal.open(files.crash(), JournalOptions.DEFAULTS, clock, replayed::add).close();
         List<Long> billed = new ArrayList<>();
         for (JournalRecord r : replayed) {
             if (r.type() == SessionRecord.USAGE) {

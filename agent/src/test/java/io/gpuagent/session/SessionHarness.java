@@ -3,8 +3,8 @@ package io.gpuagent.session;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.docker.DockerContainerRuntime;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.Clock;
 
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ public final class SessionHarness {
         String id = args[3];
         String image = args[4];
         List<JournalRecord> records = new ArrayList<>();
-        MeterJournal journal = MeterJournal.open(state.resolve("journal"), Clock.SYSTEM, records::add);
+        Journal journal = Journal.open(state.resolve("journal"), Clock.SYSTEM, records::add);
         DockerContainerRuntime runtime = new DockerContainerRuntime(socket);
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));

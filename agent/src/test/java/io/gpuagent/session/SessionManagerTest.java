@@ -5,8 +5,8 @@ import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.ContainerException;
 import io.gpuagent.container.ContainerState;
 import io.gpuagent.container.FakeContainerRuntime;
-import io.gpuagent.metering.JournalRecord;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.JournalRecord;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +37,7 @@ class SessionManagerTest {
     private final FakeContainerRuntime engine = new FakeContainerRuntime(clock, IMAGE);
     private final AtomicReference<Throwable> fatal = new AtomicReference<>();
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
-    private MeterJournal journal;
+    private Journal journal;
     private SessionManager manager;
     private ExecutorService launcher;
 
@@ -47,7 +47,7 @@ class SessionManagerTest {
     }
 
     private SessionManager start(List<JournalRecord> replayed) throws Exception {
-        journal = MeterJournal.open(dir.resolve("journal"), clock, replayed::add);
+        journal = Journal.open(dir.resolve("journal"), clock, replayed::add);
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
         launcher = Executors.newFixedThreadPool(2);
         SessionManager m = new SessionManager(engine, journal, new LaunchPolicy(c.sessions()),

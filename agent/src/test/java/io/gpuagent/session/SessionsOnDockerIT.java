@@ -6,7 +6,7 @@ import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.ContainerState;
 import io.gpuagent.container.docker.DockerContainerRuntime;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -88,7 +88,7 @@ class SessionsOnDockerIT {
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.pids_limit=128",
                 "sessions.disk_per_gpu_gb=1", "sessions.publish_address=127.0.0.1"));
-        try (MeterJournal journal = MeterJournal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
+        try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
             SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
                     new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), new PortAllocator(41100, 41109),
                     Clock.SYSTEM, 1, 2, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,
@@ -152,7 +152,7 @@ class SessionsOnDockerIT {
     void aDockerDaemonRestartEndsTheSessionWithDockersOwnTimes() throws Exception {
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
-        try (MeterJournal journal = MeterJournal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
+        try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
             SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
                     new GpuAllocator(List.of("GPU-sim-0"), u -> true), new PortAllocator(41200, 41209), Clock.SYSTEM, 1,
                     1, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,

@@ -1,9 +1,9 @@
 package io.gpuagent.bench;
 
-import io.gpuagent.metering.DiskJournalFiles;
-import io.gpuagent.metering.JournalException;
-import io.gpuagent.metering.JournalOptions;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.DiskJournalFiles;
+import io.gpuagent.journal.JournalException;
+import io.gpuagent.journal.JournalOptions;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.util.Clock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -46,14 +46,14 @@ public class JournalBenchmark {
     public String dir;
 
     private Path journalDir;
-    private MeterJournal journal;
+    private Journal journal;
     private final byte[][] ticks = new byte[64][];
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         Path base = dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(dir);
         journalDir = Files.createTempDirectory(base, "journal-bench");
-        journal = MeterJournal.open(DiskJournalFiles.open(journalDir, true), JournalOptions.DEFAULTS, Clock.SYSTEM, r -> { });
+        journal = Journal.open(DiskJournalFiles.open(journalDir, true), JournalOptions.DEFAULTS, Clock.SYSTEM, r -> { });
         for (int s = 0; s < ticks.length; s++) {
             String json = String.format("{\"session\":\"s-%02d\",\"t\":1795737600,\"sec\":3600,\"gpu\":[0,1],\"util\":97,\"w\":612}", s);
             ticks[s] = json.getBytes(StandardCharsets.UTF_8);

@@ -5,7 +5,7 @@ import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.GpuAttachMode;
 import io.gpuagent.container.docker.DockerContainerRuntime;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.LaunchRequest;
@@ -43,7 +43,7 @@ public final class LaunchOverhead {
         List<Long> raw = new ArrayList<>();
         List<Long> session = new ArrayList<>();
         try (DockerContainerRuntime docker = new DockerContainerRuntime(socket);
-             MeterJournal journal = MeterJournal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
+             Journal journal = Journal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
             AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                     "sessions.disk_per_gpu_gb=0", "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1"));
             SessionManager m = new SessionManager(docker, journal, new LaunchPolicy(c.sessions()),

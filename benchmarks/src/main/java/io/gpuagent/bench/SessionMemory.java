@@ -3,7 +3,7 @@ package io.gpuagent.bench;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.container.docker.DockerContainerRuntime;
-import io.gpuagent.metering.MeterJournal;
+import io.gpuagent.journal.Journal;
 import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.LaunchRequest;
@@ -44,7 +44,7 @@ public final class SessionMemory {
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         Path state = Files.createTempDirectory("gpu-agent-mem-bench");
         try (DockerContainerRuntime docker = new DockerContainerRuntime(socket);
-             MeterJournal journal = MeterJournal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
+             Journal journal = Journal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
             AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                     "sessions.disk_per_gpu_gb=0", "sessions.memory_per_gpu_mb=64", "sessions.cpus_per_gpu=1"));
             SessionManager m = new SessionManager(docker, journal, new LaunchPolicy(c.sessions()),
