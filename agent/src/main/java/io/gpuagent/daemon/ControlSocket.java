@@ -1,6 +1,6 @@
 package io.gpuagent.daemon;
 
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionCore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +29,9 @@ final class ControlSocket implements AutoCloseable {
     private final Path path;
     private final ServerSocketChannel server;
     private final Thread thread;
-    private final SessionManager sessions;
+    private final SessionCore sessions;
 
-    private ControlSocket(Path path, ServerSocketChannel server, SessionManager sessions) {
+    private ControlSocket(Path path, ServerSocketChannel server, SessionCore sessions) {
         this.path = path;
         this.server = server;
         this.sessions = sessions;
@@ -39,7 +39,7 @@ final class ControlSocket implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    static ControlSocket start(Path stateDir, SessionManager sessions) throws IOException {
+    static ControlSocket start(Path stateDir, SessionCore sessions) throws IOException {
         Files.createDirectories(stateDir);
         Path path = stateDir.resolve(FILE);
         Files.deleteIfExists(path); // a stale socket from a killed agent

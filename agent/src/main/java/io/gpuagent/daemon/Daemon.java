@@ -94,9 +94,10 @@ final class Daemon {
         }
 
         if (config.sessions().enabled()) {
-            sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status);
+            sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status,
+                    escrow != null ? escrow : io.gpuagent.session.PaymentGate.NONE,
+                    escrow != null ? config.escrow().creditLimitS() : 0);
             if (escrow != null) {
-                sessions.manager().withPayments(escrow, config.escrow().creditLimitS());
                 sessions.addListener(escrow);
                 // after a restart: running sessions are claimed periodically again, ended ones finally
                 sessions.manager().list().forEach(escrow::onChange);
@@ -129,7 +130,7 @@ final class Daemon {
             MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, VersionProvider.version(), hostname(),
                     () -> Optional.ofNullable(notReady), true);
             if (sessions != null) {
-                endpoint.addSessions(sessions.manager(), sessions.journal());
+                endpoint.addSessions(sessions.manager(), sessions.journal().stats());
             }
             if (market != null) {
                 endpoint.addMarket(market.stats(), market.hub()::size);

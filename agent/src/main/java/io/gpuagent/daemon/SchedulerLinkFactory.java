@@ -10,7 +10,7 @@ import io.gpuagent.market.MarketException;
 import io.gpuagent.market.MarketLink;
 import io.gpuagent.market.OfferBuilder;
 import io.gpuagent.market.PaymentPort;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionCore;
 import io.gpuagent.util.Clock;
 
 import java.net.InetSocketAddress;
@@ -27,7 +27,7 @@ final class SchedulerLinkFactory {
                             String version, String hostId, String epoch) throws MarketException {
         PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
         AgentConfig.Market m = config.market();
-        SessionManager manager = sessions == null ? null : sessions.manager();
+        SessionCore manager = sessions == null ? null : sessions.manager();
         OfferBuilder offers = new OfferBuilder(config, gpus.inventory(), gpus.health(),
                 manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
                 version, hostId, clock);

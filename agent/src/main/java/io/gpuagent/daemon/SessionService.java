@@ -13,7 +13,8 @@ import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.PortAllocator;
 import io.gpuagent.session.SessionListener;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.PaymentGate;
+import io.gpuagent.session.SessionCore;
 import io.gpuagent.util.Clock;
 import io.gpuagent.util.NamedThreadFactory;
 import org.slf4j.Logger;
@@ -24,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +42,7 @@ final class SessionService {
 
     private final Journal journal;
     private final ContainerRuntime runtime;
-    private final SessionManager manager;
+    private final SessionCore manager;
     private final ScheduledExecutorService meter;
     private final Clock clock;
     /** Monotonic time the meter last completed a tick (its group commit included). */
@@ -50,7 +50,7 @@ final class SessionService {
 
     private final ListenerList listeners;
 
-    private SessionService(Journal journal, ContainerRuntime runtime, SessionManager manager,
+    private SessionService(Journal journal, ContainerRuntime runtime, SessionCore manager,
                            ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick,
                            ListenerList listeners) {
         this.listeners = listeners;
@@ -67,8 +67,13 @@ final class SessionService {
         return clock.monotonicNanos() - lastTickNanos.get() <= Duration.ofSeconds(5).toNanos();
     }
 
+    /**
+     * @param payments        how far vouchers pay each rental ({@link PaymentGate#NONE} without escrow)
+     * @param creditLimitSeconds how far metering may run ahead of the vouchers before a session ends
+     */
     static SessionService start(AgentConfig config, GpuMonitor gpus, Clock clock, Consumer<Throwable> fatal,
-                                Consumer<String> status) throws SessionStartException {
+                                Consumer<String> status, PaymentGate payments, long creditLimitSeconds)
+            throws SessionStartException {
         Path dir = config.agent().journalDirectory();
         List<JournalRecord> records = new ArrayList<>();
         Journal journal;
@@ -98,27 +103,36 @@ final class SessionService {
         int[] range = config.sessions().portBounds();
         // listeners join later (the scheduler link starts after reconciliation): fan out to whoever registered
         ListenerList listeners = new ListenerList();
-        ExecutorService launcher = Executors.newFixedThreadPool(4, new NamedThreadFactory("gpu-agent-launch", true));
-        SessionManager manager = new SessionManager(runtime, journal, new LaunchPolicy(config.sessions()), allocator,
-                new PortAllocator(range[0], range[1]), clock, clock.wallTime().toEpochMilli(), uuids.size(),
-                Duration.ofMillis(config.sessions().stopGraceMs()), launcher, listeners, fatal);
-        manager.withGpuUsage(new io.gpuagent.session.GpuUsageSource() {
-            @Override
-            public Integer utilizationPercent(String uuid) {
-                var sample = gpus.sampler().snapshot().samples().get(uuid);
-                return sample == null ? null : sample.gpuUtilPercent();
-            }
+        SessionCore manager = SessionCore.builder()
+                .runtime(runtime)
+                .journal(journal)
+                .policy(new LaunchPolicy(config.sessions()))
+                .gpus(allocator, uuids.size())
+                .ports(new PortAllocator(range[0], range[1]))
+                .clock(clock)
+                .epoch(clock.wallTime().toEpochMilli())
+                .stopGrace(Duration.ofMillis(config.sessions().stopGraceMs()))
+                .listener(listeners)
+                .fatal(fatal)
+                .payments(payments, creditLimitSeconds)
+                .gpuUsage(new io.gpuagent.session.GpuUsageSource() {
+                    @Override
+                    public Integer utilizationPercent(String uuid) {
+                        var sample = gpus.sampler().snapshot().samples().get(uuid);
+                        return sample == null ? null : sample.gpuUtilPercent();
+                    }
 
-            @Override
-            public List<io.gpuagent.gpu.GpuProcess> processes(String uuid) {
-                var sample = gpus.sampler().snapshot().samples().get(uuid);
-                return sample == null ? List.of() : sample.processes();
-            }
-        });
+                    @Override
+                    public List<io.gpuagent.gpu.GpuProcess> processes(String uuid) {
+                        var sample = gpus.sampler().snapshot().samples().get(uuid);
+                        return sample == null ? List.of() : sample.processes();
+                    }
+                })
+                .build();
         try {
             manager.recover(records);
             status.accept("reconciling sessions with Docker");
-            SessionManager.ReconcileReport r = manager.reconcile();
+            SessionCore.ReconcileReport r = manager.reconcile();
             log.info("reconciled {} journal records with Docker: adopted {}, settled {}, failed {}, strays removed {}",
                     records.size(), r.adopted(), r.settled(), r.failed(), r.strays());
         } catch (IOException | ContainerException e) {
@@ -172,7 +186,7 @@ final class SessionService {
         listeners.add(l);
     }
 
-    SessionManager manager() {
+    SessionCore manager() {
         return manager;
     }
 

@@ -6,7 +6,7 @@ import io.gpuagent.protocol.ErrorCode;
 import io.gpuagent.protocol.Message;
 import io.gpuagent.session.LaunchRequest;
 import io.gpuagent.session.SessionException;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionCore;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.session.SessionUsage;
 import io.gpuagent.session.SessionView;
@@ -17,13 +17,13 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The scheduler's commands carried out on this agent: sessions through the {@link SessionManager}
+ * The scheduler's commands carried out on this agent: sessions through the {@link SessionCore}
  * (whose policy has the last word), offers from the {@link OfferBuilder}, rentals and vouchers
  * through the {@link PaymentPort}. Checks here are the market's own: the price must cover the
  * owner's price for the GPUs asked, the duration must be within the owner's bounds.
  */
 public final class AgentSchedulerPort implements SchedulerPort {
-    private final SessionManager sessions;
+    private final SessionCore sessions;
     private final OfferBuilder offers;
     private final PaymentPort payments;
     private final GpuInventory inventory;
@@ -33,7 +33,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
     private final long minDurationS;
 
     /** @param sessions the session manager, or null when this host rents nothing out (sessions.enabled = false) */
-    public AgentSchedulerPort(SessionManager sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
+    public AgentSchedulerPort(SessionCore sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
                               String agentVersion, String hostId, String epoch, long minDurationS) {
         this.sessions = sessions;
         this.offers = offers;
@@ -69,7 +69,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
         return offers.build();
     }
 
-    private SessionManager sessions() throws CommandException {
+    private SessionCore sessions() throws CommandException {
         if (sessions == null) {
             throw new CommandException(ErrorCode.UNAVAILABLE.wire(), "this host rents nothing out (sessions.enabled = false)");
         }
@@ -78,7 +78,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
 
     @Override
     public Message.SessionReply launch(Message.Launch l) throws CommandException {
-        SessionManager m = sessions();
+        SessionCore m = sessions();
         Optional<SessionView> existing = m.get(l.session());
         if (existing.isEmpty()) {
             // a retried launch of a known session is answered by the manager (idempotent); new ones are checked here
@@ -174,7 +174,8 @@ public final class AgentSchedulerPort implements SchedulerPort {
     public static Message.SessionInfo info(SessionView v) {
         return new Message.SessionInfo(v.sessionId(), v.rentalId(), v.renter(), v.image(),
                 v.state().name().toLowerCase(Locale.ROOT), v.gpus(), v.hostPorts(), v.containerId(), v.startedAt(),
-                v.finishedAt(), v.billedSeconds(), v.reason(), v.exitCode(), v.oomKilled(), v.pullProgress(), usage(v.usage()));
+                v.finishedAt(), v.billedSeconds(), v.reason(), v.endReason() == null ? null : v.endReason().code(),
+                v.exitCode(), v.oomKilled(), v.pullProgress(), usage(v.usage()));
     }
 
     private static Message.UsageInfo usage(SessionUsage u) {

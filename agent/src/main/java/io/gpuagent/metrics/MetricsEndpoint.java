@@ -39,7 +39,7 @@ public final class MetricsEndpoint {
     private final String version;
     private final String hostname;
     private final Readiness readiness;
-    private volatile io.gpuagent.session.SessionManager sessions;
+    private volatile io.gpuagent.session.ReadOnlySessions sessions;
     private volatile io.gpuagent.market.MarketStats market;
     private volatile java.util.function.IntSupplier welcomed;
     private volatile java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> escrow;
@@ -60,7 +60,7 @@ public final class MetricsEndpoint {
     }
 
     /** Adds the session and journal families, and sessions to {@code /status}. */
-    public void addSessions(io.gpuagent.session.SessionManager manager, io.gpuagent.journal.Journal journal) {
+    public void addSessions(io.gpuagent.session.ReadOnlySessions manager, io.gpuagent.journal.JournalStats journal) {
         this.sessions = manager;
         registry.register(new SessionMetricsCollector(manager, journal));
     }
@@ -146,7 +146,7 @@ public final class MetricsEndpoint {
         sampler.put("lastTickDurationMs", gpus.sampler().lastTickDurationNanos() / 1e6);
         sampler.put("nvmlTimeouts", gpus.callStats().timeouts());
         root.put("sampler", sampler);
-        io.gpuagent.session.SessionManager sm = sessions;
+        io.gpuagent.session.ReadOnlySessions sm = sessions;
         if (sm != null) {
             root.put("draining", sm.draining());
             root.put("sessions", sm.list());

@@ -1,8 +1,7 @@
 package io.gpuagent.metrics;
 
 import io.gpuagent.journal.JournalStats;
-import io.gpuagent.journal.Journal;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.ReadOnlySessions;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.session.SessionView;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -19,10 +18,10 @@ import java.util.Map;
 
 /** Sessions and the journal: {@code gpu_agent_sessions{state}}, billed seconds, fsync latency, draining. */
 final class SessionMetricsCollector implements MultiCollector {
-    private final SessionManager sessions;
-    private final Journal journal;
+    private final ReadOnlySessions sessions;
+    private final JournalStats journal;
 
-    SessionMetricsCollector(SessionManager sessions, Journal journal) {
+    SessionMetricsCollector(ReadOnlySessions sessions, JournalStats journal) {
         this.sessions = sessions;
         this.journal = journal;
     }
@@ -41,7 +40,7 @@ final class SessionMetricsCollector implements MultiCollector {
         List<GaugeSnapshot.GaugeDataPointSnapshot> states = new ArrayList<>();
         byState.forEach((s, n) -> states.add(new GaugeSnapshot.GaugeDataPointSnapshot(n, Labels.of("state", s.name()),
                 null)));
-        JournalStats js = journal.stats();
+        JournalStats js = journal;
         List<CounterSnapshot.CounterDataPointSnapshot> launched = new ArrayList<>();
         sessions.launchCounts().forEach((result, n) -> launched.add(new CounterSnapshot.CounterDataPointSnapshot(n,
                 Labels.of("result", result), null, 0)));

@@ -237,11 +237,17 @@ public sealed interface Message {
 
     // ---- shared shapes -------------------------------------------------------------------------
 
-    /** A session as the scheduler sees it. {@code state}: requested, pulling, starting, running, stopping, ended, failed. */
+    /**
+     * A session as the scheduler sees it. {@code state}: requested, pulling, starting, running,
+     * stopping, ended, failed. {@code endReason}: from stopping on, the stable code of why it ends
+     * (stopped, max_duration, payment_overdue, gpu_failed, exited, oom_killed, launch_failed,
+     * journal_failed, container_disappeared, agent_restarted_during_launch, never_started);
+     * {@code reason} is the human detail.
+     */
     record SessionInfo(String session, String rental, String renter, String image, String state, List<String> gpus,
                        List<Integer> hostPorts, String containerId, String startedAt, String finishedAt,
-                       long billedSeconds, String reason, Integer exitCode, boolean oomKilled, String pullProgress,
-                       UsageInfo usage) {
+                       long billedSeconds, String reason, String endReason, Integer exitCode, boolean oomKilled,
+                       String pullProgress, UsageInfo usage) {
     }
 
     /** What a session used; see docs/sessions.md. */

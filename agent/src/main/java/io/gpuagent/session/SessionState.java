@@ -11,11 +11,14 @@ import java.util.Set;
  * <pre>
  * REQUESTED -> PULLING | STARTING | ENDED | FAILED
  * PULLING   -> STARTING | ENDED | FAILED          (ENDED: stopped while the image was pulling)
- * STARTING  -> RUNNING | STOPPING | FAILED
+ * STARTING  -> RUNNING | STOPPING | ENDED | FAILED (ENDED: the container ran and exited while the agent was down)
  * RUNNING   -> STOPPING | ENDED | FAILED          (ENDED: the container exited by itself)
  * STOPPING  -> ENDED | FAILED
  * ENDED, FAILED: terminal
  * </pre>
+ * Nothing bypasses the table: {@link SessionTable} checks every transition, the end of a session
+ * included, and an illegal one throws {@link IllegalTransitionException} naming the session and
+ * both states (a bug in the agent, never a renter's doing).
  */
 public enum SessionState {
     REQUESTED, PULLING, STARTING, RUNNING, STOPPING, ENDED, FAILED;
@@ -23,7 +26,7 @@ public enum SessionState {
     private static final Map<SessionState, Set<SessionState>> NEXT = Map.of(
             REQUESTED, EnumSet.of(PULLING, STARTING, ENDED, FAILED),
             PULLING, EnumSet.of(STARTING, ENDED, FAILED),
-            STARTING, EnumSet.of(RUNNING, STOPPING, FAILED),
+            STARTING, EnumSet.of(RUNNING, STOPPING, ENDED, FAILED),
             RUNNING, EnumSet.of(STOPPING, ENDED, FAILED),
             STOPPING, EnumSet.of(ENDED, FAILED),
             ENDED, EnumSet.noneOf(SessionState.class),

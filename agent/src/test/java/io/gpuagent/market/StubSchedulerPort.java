@@ -15,7 +15,7 @@ final class StubSchedulerPort implements SchedulerPort {
 
     static Message.SessionInfo session(String id, String state) {
         return new Message.SessionInfo(id, "r", "renter", "img", state, List.of("GPU-0"), List.of(), "c", null, null, 0,
-                null, null, false, null, null);
+                null, null, null, false, null, null);
     }
 
     @Override

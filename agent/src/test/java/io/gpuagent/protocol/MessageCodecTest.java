@@ -31,7 +31,7 @@ class MessageCodecTest {
     @Test
     void everyTypeRoundTripsThroughTheWireFormat() throws Exception {
         Message.SessionInfo info = new Message.SessionInfo("s-1", "0xab", "0xrenter", "img:1", "running", List.of("GPU-1"),
-                List.of(40000), "c1", "2026-11-27T10:00:00Z", null, 12, null, null, false, null,
+                List.of(40000), "c1", "2026-11-27T10:00:00Z", null, 12, null, null, null, false, null,
                 new Message.UsageInfo(12, 50, 1024, 1.5, 2048, 4096, 1, 2, null));
         List<Message> samples = List.of(
                 new Message.Hello(List.of(1), "test", "00112233445566778899aabbccddeeff", List.of("x")),

@@ -32,14 +32,14 @@ class SessionFaultsTest {
     private final FakeJournalFiles files = new FakeJournalFiles();
     private final AtomicReference<Throwable> fatal = new AtomicReference<>();
     private Journal journal;
-    private SessionManager manager;
+    private SessionCore manager;
 
     private void start() throws Exception {
         journal = Journal.open(files, JournalOptions.DEFAULTS, clock, r -> { });
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
-        manager = new SessionManager(engine, journal, new LaunchPolicy(c.sessions()),
-                new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), new PortAllocator(40000, 40009), clock, 1, 2,
-                Duration.ofSeconds(5), Executors.newFixedThreadPool(2), SessionListener.NONE, fatal::set);
+        manager = SessionCore.builder().runtime(engine).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                .gpus(new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), 2).ports(new PortAllocator(40000, 40009))
+                .clock(clock).epoch(1).stopGrace(Duration.ofSeconds(5)).fatal(fatal::set).build();
     }
 
     @AfterEach
@@ -86,7 +86,7 @@ class SessionFaultsTest {
         List<Long> billed = new ArrayList<>();
         for (JournalRecord r : replayed) {
             if (r.type() == SessionRecord.USAGE) {
-                billed.add(SessionRecord.decode(r.payload()).billedSeconds());
+                billed.add(((SessionRecord.Usage) SessionRecord.decode(r.type(), r.payload()).orElseThrow()).billedSeconds());
             }
         }
         // one cumulative record per tick: the two written while the disk was full, then the one after

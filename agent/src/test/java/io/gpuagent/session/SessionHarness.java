@@ -44,15 +44,15 @@ public final class SessionHarness {
         DockerContainerRuntime runtime = new DockerContainerRuntime(socket);
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
-        SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
-                new GpuAllocator(List.of("GPU-sim-0"), u -> true), new PortAllocator(41000, 41009), Clock.SYSTEM,
-                System.currentTimeMillis(), 1, Duration.ofSeconds(2), Executors.newFixedThreadPool(2),
-                SessionListener.NONE, t -> {
+        SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1).ports(new PortAllocator(41000, 41009))
+                .clock(Clock.SYSTEM).epoch(System.currentTimeMillis()).stopGrace(Duration.ofSeconds(2))
+                .fatal(t -> {
                     System.out.println("FATAL " + t);
                     System.exit(6);
-                });
+                }).build();
         m.recover(records);
-        SessionManager.ReconcileReport r = m.reconcile();
+        SessionCore.ReconcileReport r = m.reconcile();
         System.out.println("RECONCILED adopted=" + r.adopted() + " settled=" + r.settled() + " failed=" + r.failed()
                 + " strays=" + r.strays());
         if (action.equals("stop")) {

@@ -89,10 +89,10 @@ class SessionsOnDockerIT {
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.pids_limit=128",
                 "sessions.disk_per_gpu_gb=1", "sessions.publish_address=127.0.0.1"));
         try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
-            SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
-                    new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), new PortAllocator(41100, 41109),
-                    Clock.SYSTEM, 1, 2, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,
-                    t -> fail("fatal: " + t));
+            SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                    .gpus(new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), 2)
+                    .ports(new PortAllocator(41100, 41109)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
+                    .fatal(t -> fail("fatal: " + t)).build();
             m.launch(new LaunchRequest("it-policy", "rental-1", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of("HELLO", "world", "NVIDIA_VISIBLE_DEVICES", "all"), List.of(8080), KEY, "100", 3600));
             await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-policy").orElseThrow().state().terminal()
@@ -128,7 +128,7 @@ class SessionsOnDockerIT {
             assertThat(exec("gpu-agent-it-policy", "stat", "-c", "%a", "/root/.ssh/authorized_keys").trim()).isEqualTo("600");
 
             Thread.sleep(2300); // let it run a little: billed time is real time here
-            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+            for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
                 m.tick();
             }
             SessionUsage usage = m.get("it-policy").orElseThrow().usage();
@@ -153,21 +153,21 @@ class SessionsOnDockerIT {
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
         try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
-            SessionManager m = new SessionManager(runtime, journal, new LaunchPolicy(c.sessions()),
-                    new GpuAllocator(List.of("GPU-sim-0"), u -> true), new PortAllocator(41200, 41209), Clock.SYSTEM, 1,
-                    1, Duration.ofSeconds(2), Executors.newFixedThreadPool(2), SessionListener.NONE,
-                    t -> fail("fatal: " + t));
+            SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                    .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1)
+                    .ports(new PortAllocator(41200, 41209)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
+                    .fatal(t -> fail("fatal: " + t)).build();
             m.launch(new LaunchRequest("it-restart", "rental-2", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of(), List.of(), null, "100", 3600));
             await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-restart").orElseThrow().state() == SessionState.RUNNING);
             Path script = Path.of(System.getProperty("gpuagent.repoRoot", "..")).resolve("scripts/docker-test-env.sh");
             run(script.toString(), "stop");
-            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+            for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
                 m.tick(); // the engine is down: metering goes on, nothing is settled yet
             }
             assertThat(m.get("it-restart").orElseThrow().state()).isEqualTo(SessionState.RUNNING);
             run(script.toString(), "start");
-            for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+            for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
                 m.tick();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-restart").orElseThrow().state().terminal());

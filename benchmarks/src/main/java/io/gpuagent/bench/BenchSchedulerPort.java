@@ -21,7 +21,7 @@ final class BenchSchedulerPort implements SchedulerPort {
         return new Message.SessionInfo(id, "rental-0001", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
                 "nvcr.io/nvidia/pytorch:24.05-py3", state, List.of("GPU-00000000-0000-0000-0000-000000000000",
                 "GPU-00000000-0000-0000-0000-000000000001"), List.of(42000, 42001), "3f4e2a9c1b7d", "2026-11-27T08:00:00Z",
-                null, 3600, null, null, false, null, USAGE);
+                null, 3600, null, null, null, false, null, USAGE);
     }
 
     @Override

@@ -10,8 +10,7 @@ import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.LaunchRequest;
 import io.gpuagent.session.PortAllocator;
-import io.gpuagent.session.SessionListener;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionCore;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.util.Clock;
 
@@ -22,11 +21,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 
 /**
  * Launch overhead over a raw Docker create+start of the same image, side by side in one run:
- * {@code raw} = create + start through the adapter; {@code session} = SessionManager.launch until
+ * {@code raw} = create + start through the adapter; {@code session} = SessionCore.launch until
  * RUNNING (policy, allocation, three durable journal records, the session network, create, start,
  * inspect). Usage: {@code java -cp benchmarks.jar io.gpuagent.bench.LaunchOverhead SOCKET IMAGE [N]}
  * (scripts/bench.sh runs it against the test engine).
@@ -46,9 +44,10 @@ public final class LaunchOverhead {
              Journal journal = Journal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
             AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                     "sessions.disk_per_gpu_gb=0", "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1"));
-            SessionManager m = new SessionManager(docker, journal, new LaunchPolicy(c.sessions()),
-                    new GpuAllocator(List.of(), u -> true), new PortAllocator(42000, 42099), Clock.SYSTEM, 1, 0,
-                    Duration.ofSeconds(1), Executors.newSingleThreadExecutor(), SessionListener.NONE, t -> { });
+            SessionCore m = SessionCore.builder().runtime(docker).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                    .gpus(new GpuAllocator(List.of(), u -> true), 0).ports(new PortAllocator(42000, 42099))
+                    .clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(1)).launchPool(1, 64)
+                    .fatal(t -> { }).build();
             docker.createNetwork("gpu-agent-bench-raw", Map.of());
             for (int i = 0; i < n + 2; i++) {
                 // raw: the same container shape, straight to the engine

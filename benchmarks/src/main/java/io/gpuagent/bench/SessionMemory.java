@@ -8,8 +8,7 @@ import io.gpuagent.session.GpuAllocator;
 import io.gpuagent.session.LaunchPolicy;
 import io.gpuagent.session.LaunchRequest;
 import io.gpuagent.session.PortAllocator;
-import io.gpuagent.session.SessionListener;
-import io.gpuagent.session.SessionManager;
+import io.gpuagent.session.SessionCore;
 import io.gpuagent.session.SessionState;
 import io.gpuagent.util.Clock;
 
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 
 /**
  * Heap per running session: the session layer's heap after a full GC with no sessions, then with
@@ -47,9 +45,10 @@ public final class SessionMemory {
              Journal journal = Journal.open(state.resolve("journal"), Clock.SYSTEM, r -> { })) {
             AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                     "sessions.disk_per_gpu_gb=0", "sessions.memory_per_gpu_mb=64", "sessions.cpus_per_gpu=1"));
-            SessionManager m = new SessionManager(docker, journal, new LaunchPolicy(c.sessions()),
-                    new GpuAllocator(List.of(), u -> true), new PortAllocator(43000, 43999), Clock.SYSTEM, 1, 0,
-                    Duration.ofSeconds(1), Executors.newFixedThreadPool(4), SessionListener.NONE, t -> { });
+            SessionCore m = SessionCore.builder().runtime(docker).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                    .gpus(new GpuAllocator(List.of(), u -> true), 0).ports(new PortAllocator(43000, 43999))
+                    .clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(1)).launchPool(4, 64)
+                    .fatal(t -> { }).build();
             // warm up every code path once
             m.launch(new LaunchRequest("mem-warm", "r", "0xB", 0, List.of(), image, List.of("sleep", "600"), Map.of(),
                     List.of(22), null, "1", 3600));
@@ -83,7 +82,7 @@ public final class SessionMemory {
         }
     }
 
-    private static void waitFor(SessionManager m, String id, SessionState s) throws InterruptedException {
+    private static void waitFor(SessionCore m, String id, SessionState s) throws InterruptedException {
         for (int i = 0; i < 600 && m.get(id).orElseThrow().state() != s; i++) {
             if (m.get(id).orElseThrow().state() == SessionState.FAILED) {
                 throw new IllegalStateException(id + " failed: " + m.get(id));

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The session layer over the fake engine (held to Docker's contract) and a real journal on disk. */
-class SessionManagerTest {
+class SessionCoreTest {
     private static final String IMAGE = "docker.io/gpu-agent-test/busybox:1";
 
     @TempDir
@@ -37,22 +37,27 @@ class SessionManagerTest {
     private final FakeContainerRuntime engine = new FakeContainerRuntime(clock, IMAGE);
     private final AtomicReference<Throwable> fatal = new AtomicReference<>();
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    /** Seconds paid per rental, for the credit-limit test; no entry: payments not tracked. */
+    private final Map<String, Long> paid = new java.util.concurrent.ConcurrentHashMap<>();
+    private GpuUsageSource gpuUsage = GpuUsageSource.NONE;
     private Journal journal;
-    private SessionManager manager;
-    private ExecutorService launcher;
+    private SessionCore manager;
 
     @BeforeEach
     void open() throws Exception {
         manager = start(new ArrayList<>());
     }
 
-    private SessionManager start(List<JournalRecord> replayed) throws Exception {
+    private SessionCore start(List<JournalRecord> replayed) throws Exception {
         journal = Journal.open(dir.resolve("journal"), clock, replayed::add);
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
-        launcher = Executors.newFixedThreadPool(2);
-        SessionManager m = new SessionManager(engine, journal, new LaunchPolicy(c.sessions()),
-                new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), new PortAllocator(40000, 40009), clock, 1, 2,
-                Duration.ofSeconds(5), launcher, s -> events.add(s.sessionId() + ":" + s.state()), fatal::set);
+        SessionCore m = SessionCore.builder().runtime(engine).journal(journal).policy(new LaunchPolicy(c.sessions()))
+                .gpus(new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), 2).ports(new PortAllocator(40000, 40009))
+                .clock(clock).epoch(1).stopGrace(Duration.ofSeconds(5))
+                .listener(s -> events.add(s.sessionId() + ":" + s.state())).fatal(fatal::set)
+                .payments(rental -> paid.containsKey(rental) ? java.util.OptionalLong.of(paid.get(rental))
+                        : java.util.OptionalLong.empty(), 30)
+                .gpuUsage(gpuUsage).build();
         m.recover(replayed);
         return m;
     }
@@ -94,9 +99,6 @@ class SessionManagerTest {
 
     @Test
     void aSessionWhoseVouchersFallBehindByMoreThanTheCreditLimitEndsWithPaymentOverdue() throws Exception {
-        Map<String, Long> paid = new java.util.concurrent.ConcurrentHashMap<>();
-        manager.withPayments(rental -> paid.containsKey(rental) ? java.util.OptionalLong.of(paid.get(rental))
-                : java.util.OptionalLong.empty(), 30);
         manager.launch(request("paid", FakeContainerRuntime.runUntilTerm(0)));
         awaitState("paid", SessionState.RUNNING);
         clock.advance(Duration.ofSeconds(50));
@@ -152,7 +154,7 @@ class SessionManagerTest {
         awaitState("s1", SessionState.RUNNING);
         engine.exitAt(LaunchPolicy.containerName("s1"), clock.wallTime().plusSeconds(3), 137, true);
         clock.advance(Duration.ofSeconds(5));
-        for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+        for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
             manager.tick();
         }
         awaitState("s1", SessionState.ENDED);
@@ -183,7 +185,7 @@ class SessionManagerTest {
         List<JournalRecord> replayed = new ArrayList<>();
         manager = start(replayed);
         assertThat(replayed).isNotEmpty();
-        SessionManager.ReconcileReport report = manager.reconcile();
+        SessionCore.ReconcileReport report = manager.reconcile();
         assertThat(report.adopted()).containsExactly("keep");
         assertThat(report.settled()).containsExactly("gone");
         assertThat(report.strays()).containsExactly("gpu-agent-stray");
@@ -202,7 +204,7 @@ class SessionManagerTest {
 
     @Test
     void usageIsAttributedFromTheEnginesCountersAndNvmlsPerProcessMemory() throws Exception {
-        manager.withGpuUsage(new GpuUsageSource() {
+        gpuUsage = new GpuUsageSource() {
             @Override
             public Integer utilizationPercent(String gpuUuid) {
                 return gpuUuid.equals("GPU-a") ? 80 : 5;
@@ -212,12 +214,15 @@ class SessionManagerTest {
             public List<io.gpuagent.gpu.GpuProcess> processes(String gpuUuid) {
                 return List.of(new io.gpuagent.gpu.GpuProcess(4242, 1L << 30), new io.gpuagent.gpu.GpuProcess(999, 5L << 30));
             }
-        });
+        };
+        manager.close();
+        journal.close();
+        manager = start(new ArrayList<>());
         manager.launch(request("s1", FakeContainerRuntime.runUntilTerm(0)));
         awaitState("s1", SessionState.RUNNING);
         engine.pids(LaunchPolicy.containerName("s1"), List.of(4242, 4243));
         clock.advance(Duration.ofSeconds(10));
-        for (int i = 0; i < SessionManager.ENGINE_CHECK_EVERY; i++) {
+        for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
             manager.tick();
         }
         SessionUsage u = manager.get("s1").orElseThrow().usage();
