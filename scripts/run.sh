@@ -15,6 +15,13 @@
 #     the chain;
 #  6. the agent keeps running (Ctrl-C stops it) with its metrics URL shown.
 #
+# The agent runs through scripts/gpu-agent.sh, the launcher the systemd unit uses, so with the
+# unit's JVM flags. The jar is rebuilt when a source is newer than it.
+#
+#   scripts/run.sh [gpu-agent run options]   all of the above
+#   scripts/run.sh stop                      stop what an earlier run started: the agent, the local
+#                                            chain and (when that run started it) the Docker test engine
+#
 # Extra arguments go to `gpu-agent run` (e.g. --set log.level=debug). Environment:
 #   GPU_AGENT_RUN_DIR     where state, logs and the demo's files go (default: run/ in the repo)
 #   GPU_AGENT_CHAIN_PORT  the local chain's port (default 8545); GPU_AGENT_CHAIN_DIR its files
@@ -33,11 +40,43 @@ listen=${GPU_AGENT_LISTEN:-127.0.0.1:7443}
 
 say() { echo "run.sh: $*"; }
 
-if [[ ! -f $jar || ! -f $sim_lib || ! -x contracts/node_modules/.bin/ganache ]]; then
-    say "building (first run only; scripts/test.sh runs the tests)"
+# What an earlier run started: the agent (its pid file), the chain (in the run directory), and the
+# Docker test engine when that run started it (a marker file says so; an engine that was already
+# running is left alone).
+stop_all() {
+    local pid
+    if [[ -f $run_dir/agent.pid ]] && pid=$(<"$run_dir/agent.pid") && kill -0 "$pid" 2>/dev/null; then
+        say "stopping the agent (pid $pid; SIGTERM: it drains, renters' containers keep running)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -0 "$pid" 2>/dev/null && { say "the agent did not stop in 30 s: SIGKILL"; kill -KILL "$pid"; }
+    else
+        say "the agent is not running"
+    fi
+    rm -f "$run_dir/agent.pid"
+    scripts/chain.sh stop
+    if [[ -f $run_dir/docker-test-env.started ]]; then
+        scripts/docker-test-env.sh stop
+        rm -f "$run_dir/docker-test-env.started"
+    fi
+}
+if [[ ${1:-} == stop ]]; then
+    stop_all
+    exit 0
+fi
+
+# A build is due when the jar or the simulated NVML is missing, or a source is newer than the jar.
+stale_build() {
+    [[ ! -f $jar || ! -f $sim_lib ]] && return 0
+    [[ -n $(find pom.xml agent/pom.xml agent/src/main native -path native/build -prune -o -type f -newer "$jar" -print \
+        2>/dev/null | head -n 1) ]]
+}
+if stale_build || [[ ! -x contracts/node_modules/.bin/ganache ]]; then
+    say "building (sources newer than the jar, or a first run; scripts/test.sh runs the tests)"
     command -v mvn >/dev/null || { echo "run.sh: Maven is missing: apt-get install maven openjdk-17-jdk-headless gcc make" >&2; exit 1; }
     command -v npm >/dev/null || { echo "run.sh: Node.js and npm are missing (the local chain): apt-get install nodejs npm" >&2; exit 1; }
     mvn -B -ntp -q -DskipTests package
+    touch "$jar" # the shade plugin keeps an unchanged jar's old time
 fi
 mkdir -p "$run_dir/state"
 touch "$run_dir/sim-control"
@@ -61,8 +100,10 @@ docker_sock=${docker_host#unix://}
 [[ -n ${DOCKER_HOST:-} && -S $docker_sock ]] || docker_sock=/run/docker.sock
 [[ -S $docker_sock ]] || docker_sock=/var/tmp/gpu-agent-docker/docker.sock
 if [[ ! -S $docker_sock && $(id -u) -eq 0 && -z ${NO_DEMO:-} ]]; then
-    say "no Docker engine found: starting the private test engine (scripts/docker-test-env.sh stop ends it)"
+    say "no Docker engine found: starting the private test engine (scripts/run.sh stop ends it)"
     scripts/docker-test-env.sh start
+    mkdir -p "$run_dir"
+    touch "$run_dir/docker-test-env.started"
 fi
 renting=1
 if [[ -S $docker_sock ]]; then
@@ -85,7 +126,9 @@ java -jar "$jar" probe "${args[@]}"
 echo
 log=$run_dir/agent.log
 say "starting the agent (its log: $log)"
-java -XX:+UseSerialGC -Xss512k -jar "$jar" run --config "$config" "${args[@]}" "$@" >"$log" 2>&1 &
+# the launcher the systemd unit runs (its JVM flags); it execs java, so $! is the agent's JVM
+GPU_AGENT_JAR=$jar GPU_AGENT_HOME=$root/agent/target scripts/gpu-agent.sh run --config "$config" "${args[@]}" "$@" \
+    >"$log" 2>&1 &
 agent=$!
 echo $agent >"$run_dir/agent.pid"
 # whoever ends this script (Ctrl-C, SIGTERM, a closed terminal or pipe) ends the agent too
@@ -110,6 +153,6 @@ fi
 echo
 say "the agent keeps running: metrics ${metrics:-disabled}; state: java -jar agent/target/gpu-agent.jar status"
 say "follow it as a scheduler: java -jar agent/target/gpu-agent.jar scheduler follow --connect $listen --tls-dir $run_dir/demo/tls"
-say "Ctrl-C stops the agent (the chain keeps running: scripts/chain.sh stop)"
+say "Ctrl-C stops the agent; scripts/run.sh stop also stops the local chain (and the Docker test engine if this run started it)"
 tail -n 0 -f "$log" --pid=$agent &
 wait $agent
