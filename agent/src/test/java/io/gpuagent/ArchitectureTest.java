@@ -23,8 +23,8 @@ class ArchitectureTest {
     /** Third-party package prefix -> the only agent packages allowed to import it. */
     private static final Map<String, List<String>> OWNERS = Map.of(
             "com.sun.jna", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon.systemd"),
-            "picocli", List.of("io.gpuagent.daemon"),
-            "ch.qos.logback", List.of("io.gpuagent.daemon"),
+            "picocli", List.of("io.gpuagent.cli"),
+            "ch.qos.logback", List.of("io.gpuagent.daemon.logging"),
             "com.fasterxml.jackson.dataformat.toml", List.of("io.gpuagent.config"),
             "io.netty", List.of("io.gpuagent.market", "io.gpuagent.market.client", "io.gpuagent.market.tls", "io.gpuagent.metrics"),
             "org.web3j", List.of("io.gpuagent.escrow.web3j"),

@@ -1,7 +1,8 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.gpu.DeviceCallGuard;
 import io.gpuagent.gpu.GpuCallStats;
 import io.gpuagent.gpu.GpuDevice;

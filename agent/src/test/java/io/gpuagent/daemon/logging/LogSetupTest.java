@@ -1,4 +1,4 @@
-package io.gpuagent.daemon;
+package io.gpuagent.daemon.logging;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,7 +1,8 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.testsupport.AgentProcess;
 import io.gpuagent.testsupport.SimNvml;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,10 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.escrow.ClaimView;
 import io.gpuagent.escrow.EscrowStore;
 import io.gpuagent.escrow.RentalBook;

@@ -1,8 +1,9 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.journal.DiskJournalFiles;
 import io.gpuagent.journal.JournalCorruptException;
 import io.gpuagent.journal.JournalEntry;

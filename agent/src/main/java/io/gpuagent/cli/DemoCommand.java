@@ -1,9 +1,10 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.config.HostPort;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.escrow.WalletException;
 import io.gpuagent.escrow.web3j.DemoMarketplace;
 import io.gpuagent.escrow.web3j.Keystore;

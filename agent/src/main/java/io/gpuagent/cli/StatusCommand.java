@@ -1,10 +1,11 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.HostPort;
+import io.gpuagent.daemon.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,5 +1,6 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.escrow.Voucher;
 import io.gpuagent.escrow.web3j.DemoMarketplace;
 import io.gpuagent.escrow.web3j.Signatures;

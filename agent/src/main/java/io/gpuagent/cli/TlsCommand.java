@@ -1,6 +1,7 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.market.tls.DevCertificateAuthority;
 import io.gpuagent.market.tls.DevTlsFiles;
 import io.gpuagent.market.tls.Fingerprints;

@@ -1,7 +1,9 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ControlSocket;
+import io.gpuagent.daemon.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

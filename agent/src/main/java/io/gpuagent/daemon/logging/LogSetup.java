@@ -1,4 +1,4 @@
-package io.gpuagent.daemon;
+package io.gpuagent.daemon.logging;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
@@ -19,6 +19,12 @@ import java.util.function.Supplier;
  * starts with the {@code <N>} syslog priority prefix that journald turns into the entry's priority,
  * and carries no timestamp (journald adds its own); otherwise a plain timestamped line. Logs never
  * go to stdout, which belongs to command output such as {@code probe --json}.
+ *
+ * <p>Why here, in the daemon's room and not in {@code cli}: the two shapes exist for the daemon
+ * under systemd, whose configuration ({@code log.level}, {@code log.format}) is the daemon's; the
+ * command line only calls {@link #configure} once it has read that configuration. A sub-package of
+ * its own keeps logback, like every library, in one small owner: the daemon's wiring and the
+ * command line see SLF4J only.
  */
 public final class LogSetup {
     static final String JOURNALD_PATTERN = "%syslogPriority[%thread] %logger{0}: %msg%n%ex{short}";

@@ -1,8 +1,13 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.ConfigLoader;
+import io.gpuagent.daemon.AgentVersion;
+import io.gpuagent.daemon.Daemon;
+import io.gpuagent.daemon.ExitCodes;
+import io.gpuagent.daemon.SessionService;
+import io.gpuagent.daemon.logging.LogSetup;
 import io.gpuagent.daemon.systemd.SystemdNotifier;
 import io.gpuagent.gpu.GpuUnavailableException;
 import io.gpuagent.metrics.MetricsServerException;
@@ -45,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
             return CommandSupport.configError(spec.commandLine().getErr(), e);
         }
         LogSetup.configure(config.log().level(), config.log().format(), System.getenv());
-        log.info("gpu-agent {} starting (pid {}); effective configuration:\n{}", VersionProvider.version(),
+        log.info("gpu-agent {} starting (pid {}); effective configuration:\n{}", AgentVersion.version(),
                 ProcessHandle.current().pid(), ConfigLoader.describe(config).strip());
         installFatalHandler();
 

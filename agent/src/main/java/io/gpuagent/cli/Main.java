@@ -1,5 +1,6 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
+import io.gpuagent.daemon.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,8 +1,9 @@
-package io.gpuagent.daemon;
+package io.gpuagent.cli;
 
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.HostPort;
+import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.market.tls.TlsContexts;
