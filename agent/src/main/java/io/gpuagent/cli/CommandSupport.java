@@ -12,8 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The config options shared by commands, and the mapping of typed failures to exit codes. */
-final class CommandSupport {
+/**
+ * The config options shared by commands, and the mapping of typed failures to exit codes. Public
+ * for the development commands that plug into the command line ({@link CommandPlugin}).
+ */
+public final class CommandSupport {
     /** The file the systemd unit and the install script use. */
     static final Path SYSTEM_CONFIG = Path.of("/etc/gpu-agent/agent.toml");
 
@@ -21,7 +24,7 @@ final class CommandSupport {
     }
 
     /** {@code --config} and {@code --set}, mixed into the commands that read the configuration. */
-    static final class ConfigOptions {
+    public static final class ConfigOptions {
         @CommandLine.Option(names = {"-c", "--config"}, paramLabel = "FILE",
                 description = "agent.toml to use (default: /etc/gpu-agent/agent.toml when it exists, "
                         + "else built-in defaults)")
@@ -32,7 +35,11 @@ final class CommandSupport {
                         + "the file and GPU_AGENT__SECTION__KEY environment variables)")
         List<String> sets = new ArrayList<>();
 
-        AgentConfig load() throws ConfigException {
+        /**
+         * The configuration: {@code --config} (else the system file when it exists, else the
+         * built-in defaults), then the environment, then {@code --set}.
+         */
+        public AgentConfig load() throws ConfigException {
             Path file = config;
             if (file == null && java.nio.file.Files.exists(SYSTEM_CONFIG)) {
                 file = SYSTEM_CONFIG;
@@ -41,7 +48,8 @@ final class CommandSupport {
         }
     }
 
-    static int configError(PrintWriter err, ConfigException e) {
+    /** Prints a configuration error and returns {@link ExitCodes#CONFIG}. */
+    public static int configError(PrintWriter err, ConfigException e) {
         err.println("gpu-agent: configuration error: " + e.getMessage());
         return ExitCodes.CONFIG;
     }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code gpu-agent}: the daemon ({@code run}) and the owner's tools ({@code probe},
- * {@code check}). Exit codes are in {@link ExitCodes}.
+ * {@code check}). Exit codes are in {@link ExitCodes}. The development tools ({@code demo},
+ * {@code scheduler}, {@code tls init}) are not named here: they plug in as {@link CommandPlugin}s.
  */
 @Command(name = "gpu-agent",
         mixinStandardHelpOptions = true,
@@ -22,8 +23,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {RunCommand.class, ProbeCommand.class, StatusCommand.class, DrainCommand.class,
                 DrainCommand.Undrain.class, CheckCommand.class, JournalCommand.class, TlsCommand.class,
-                SchedulerCommand.class, WalletCommand.class, ClaimsCommand.class, DemoCommand.class,
-                CommandLine.HelpCommand.class})
+                WalletCommand.class, ClaimsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -33,9 +33,10 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, probe, status, check)");
     }
 
-    /** Builds the command line with the agent's exit-code mapping. */
+    /** Builds the command line, the plugged-in commands included, with the agent's exit-code mapping. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        PluginCommands.attach(cl, Main.class.getClassLoader());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             org.slf4j.LoggerFactory.getLogger(Main.class).error("unexpected failure", ex);
             cmd.getErr().println("gpu-agent: internal error: " + ex);
@@ -44,6 +45,7 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    /** Runs one command and exits with its code. */
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }

@@ -1,8 +1,7 @@
-package io.gpuagent.cli;
+package io.gpuagent.devtools;
 
 import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.escrow.Voucher;
-import io.gpuagent.escrow.web3j.DemoMarketplace;
 import io.gpuagent.escrow.web3j.Signatures;
 import io.gpuagent.market.AgentSchedulerPort;
 import io.gpuagent.market.client.SchedulerConnection;

@@ -1,4 +1,4 @@
-package io.gpuagent.market.tls;
+package io.gpuagent.devtools;
 
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -68,7 +68,7 @@ public final class DevCertificateAuthority {
     }
 
     /** A leaf for the given key pair (tests use it for RSA keys). */
-    Issued issue(String commonName, KeyPair leafKeys, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
+    public Issued issue(String commonName, KeyPair leafKeys, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
                  Instant notAfter) throws GeneralSecurityException {
         X509Certificate cert = new CertificateBuilder()
                 .subject(commonName, leafKeys.getPublic())

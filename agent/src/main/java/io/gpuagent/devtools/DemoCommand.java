@@ -1,12 +1,13 @@
-package io.gpuagent.cli;
+package io.gpuagent.devtools;
 
+import io.gpuagent.cli.CommandSupport;
+import io.gpuagent.cli.Main;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.ConfigLoader;
 import io.gpuagent.config.HostPort;
 import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.escrow.WalletException;
-import io.gpuagent.escrow.web3j.DemoMarketplace;
 import io.gpuagent.escrow.web3j.Keystore;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
@@ -220,7 +221,7 @@ final class DemoCommand implements Runnable {
     /** Whether {@code gpu-agent tls init} has to run. */
     private static final class DevTlsFilesPresent {
         static boolean missing(Path dir) {
-            return io.gpuagent.market.tls.DevTlsFiles.existing(dir).size() != io.gpuagent.market.tls.DevTlsFiles.ALL.size();
+            return DevTlsFiles.existing(dir).size() != DevTlsFiles.ALL.size();
         }
     }
 

@@ -1,5 +1,6 @@
-package io.gpuagent.cli;
+package io.gpuagent.devtools;
 
+import io.gpuagent.cli.CommandSupport;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.HostPort;

@@ -1,4 +1,7 @@
-package io.gpuagent.market.tls;
+package io.gpuagent.testsupport;
+
+import io.gpuagent.devtools.DevCertificateAuthority;
+import io.gpuagent.devtools.DevTlsFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,25 +15,25 @@ import java.time.Instant;
 import java.util.List;
 
 /** Certificates and files for the TLS tests, made with the development CA. */
-final class TlsFixtures {
-    static final Instant NOW = Instant.now();
-    static final Instant YESTERDAY = NOW.minus(Duration.ofDays(1));
-    static final Instant NEXT_YEAR = NOW.plus(Duration.ofDays(365));
+public final class TlsFixtures {
+    public static final Instant NOW = Instant.now();
+    public static final Instant YESTERDAY = NOW.minus(Duration.ofDays(1));
+    public static final Instant NEXT_YEAR = NOW.plus(Duration.ofDays(365));
 
     private TlsFixtures() {
     }
 
-    static DevCertificateAuthority ca(String name) throws GeneralSecurityException {
+    public static DevCertificateAuthority ca(String name) throws GeneralSecurityException {
         return DevCertificateAuthority.create(name, YESTERDAY, NOW.plus(Duration.ofDays(3650)));
     }
 
     /** A leaf valid from yesterday for a year, naming localhost and the loopback addresses. */
-    static DevCertificateAuthority.Issued leaf(DevCertificateAuthority ca, String cn) throws GeneralSecurityException {
+    public static DevCertificateAuthority.Issued leaf(DevCertificateAuthority ca, String cn) throws GeneralSecurityException {
         return ca.issue(cn, List.of("localhost"), List.of("127.0.0.1", "::1"), YESTERDAY, NEXT_YEAR);
     }
 
     /** The certificate (then the CA's) and the key as PEM files {@code <name>.pem} and {@code <name>-key.pem} (0600). */
-    static Paths write(Path dir, String name, DevCertificateAuthority ca, DevCertificateAuthority.Issued leaf)
+    public static Paths write(Path dir, String name, DevCertificateAuthority ca, DevCertificateAuthority.Issued leaf)
             throws IOException, GeneralSecurityException {
         Path cert = dir.resolve(name + ".pem");
         Path key = dir.resolve(name + "-key.pem");
@@ -40,12 +43,13 @@ final class TlsFixtures {
         return new Paths(cert, key);
     }
 
-    static Path writeCa(Path dir, String name, X509Certificate... cas) throws IOException, GeneralSecurityException {
+    public static Path writeCa(Path dir, String name, X509Certificate... cas) throws IOException, GeneralSecurityException {
         Path p = dir.resolve(name + ".pem");
         Files.writeString(p, DevTlsFiles.certificates(cas), StandardCharsets.US_ASCII);
         return p;
     }
 
-    record Paths(Path cert, Path key) {
+    /** A certificate file and its key file. */
+    public record Paths(Path cert, Path key) {
     }
 }

@@ -1,4 +1,4 @@
-package io.gpuagent.market.tls;
+package io.gpuagent.devtools;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +13,7 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 
@@ -93,7 +94,7 @@ public final class DevTlsFiles {
     public static String certificates(X509Certificate... chain) throws CertificateEncodingException {
         StringBuilder sb = new StringBuilder();
         for (X509Certificate c : chain) {
-            sb.append(Pem.encode(Pem.CERTIFICATE, c.getEncoded()));
+            sb.append(pem("CERTIFICATE", c.getEncoded()));
         }
         return sb.toString();
     }
@@ -103,7 +104,14 @@ public final class DevTlsFiles {
         if (!"PKCS#8".equals(key.getFormat())) {
             throw new IllegalArgumentException("not a PKCS#8 key: " + key.getFormat());
         }
-        return Pem.encode(Pem.PRIVATE_KEY, key.getEncoded());
+        return pem("PRIVATE KEY", key.getEncoded());
+    }
+
+    /** One PEM block (RFC 7468): base64 in lines of 64, as openssl writes it. */
+    private static String pem(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + label + "-----\n";
     }
 
     private static void writeAtomically(Path target, String text, Set<PosixFilePermission> mode) throws IOException {

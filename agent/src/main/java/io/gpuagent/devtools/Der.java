@@ -1,4 +1,4 @@
-package io.gpuagent.market.tls;
+package io.gpuagent.devtools;
 
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;

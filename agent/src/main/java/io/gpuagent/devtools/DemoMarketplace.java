@@ -1,8 +1,9 @@
-package io.gpuagent.escrow.web3j;
+package io.gpuagent.devtools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.escrow.Voucher;
+import io.gpuagent.escrow.web3j.VoucherTypedData;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.TypeReference;

@@ -1,8 +1,8 @@
-package io.gpuagent.cli;
+package io.gpuagent.devtools;
 
+import io.gpuagent.cli.Main;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.config.ConfigLoader;
-import io.gpuagent.market.tls.DevTlsFiles;
 import io.gpuagent.market.tls.Fingerprints;
 import io.gpuagent.market.tls.TlsSettings;
 import org.junit.jupiter.api.Test;
@@ -97,7 +97,7 @@ class TlsCommandTest {
         }
         out.getBuffer().setLength(0);
 
-        assertThat(run("tls", "init", "--dir", dir.toString())).isEqualTo(TlsCommand.FILES_EXIST).isEqualTo(2);
+        assertThat(run("tls", "init", "--dir", dir.toString())).isEqualTo(TlsInitCommand.FILES_EXIST).isEqualTo(2);
         assertThat(err.toString()).contains("6 of the TLS files exist already").contains("nothing was changed").contains("--force");
         assertThat(out.toString()).isEmpty();
         for (String f : DevTlsFiles.ALL) {
