@@ -29,7 +29,8 @@ class ArchitectureTest {
             "io.netty", List.of("io.gpuagent.market", "io.gpuagent.market.client", "io.gpuagent.market.tls", "io.gpuagent.metrics"),
             "org.web3j", List.of("io.gpuagent.escrow.web3j", "io.gpuagent.devtools"),
             "com.github.dockerjava", List.of("io.gpuagent.container.docker"),
-            "io.prometheus", List.of("io.gpuagent.metrics"));
+            "io.prometheus", List.of("io.gpuagent.metrics"),
+            "org.bouncycastle", List.of("io.gpuagent.devtools"));
 
     /** Agent package -> agent packages it must not import (inner layers never see outer ones). */
     private static final Map<String, List<String>> FORBIDDEN = Map.ofEntries(

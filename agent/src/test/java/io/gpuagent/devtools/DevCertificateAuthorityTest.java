@@ -2,6 +2,10 @@ package io.gpuagent.devtools;
 
 import io.gpuagent.market.tls.TlsSettings;
 import io.gpuagent.testsupport.TlsFixtures;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.Certificate;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,9 +15,11 @@ import javax.naming.ldap.Rdn;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
@@ -28,7 +34,7 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The DER encoder against X.690's examples, and the certificates it builds as the JDK reads them. */
+/** The development CA's certificates as the JDK, PKIX and Bouncy Castle's ASN.1 parser read them, and the files it writes. */
 class DevCertificateAuthorityTest {
     @TempDir
     Path dir;
@@ -48,24 +54,49 @@ class DevCertificateAuthorityTest {
         return cn;
     }
 
+    /** The DER contents of an extension (the OCTET STRING the JDK returns, unwrapped). */
+    private static String extension(X509Certificate c, String oid) {
+        byte[] wrapped = c.getExtensionValue(oid);
+        return wrapped == null ? null : hex(ASN1OctetString.getInstance(wrapped).getOctets());
+    }
+
+    /**
+     * What the hand-written DER encoder's tests used to pin, read back from the certificates:
+     * OIDs, booleans, integers, named bits, empty sequences, long-form lengths and the two time
+     * types as X.690 and RFC 5280 require them.
+     */
     @Test
-    void derEncodesLengthsIntegersOidsBitsAndTimesAsX690Requires() {
-        assertThat(hex(Der.oid("1.2.840.10045.2.1"))).isEqualTo("06072a8648ce3d0201");
-        assertThat(hex(Der.oid("2.5.29.17"))).isEqualTo("0603551d11");
-        assertThat(hex(Der.integer(127))).isEqualTo("02017f");
-        assertThat(hex(Der.integer(128))).as("a leading zero keeps it positive").isEqualTo("02020080");
-        assertThat(hex(Der.integer(0))).isEqualTo("020100");
-        assertThat(hex(Der.bool(true))).isEqualTo("0101ff");
-        assertThat(hex(Der.octetString(new byte[127])).substring(0, 4)).isEqualTo("047f");
-        assertThat(hex(Der.octetString(new byte[200])).substring(0, 6)).as("long form, one byte").isEqualTo("0481c8");
-        assertThat(hex(Der.octetString(new byte[300])).substring(0, 8)).as("long form, two bytes").isEqualTo("0482012c");
-        assertThat(hex(Der.namedBits(0))).as("digitalSignature: 7 unused bits").isEqualTo("03020780");
-        assertThat(hex(Der.namedBits(0, 5, 6))).as("digitalSignature, keyCertSign, cRLSign").isEqualTo("03020186");
-        assertThat(hex(Der.sequence())).isEqualTo("3000");
-        assertThat(new String(Der.time(Instant.parse("2049-12-31T23:59:59Z")), java.nio.charset.StandardCharsets.US_ASCII))
+    void certificatesEncodeTheirFieldsAsX690AndRfc5280Require() throws Exception {
+        DevCertificateAuthority ca = DevCertificateAuthority.create("der CA", Instant.parse("2049-12-31T23:59:59Z"),
+                Instant.parse("2050-01-01T00:00:00Z"));
+        X509Certificate c = ca.certificate();
+        byte[] der = c.getEncoded();
+        assertThat(hex(der)).as("the outer SEQUENCE: long form, two length bytes").startsWith("3082");
+        assertThat(((der[2] & 0xff) << 8 | (der[3] & 0xff)) + 4).isEqualTo(der.length);
+        assertThat(hex(der)).as("id-ecPublicKey").contains("06072a8648ce3d0201");
+        assertThat(extension(c, "2.5.29.19")).as("CA:TRUE (BOOLEAN 0101ff), pathLen INTEGER 0").isEqualTo("30060101ff020100");
+        assertThat(extension(c, "2.5.29.15")).as("digitalSignature, keyCertSign, cRLSign").isEqualTo("03020186");
+        TBSCertificate tbs = Certificate.getInstance(der).getTBSCertificate();
+        assertThat(new String(tbs.getStartDate().getEncoded(), StandardCharsets.US_ASCII))
                 .as("UTCTime until 2049").isEqualTo("\u0017\r491231235959Z");
-        assertThat(new String(Der.time(Instant.parse("2050-01-01T00:00:00Z")), java.nio.charset.StandardCharsets.US_ASCII))
+        assertThat(new String(tbs.getEndDate().getEncoded(), StandardCharsets.US_ASCII))
                 .as("GeneralizedTime from 2050").isEqualTo("\u0018\u000f20500101000000Z");
+        assertThat(hex(tbs.getSerialNumber().getEncoded())).as("16 bytes, positive without a leading zero").startsWith("0210");
+        assertThat(extension(c, "2.5.29.35")).as("self-signed: no authority key id").isNull();
+
+        DevCertificateAuthority.Issued leaf = ca.issue("leaf", List.of("localhost"), List.of("127.0.0.1"),
+                Instant.parse("2049-12-31T23:59:59Z"), Instant.parse("2050-01-01T00:00:00Z"));
+        X509Certificate l = leaf.certificate();
+        assertThat(extension(l, "2.5.29.19")).as("CA:FALSE is the default: an empty SEQUENCE").isEqualTo("3000");
+        assertThat(extension(l, "2.5.29.15")).as("digitalSignature: 7 unused bits").isEqualTo("03020780");
+        assertThat(hex(l.getEncoded())).as("subjectAltName's OID").contains("0603551d11");
+        assertThat(extension(l, "2.5.29.17")).as("dNSName [2] localhost, iPAddress [7] 127.0.0.1")
+                .isEqualTo("3011" + "8209" + hex("localhost".getBytes(StandardCharsets.US_ASCII)) + "8704" + "7f000001");
+        // key identifiers: SHA-1 of the subjectPublicKey bits (RFC 5280 4.2.1.2 method 1); the leaf names its CA's
+        byte[] caKeyId = MessageDigest.getInstance("SHA-1").digest(
+                SubjectPublicKeyInfo.getInstance(c.getPublicKey().getEncoded()).getPublicKeyData().getBytes());
+        assertThat(extension(c, "2.5.29.14")).isEqualTo("0414" + hex(caKeyId));
+        assertThat(extension(l, "2.5.29.35")).as("keyIdentifier [0] only").isEqualTo("30168014" + hex(caKeyId));
     }
 
     @Test
