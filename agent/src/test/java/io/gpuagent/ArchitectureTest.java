@@ -23,13 +23,14 @@ class ArchitectureTest {
     /** Third-party package prefix -> the only agent packages allowed to import it. */
     private static final Map<String, List<String>> OWNERS = Map.of(
             "com.sun.jna", List.of("io.gpuagent.gpu.nvml", "io.gpuagent.daemon.systemd"),
-            "picocli", List.of("io.gpuagent.daemon"),
-            "ch.qos.logback", List.of("io.gpuagent.daemon"),
+            "picocli", List.of("io.gpuagent.cli", "io.gpuagent.devtools"),
+            "ch.qos.logback", List.of("io.gpuagent.daemon.logging"),
             "com.fasterxml.jackson.dataformat.toml", List.of("io.gpuagent.config"),
             "io.netty", List.of("io.gpuagent.market", "io.gpuagent.market.client", "io.gpuagent.market.tls", "io.gpuagent.metrics"),
-            "org.web3j", List.of("io.gpuagent.escrow.web3j"),
+            "org.web3j", List.of("io.gpuagent.escrow.web3j", "io.gpuagent.devtools"),
             "com.github.dockerjava", List.of("io.gpuagent.container.docker"),
-            "io.prometheus", List.of("io.gpuagent.metrics"));
+            "io.prometheus", List.of("io.gpuagent.metrics"),
+            "org.bouncycastle", List.of("io.gpuagent.devtools"));
 
     /** Agent package -> agent packages it must not import (inner layers never see outer ones). */
     private static final Map<String, List<String>> FORBIDDEN = Map.ofEntries(
@@ -62,11 +63,19 @@ class ArchitectureTest {
             Map.entry("io.gpuagent.market.client", List.of("io.gpuagent.daemon", "io.gpuagent.escrow",
                     "io.gpuagent.metrics", "io.gpuagent.session", "io.gpuagent.gpu")),
             Map.entry("io.gpuagent.market.tls", List.of("io.gpuagent.daemon", "io.gpuagent.escrow",
-                    "io.gpuagent.metrics", "io.gpuagent.session", "io.gpuagent.gpu", "io.gpuagent.protocol")));
+                    "io.gpuagent.metrics", "io.gpuagent.session", "io.gpuagent.gpu", "io.gpuagent.protocol")),
+            // the daemon is wired without its command line; the command line reports on the daemon's rooms
+            Map.entry("io.gpuagent.daemon", List.of("io.gpuagent.cli")),
+            Map.entry("io.gpuagent.cli", List.of("io.gpuagent.devtools")),
+            // the development tools may use anything; nothing else imports them (DEVTOOLS below)
+            Map.entry("io.gpuagent.devtools", List.of()));
+
+    /** Only the development tools' own package may refer to them: production code finds them at run time. */
+    private static final String DEVTOOLS = "io.gpuagent.devtools";
 
     private static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");
     private static final Pattern IMPORT = Pattern.compile("(?m)^import (?:static )?([\\w.]+)");
-    private static final Pattern QUALIFIED = Pattern.compile("\\b(com\\.sun\\.jna|picocli|ch\\.qos\\.logback|io\\.netty|org\\.web3j)\\.[A-Za-z]");
+    private static final Pattern QUALIFIED = Pattern.compile("\\b(com\\.sun\\.jna|picocli|ch\\.qos\\.logback|io\\.netty|org\\.web3j|io\\.gpuagent\\.devtools)\\.[A-Za-z]");
 
     @Test
     void eachLibraryIsImportedOnlyByItsOwnerAndLayersPointInward() throws IOException {
@@ -97,6 +106,10 @@ class ArchitectureTest {
                         violations.add(f.getFileName() + " (" + pkg + ") uses " + ref + "; only " + owners + " may");
                     }
                 });
+                if (ref.startsWith(DEVTOOLS + ".") && !pkg.equals(DEVTOOLS) && !pkg.startsWith(DEVTOOLS + ".")) {
+                    violations.add(f.getFileName() + " (" + pkg + ") refers to " + ref + "; nothing but " + DEVTOOLS
+                            + " may (production code must run without the development tools)");
+                }
                 List<String> banned = FORBIDDEN.getOrDefault(pkg, List.of());
                 String refPkg = ref.substring(0, ref.lastIndexOf('.'));
                 for (String b : banned) {

@@ -22,8 +22,9 @@ import java.nio.file.attribute.PosixFilePermissions;
  * line: {@code drain} / {@code undrain} answer {@code ok draining|taking sessions}; anything
  * else {@code error unknown command}. Thread {@code gpu-agent-control}.
  */
-final class ControlSocket implements AutoCloseable {
-    static final String FILE = "control.sock";
+public final class ControlSocket implements AutoCloseable {
+    /** The socket's file name in {@code agent.state_dir}. */
+    public static final String FILE = "control.sock";
     private static final Logger log = LoggerFactory.getLogger(ControlSocket.class);
 
     private final Path path;
@@ -95,13 +96,14 @@ final class ControlSocket implements AutoCloseable {
     }
 
     /** Sends a command to a running daemon; returns its answer line. */
-    static String send(Path stateDir, String command) throws IOException {
+    public static String send(Path stateDir, String command) throws IOException {
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(stateDir.resolve(FILE)))) {
             ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8)));
             return readLine(ch);
         }
     }
 
+    /** Stops serving and removes the socket file. */
     @Override
     public void close() {
         try {

@@ -33,10 +33,10 @@ import java.util.Optional;
  * timeout, saying which one timed out). Later components (sessions, scheduler link, metrics) slot
  * into the same order.
  */
-final class Daemon {
+public final class Daemon {
     /** Opens the GPU driver; NVML in production, swappable in tests. */
     @FunctionalInterface
-    interface DriverFactory {
+    public interface DriverFactory {
         GpuDriver open(String library) throws GpuUnavailableException;
     }
 
@@ -57,7 +57,8 @@ final class Daemon {
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
 
-    Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
+    /** The agent for this configuration; nothing starts before {@link #start()}. */
+    public Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
         this.config = config;
         this.clock = clock;
         this.notifier = notifier;
@@ -65,7 +66,8 @@ final class Daemon {
         this.drivers = drivers;
     }
 
-    void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
+    /** Starts the components in the order above; throws the failing step's typed exception. */
+    public void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
             io.gpuagent.market.MarketException, EscrowStartException {
         long t0 = clock.monotonicNanos();
         notifier.status("opening NVML");
@@ -115,7 +117,7 @@ final class Daemon {
         if (config.market().enabled()) {
             notifier.status("connecting the scheduler link");
             market = SchedulerLinkFactory.start(config, gpus, sessions, escrow, clock,
-                    VersionProvider.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
+                    AgentVersion.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
         } else {
             log.info("market.listen and market.dial are empty: no scheduler link (this host takes no rentals from a marketplace)");
         }
@@ -127,7 +129,7 @@ final class Daemon {
             } catch (ConfigException e) {
                 throw new IllegalStateException("validated configuration has a bad metrics.listen", e);
             }
-            MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, VersionProvider.version(), hostname(),
+            MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, AgentVersion.version(), hostname(),
                     () -> Optional.ofNullable(notReady), true);
             if (sessions != null) {
                 endpoint.addSessions(sessions.manager(), sessions.journal().stats());
@@ -166,7 +168,7 @@ final class Daemon {
     }
 
     /** The wallet or the escrow store cannot be opened: the owner must act (exit code 3). */
-    static final class EscrowStartException extends Exception {
+    public static final class EscrowStartException extends Exception {
         EscrowStartException(String message, Throwable cause) {
             super(message, cause);
         }
@@ -229,7 +231,7 @@ final class Daemon {
     }
 
     /** Stops in reverse start order; returns false when a step hit its timeout. */
-    boolean stop() {
+    public boolean stop() {
         Duration timeout = Duration.ofMillis(config.shutdown().drainTimeoutMs());
         notifier.stopping("draining");
         notReady = "stopping";

@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * {@link #stop} stops the meter with a last group commit and closes the journal; it never stops
  * a renter's container.
  */
-final class SessionService {
+public final class SessionService {
     private static final Logger log = LoggerFactory.getLogger(SessionService.class);
 
     private final Journal journal;
@@ -206,7 +206,7 @@ final class SessionService {
     }
 
     /** Sessions could not start; the daemon exits with a clear message. */
-    static final class SessionStartException extends Exception {
+    public static final class SessionStartException extends Exception {
         SessionStartException(String message, Throwable cause) {
             super(message, cause);
         }

@@ -2,7 +2,7 @@ package io.gpuagent.journal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.daemon.Main;
+import io.gpuagent.cli.Main;
 import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

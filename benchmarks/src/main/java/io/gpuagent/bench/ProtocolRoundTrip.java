@@ -1,11 +1,11 @@
 package io.gpuagent.bench;
 
+import io.gpuagent.devtools.DevCertificateAuthority;
+import io.gpuagent.devtools.DevTlsFiles;
 import io.gpuagent.market.FrameDecoder;
 import io.gpuagent.market.MarketLink;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
-import io.gpuagent.market.tls.DevCertificateAuthority;
-import io.gpuagent.market.tls.DevTlsFiles;
 import io.gpuagent.market.tls.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
 import io.gpuagent.protocol.EnvelopeCodec;

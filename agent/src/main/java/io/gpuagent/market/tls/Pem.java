@@ -7,9 +7,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * PEM text (RFC 7468): {@code -----BEGIN LABEL-----}, base64 of the DER bytes in lines of 64,
- * {@code -----END LABEL-----}. Text outside the blocks (openssl's "Bag Attributes", comments) is
- * ignored, as openssl does.
+ * Reads PEM text (RFC 7468): {@code -----BEGIN LABEL-----}, base64 of the DER bytes (in lines of
+ * 64 when openssl writes them), {@code -----END LABEL-----}. Text outside the blocks (openssl's
+ * "Bag Attributes", comments) is ignored, as openssl does.
  */
 final class Pem {
     static final String CERTIFICATE = "CERTIFICATE";
@@ -38,11 +38,5 @@ final class Pem {
             blocks.add(new Block(m.group(1), Base64.getDecoder().decode(body)));
         }
         return blocks;
-    }
-
-    static String encode(String label, byte[] der) {
-        return "-----BEGIN " + label + "-----\n"
-                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + label + "-----\n";
     }
 }

@@ -1,5 +1,7 @@
 package io.gpuagent.market.tls;
 
+import io.gpuagent.devtools.DevCertificateAuthority;
+import io.gpuagent.testsupport.TlsFixtures;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

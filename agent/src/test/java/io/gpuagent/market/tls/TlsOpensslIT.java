@@ -1,5 +1,7 @@
 package io.gpuagent.market.tls;
 
+import io.gpuagent.devtools.DevCertificateAuthority;
+import io.gpuagent.devtools.DevTlsFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

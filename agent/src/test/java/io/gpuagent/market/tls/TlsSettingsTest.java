@@ -1,6 +1,9 @@
 package io.gpuagent.market.tls;
 
+import io.gpuagent.devtools.DevCertificateAuthority;
+import io.gpuagent.devtools.DevTlsFiles;
 import io.gpuagent.market.tls.TlsSetupException.Problem;
+import io.gpuagent.testsupport.TlsFixtures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,0 +1,101 @@
+package io.gpuagent.cli;
+
+import io.gpuagent.config.AgentConfig;
+import io.gpuagent.config.ConfigException;
+import io.gpuagent.daemon.ExitCodes;
+import io.gpuagent.gpu.DeviceCallGuard;
+import io.gpuagent.gpu.GpuCallStats;
+import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.gpu.GpuHealth;
+import io.gpuagent.gpu.GpuLostException;
+import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.gpu.GpuUnavailableException;
+import io.gpuagent.gpu.nvml.NvmlGpuDriver;
+import io.gpuagent.util.Clock;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+
+/** {@code gpu-agent probe}: what NVML reports about every GPU, as a table or JSON. */
+@Command(name = "probe", mixinStandardHelpOptions = true,
+        description = {"List this machine's NVIDIA GPUs as the driver reports them (like nvidia-smi -L), with "
+                + "key telemetry and health. Reads NVML directly; the daemon need not run.",
+            "Exit codes: 0 ok, 3 bad config, 4 NVML library missing, 5 NVML init failed."})
+final class ProbeCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    CommandSupport.ConfigOptions options = new CommandSupport.ConfigOptions();
+
+    @CommandLine.Option(names = "--json", description = "print JSON for machines instead of the table")
+    boolean json;
+
+    @CommandLine.Option(names = "--nvml-library", paramLabel = "PATH",
+            description = "libnvidia-ml.so.1 to load (default: gpu.nvml_library from the config, else the system's)")
+    String nvmlLibrary;
+
+    @CommandLine.Option(names = "--timeout-ms", paramLabel = "MS",
+            description = "deadline of each NVML call (default: gpu.call_timeout_ms from the config)")
+    Long timeoutMs;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        AgentConfig config;
+        try {
+            config = options.load();
+        } catch (ConfigException e) {
+            return CommandSupport.configError(err, e);
+        }
+        String lib = nvmlLibrary != null ? nvmlLibrary : config.gpu().nvmlLibrary();
+        Duration timeout = Duration.ofMillis(timeoutMs != null ? timeoutMs : config.gpu().callTimeoutMs());
+        NvmlGpuDriver driver;
+        try {
+            driver = NvmlGpuDriver.open(lib, Clock.SYSTEM);
+        } catch (GpuUnavailableException e) {
+            return CommandSupport.gpuUnavailable(err, e);
+        }
+        GpuCallStats stats = new GpuCallStats();
+        GpuMonitor.Probe probe = GpuMonitor.probe(driver, Clock.SYSTEM, timeout, stats);
+        List<CompletableFuture<DeviceCallGuard.Outcome<GpuSample>>> futures = new ArrayList<>();
+        for (GpuDevice d : probe.inventory().gpus()) {
+            futures.add(probe.guards().get(d.index()).submit("sample", () -> driver.sample(d.index()), timeout));
+        }
+        List<ProbeReport.Entry> entries = new ArrayList<>();
+        List<GpuDevice> gpus = probe.inventory().gpus();
+        for (int i = 0; i < gpus.size(); i++) {
+            DeviceCallGuard.Outcome<GpuSample> o = futures.get(i).join();
+            GpuSample sample = null;
+            GpuHealth health = GpuHealth.HEALTHY;
+            String reason = null;
+            if (o instanceof DeviceCallGuard.Outcome.Done<GpuSample> done) {
+                sample = done.value();
+            } else if (o instanceof DeviceCallGuard.Outcome.Failed<GpuSample> f) {
+                health = f.error() instanceof GpuLostException ? GpuHealth.LOST : GpuHealth.UNKNOWN;
+                reason = f.error().getMessage();
+            } else if (o instanceof DeviceCallGuard.Outcome.Hung<GpuSample> h) {
+                health = GpuHealth.UNKNOWN;
+                reason = h.reason();
+            }
+            entries.add(new ProbeReport.Entry(gpus.get(i), sample, health, reason));
+        }
+        ProbeReport report = new ProbeReport(probe.inventory().driver(), entries, probe.unanswered());
+        out.print(json ? report.toJson() : report.toTable());
+        out.flush();
+        boolean hung = probe.guards().stream().anyMatch(DeviceCallGuard::isHung);
+        probe.guards().forEach(DeviceCallGuard::close);
+        if (!hung) {
+            driver.close();
+        }
+        return ExitCodes.OK;
+    }
+}
