@@ -4,6 +4,8 @@ import io.gpuagent.daemon.ExitCodes;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.nio.file.Path;
+
 /**
  * {@code gpu-agent}: the daemon ({@code run}) and the owner's tools ({@code probe},
  * {@code check}). Exit codes are in {@link ExitCodes}. The development tools ({@code demo},
@@ -37,12 +39,29 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         PluginCommands.attach(cl, Main.class.getClassLoader());
+        // a relative path option means the working directory, as in a shell (never a library name for JNA)
+        cl.registerConverter(Path.class, s -> Path.of(s).toAbsolutePath().normalize());
+        cl.setExecutionStrategy(Main::refuseUnmatched);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             org.slf4j.LoggerFactory.getLogger(Main.class).error("unexpected failure", ex);
             cmd.getErr().println("gpu-agent: internal error: " + ex);
             return ExitCodes.INTERNAL;
         });
         return cl;
+    }
+
+    /**
+     * Runs the parsed command, but first refuses words no command knows: picocli lets {@code --help}
+     * win over them, so {@code gpu-agent earnigs --help} printed the top-level help and exited 0
+     * instead of naming the unknown command and exiting 2.
+     */
+    private static int refuseUnmatched(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (!p.unmatched().isEmpty()) {
+                throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+            }
+        }
+        return new CommandLine.RunLast().execute(parsed);
     }
 
     /** Runs one command and exits with its code. */

@@ -17,6 +17,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +37,9 @@ final class ProbeCommand implements Callable<Integer> {
     boolean json;
 
     @CommandLine.Option(names = "--nvml-library", paramLabel = "PATH",
-            description = "libnvidia-ml.so.1 to load (default: gpu.nvml_library from the config, else the system's)")
-    String nvmlLibrary;
+            description = "libnvidia-ml.so.1 to load, relative to the working directory (default: gpu.nvml_library "
+                    + "from the config, else the system's)")
+    Path nvmlLibrary;
 
     @CommandLine.Option(names = "--timeout-ms", paramLabel = "MS",
             description = "deadline of each NVML call (default: gpu.call_timeout_ms from the config)")
@@ -56,7 +58,7 @@ final class ProbeCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             return CommandSupport.configError(err, e);
         }
-        String lib = nvmlLibrary != null ? nvmlLibrary : config.gpu().nvmlLibrary();
+        String lib = nvmlLibrary != null ? nvmlLibrary.toString() : config.gpu().nvmlLibrary();
         Duration timeout = Duration.ofMillis(timeoutMs != null ? timeoutMs : config.gpu().callTimeoutMs());
         NvmlGpuDriver driver;
         try {
