@@ -13,7 +13,16 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+/**
+ * The watchdog's progress signal on a manual clock, every tick driven by the test. Regression: it
+ * failed in a full build while two other builds kept both cores busy. The sampler's own thread
+ * ticked at real times between the test's steps (a tick after the clock moved counts as fresh
+ * progress), and {@code stop()} could run before the worker of the unhung GPU had returned from its
+ * call (a call still hung makes the stop unclean on purpose). Now no sampler thread runs, and the
+ * test waits for the GPU's call to return before it stops the daemon.
+ */
 class DaemonTest {
     @Test
     void progressFollowsTheSamplerAndAHungGpuDoesNotStopIt() throws Exception {
@@ -21,7 +30,8 @@ class DaemonTest {
                 "sessions.enabled=false"));
         ManualClock clock = new ManualClock();
         FakeGpuDriver fake = new FakeGpuDriver(2);
-        Daemon d = new Daemon(config, clock, new SystemdNotifier(null), Map.of(), lib -> fake);
+        Daemon d = new Daemon(config, clock, new SystemdNotifier(null), Map.of(), lib -> fake,
+                Daemon.Sampling.BY_THE_CALLER);
         d.start();
         try {
             assertThat(d.gpus().inventory().gpus()).hasSize(2);
@@ -38,6 +48,8 @@ class DaemonTest {
             assertThat(d.statusLine()).contains("serving 2 GPUs, 1 healthy").contains("GPU 1 UNKNOWN");
         } finally {
             fake.unhang(1);
+            // the hung call returns on GPU 1's own worker thread: a real thread, so wait for it
+            await().atMost(Duration.ofSeconds(10)).until(() -> !d.gpus().callHung());
             assertThat(d.stop()).isTrue();
         }
     }
