@@ -24,9 +24,16 @@ import static org.awaitility.Awaitility.await;
  * test waits for the GPU's call to return before it stops the daemon.
  */
 class DaemonTest {
+    /**
+     * GPU 0's sample must come back within the call timeout, in real time (the guard's timer is
+     * real: a hung NVML call is a real-time event), while GPU 1 hangs: 2 s, not 100 ms, so that a
+     * busy machine's scheduling delays never make the healthy GPU look hung.
+     */
+    private static final long CALL_TIMEOUT_MS = 2000;
+
     @Test
     void progressFollowsTheSamplerAndAHungGpuDoesNotStopIt() throws Exception {
-        AgentConfig config = ConfigLoader.load(null, Map.of(), List.of("gpu.health_events=false", "gpu.call_timeout_ms=100", "metrics.enabled=false",
+        AgentConfig config = ConfigLoader.load(null, Map.of(), List.of("gpu.health_events=false", "gpu.call_timeout_ms=" + CALL_TIMEOUT_MS, "metrics.enabled=false",
                 "sessions.enabled=false"));
         ManualClock clock = new ManualClock();
         FakeGpuDriver fake = new FakeGpuDriver(2);
@@ -38,7 +45,7 @@ class DaemonTest {
             d.gpus().sampler().tick();
             assertThat(d.progressing()).isTrue();
             // the sampler thread stops ticking (wedged): after 2 intervals + 1 call timeout, no progress
-            clock.advance(Duration.ofMillis(2 * 1000 + 100 + 1));
+            clock.advance(Duration.ofMillis(2 * 1000 + CALL_TIMEOUT_MS + 1));
             assertThat(d.progressing()).isFalse();
             // a tick with one GPU hung still completes and counts as progress
             fake.hang(1);
