@@ -14,7 +14,7 @@ import java.util.Optional;
  * {@link GpuHealthRegistry}. Runs on its own thread ({@code gpu-agent-health-events}); the wait
  * returns every {@link #POLL} so that a stop request is seen promptly. The thread owns the event
  * stream and closes it on exit. After a failed wait it backs off on the injected {@link Clock}
- * (500 ms doubling to 30 s), so that a test drives the retries by moving its clock.
+ * (500 ms doubling to 30 s, jittered), so that a test drives the retries by moving its clock.
  */
 public final class HealthWatcher implements AutoCloseable {
     static final Duration POLL = Duration.ofMillis(500);

@@ -9,9 +9,10 @@ import java.time.Instant;
  * that must let time pass (a retry's backoff) calls {@link #sleep(Duration)}, as Netty's
  * {@code Ticker.sleep} does. Injected everywhere so that tests control time instead of sleeping.
  *
- * <p>{@link #SYSTEM} is the one place in the agent's main code that reads this machine's clocks;
- * other reads of {@code System.nanoTime()} say in a comment why they are not a duration or a
- * timestamp the logic depends on (typically: the deadline of a real-time wait in the JDK or Netty).
+ * <p>{@link #SYSTEM} is the one place in the agent's running code that reads this machine's
+ * clocks. Elsewhere real time is read only where it is no duration or timestamp the agent's logic
+ * depends on: the deadline of a real-time wait in the JDK or Netty, the CLI's and the demo's own
+ * waits and timestamps (docs/testing.md lists them).
  */
 public interface Clock {
 

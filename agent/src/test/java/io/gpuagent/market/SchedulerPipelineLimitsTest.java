@@ -93,7 +93,8 @@ class SchedulerPipelineLimitsTest {
         return Unpooled.buffer(4 + p.length).writeInt(p.length).writeBytes(p).array();
     }
 
-    private static ByteBuf frames(Message m, String id) {
+    /** One frame with {@code m}, as a scheduler sends it. */
+    private static ByteBuf frameOf(Message m, String id) {
         byte[] p = EnvelopeCodec.encode(MessageCodec.encode(m, id));
         return Unpooled.buffer(4 + p.length).writeInt(p.length).writeBytes(p);
     }
@@ -148,20 +149,20 @@ class SchedulerPipelineLimitsTest {
     void anIdleConnectionIsClosedAtTheIdleTimeoutButHeartbeatsKeepOneOpen() {
         EmbeddedChannel idle = connection(IDLE_TIMEOUT_MS);
         EmbeddedChannel live = connection(IDLE_TIMEOUT_MS);
-        live.writeInbound(frames(new Message.Hello(List.of(1), "live", null, List.of()), "h"));
+        live.writeInbound(frameOf(new Message.Hello(List.of(1), "live", null, List.of()), "h"));
         assertThat(answers(live)).anyMatch(a -> a.contains("\"type\":\"welcome\""));
         // the agent's own heartbeat, answered by the scheduler 3 ms later: the round trip is measured
         live.pipeline().get(SchedulerHandler.class).ping(live, "agent-hb-1");
         assertThat(answers(live)).anyMatch(a -> a.contains("\"id\":\"agent-hb-1\""));
         long elapsed = 3;
         advance(3);
-        live.writeInbound(frames(new Message.Heartbeat(null), "agent-hb-1"));
+        live.writeInbound(frameOf(new Message.Heartbeat(null), "agent-hb-1"));
         assertThat(stats.roundTrip().count()).as("the scheduler answered the agent's heartbeat").isEqualTo(1);
 
         while (elapsed + 200 < IDLE_TIMEOUT_MS) {
             advance(200);
             elapsed += 200;
-            live.writeInbound(frames(new Message.Heartbeat(null), "hb-" + elapsed));
+            live.writeInbound(frameOf(new Message.Heartbeat(null), "hb-" + elapsed));
         }
         advance(IDLE_TIMEOUT_MS - 1 - elapsed);
         assertThat(idle.isOpen()).as("a silent connection is open until the idle timeout").isTrue();
@@ -170,7 +171,7 @@ class SchedulerPipelineLimitsTest {
         assertThat(stats.closed()).containsEntry("idle_timeout", 1L);
 
         for (int i = 0; i < 13; i++) {
-            live.writeInbound(frames(new Message.Heartbeat(null), "hb-late-" + i));
+            live.writeInbound(frameOf(new Message.Heartbeat(null), "hb-late-" + i));
             advance(200);
         }
         assertThat(live.isOpen()).as("a frame every 200 ms keeps a connection open past the idle timeout").isTrue();
@@ -198,18 +199,18 @@ class SchedulerPipelineLimitsTest {
     void theBucketRefillsAtTheConfiguredRate() {
         EmbeddedChannel ch = connection(30_000);
         for (int i = 0; i < 2 * MESSAGES_PER_SECOND; i++) {
-            ch.writeInbound(frames(new Message.Heartbeat(null), "b" + i));
+            ch.writeInbound(frameOf(new Message.Heartbeat(null), "b" + i));
         }
-        ch.writeInbound(frames(new Message.Heartbeat(null), "over"));
+        ch.writeInbound(frameOf(new Message.Heartbeat(null), "over"));
         assertThat(answers(ch)).last().asString().contains("rate_limited").contains("\"id\":\"over\"");
         // 50 a second: a token every 20 ms; 19 ms after the bucket emptied there is none yet
         advance(1000 / MESSAGES_PER_SECOND - 1);
-        ch.writeInbound(frames(new Message.Heartbeat(null), "early"));
+        ch.writeInbound(frameOf(new Message.Heartbeat(null), "early"));
         assertThat(answers(ch)).singleElement().asString().contains("rate_limited");
         // 21 ms after: one token, not two
         advance(2);
-        ch.writeInbound(frames(new Message.Heartbeat(null), "one"));
-        ch.writeInbound(frames(new Message.Heartbeat(null), "two"));
+        ch.writeInbound(frameOf(new Message.Heartbeat(null), "one"));
+        ch.writeInbound(frameOf(new Message.Heartbeat(null), "two"));
         List<String> after = answers(ch);
         assertThat(after.get(0)).contains("\"type\":\"heartbeat\"").contains("\"id\":\"one\"");
         assertThat(after.get(1)).contains("rate_limited").contains("\"id\":\"two\"");
