@@ -25,7 +25,8 @@
 # Extra arguments go to `gpu-agent run` (e.g. --set log.level=debug). Environment:
 #   GPU_AGENT_RUN_DIR     where state, logs and the demo's files go (default: run/ in the repo)
 #   GPU_AGENT_CHAIN_PORT  the local chain's port (default 8545); GPU_AGENT_CHAIN_DIR its files
-#   GPU_AGENT_LISTEN      the agent's scheduler address (default 127.0.0.1:7443)
+#   GPU_AGENT_LISTEN      the agent's scheduler address (default 127.0.0.1:7443; port 0: one the
+#                         kernel picks, read back from the agent's log, as the tests run it)
 #   NO_DEMO=1             start the agent without playing the rental
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -144,11 +145,15 @@ for _ in $(seq 1 120); do
 done
 grep -E "SIMULATED|payouts go to|serving schedulers|metrics endpoint|ready in" "$log" || true
 metrics=$(grep -oE 'metrics endpoint on http://[^ ]+/metrics' "$log" | head -1 | sed 's/metrics endpoint on //')
+# where the agent listens for schedulers: the address asked for, or the port the kernel picked for port 0
+bound=$(grep -oE 'serving schedulers on /?[^ ]+' "$log" | head -1 | sed -E 's#^serving schedulers on /?##' || true)
+listen=${bound:-$listen}
 
 if [[ -n $renting && -z ${NO_DEMO:-} ]]; then
     echo
     say "playing a whole rental against the agent (gpu-agent demo rent)"
-    java -jar "$jar" demo rent --config "$config" || say "the demo rental failed (above); the agent keeps running"
+    java -jar "$jar" demo rent --config "$config" --set "market.listen=$listen" \
+        || say "the demo rental failed (above); the agent keeps running"
 fi
 echo
 say "the agent keeps running: metrics ${metrics:-disabled}; state: java -jar agent/target/gpu-agent.jar status"

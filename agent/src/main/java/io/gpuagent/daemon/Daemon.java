@@ -40,6 +40,12 @@ public final class Daemon {
         GpuDriver open(String library) throws GpuUnavailableException;
     }
 
+    /**
+     * Who makes the sampler tick: its own thread every interval (with the event watcher on its own),
+     * or the caller, with neither thread started (tests drive each tick).
+     */
+    enum Sampling { ON_ITS_THREAD, BY_THE_CALLER }
+
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
 
     private final AgentConfig config;
@@ -47,6 +53,7 @@ public final class Daemon {
     private final SystemdNotifier notifier;
     private final Map<String, String> env;
     private final DriverFactory drivers;
+    private final Sampling sampling;
     private GpuMonitor gpus;
     private MetricsHttpServer metrics;
     private SessionService sessions;
@@ -59,11 +66,22 @@ public final class Daemon {
 
     /** The agent for this configuration; nothing starts before {@link #start()}. */
     public Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
+        this(config, clock, notifier, env, drivers, Sampling.ON_ITS_THREAD);
+    }
+
+    /**
+     * With {@link Sampling#BY_THE_CALLER} the GPU layer starts no thread: a test on a manual clock
+     * calls {@code gpus().sampler().tick()} itself, and no tick of the sampler's thread, due at real
+     * times, lands between the test's steps and stamps the clock the test has just moved.
+     */
+    Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers,
+           Sampling sampling) {
         this.config = config;
         this.clock = clock;
         this.notifier = notifier;
         this.env = env;
         this.drivers = drivers;
+        this.sampling = sampling;
     }
 
     /** Starts the components in the order above; throws the failing step's typed exception. */
@@ -76,8 +94,11 @@ public final class Daemon {
         log.info("NVML {} (driver {}, CUDA {}) from {}{}", info.nvmlVersion(), info.driverVersion(),
                 info.cudaDriverVersion(), info.library(), info.simulated() ? " [SIMULATED: never sold as real]" : "");
         notifier.status("probing " + driver.deviceCount() + " GPUs");
-        gpus = GpuMonitor.start(driver, clock, Duration.ofMillis(config.gpu().sampleIntervalMs()),
+        gpus = GpuMonitor.open(driver, clock, Duration.ofMillis(config.gpu().sampleIntervalMs()),
                 Duration.ofMillis(config.gpu().callTimeoutMs()), config.gpu().healthEvents());
+        if (sampling == Sampling.ON_ITS_THREAD) {
+            gpus.start();
+        }
         gpus.inventory().gpus().forEach(d -> log.info("GPU {}: {} {} {} {} MiB, CC {}", d.index(), d.name(), d.uuid(),
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));

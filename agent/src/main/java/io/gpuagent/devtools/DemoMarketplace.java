@@ -56,6 +56,8 @@ public final class DemoMarketplace implements AutoCloseable {
     /** Connects to the node at {@code rpcUrl}, waiting up to {@code wait} for it to answer. */
     public static DemoMarketplace connect(String rpcUrl, Duration wait) throws IOException, InterruptedException {
         Web3j w = Web3j.build(new HttpService(rpcUrl));
+        // real time on purpose (no injected Clock): the demo waits for another process, the node, to
+        // answer, and gives up after a deadline a person sees pass; no logic measures anything with it
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             try {
@@ -190,6 +192,7 @@ public final class DemoMarketplace implements AutoCloseable {
         if (sent.hasError()) {
             throw new IOException("transaction refused: " + sent.getError().getMessage());
         }
+        // real time on purpose, as in connect(): a deadline for the node to mine, polled every 100 ms
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             Optional<TransactionReceipt> r = web3j.ethGetTransactionReceipt(sent.getTransactionHash()).send()

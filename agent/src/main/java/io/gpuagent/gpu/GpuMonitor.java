@@ -119,6 +119,11 @@ public final class GpuMonitor implements AutoCloseable {
         return stats;
     }
 
+    /** Whether a driver call on some GPU is still stuck past its deadline (it has not returned yet). */
+    public boolean callHung() {
+        return guards.stream().anyMatch(DeviceCallGuard::isHung);
+    }
+
     /** Stops in reverse start order; returns false when something did not stop within the timeout. */
     public boolean stop(Duration timeout) throws InterruptedException {
         boolean clean = true;
@@ -130,7 +135,7 @@ public final class GpuMonitor implements AutoCloseable {
             log.warn("the sampler did not finish its tick within {} ms", timeout.toMillis());
             clean = false;
         }
-        boolean hung = guards.stream().anyMatch(DeviceCallGuard::isHung);
+        boolean hung = callHung();
         guards.forEach(DeviceCallGuard::close);
         if (hung) {
             log.warn("an NVML call is still hung: not calling nvmlShutdown under it");

@@ -13,7 +13,8 @@ import java.util.Optional;
  * Waits on the driver's event set for XIDs and ECC errors and applies the XID policy through the
  * {@link GpuHealthRegistry}. Runs on its own thread ({@code gpu-agent-health-events}); the wait
  * returns every {@link #POLL} so that a stop request is seen promptly. The thread owns the event
- * stream and closes it on exit.
+ * stream and closes it on exit. After a failed wait it backs off on the injected {@link Clock}
+ * (500 ms doubling to 30 s, jittered), so that a test drives the retries by moving its clock.
  */
 public final class HealthWatcher implements AutoCloseable {
     static final Duration POLL = Duration.ofMillis(500);
@@ -100,7 +101,7 @@ public final class HealthWatcher implements AutoCloseable {
 
     private void pause(int attempt) {
         try {
-            Thread.sleep(backoff.delay(attempt).toMillis());
+            clock.sleep(backoff.delay(attempt));
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             running = false;

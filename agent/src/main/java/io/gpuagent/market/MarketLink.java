@@ -66,14 +66,16 @@ public final class MarketLink implements AutoCloseable {
     private final ExecutorService dispatch;
     private final ScheduledExecutorService timer;
     private final Backoff backoff;
+    private final Clock clock;
     private volatile boolean stopping;
     private Channel server;
     private volatile Channel dialed;
     private int dialFailures;
     private Bootstrap dialer;
 
-    private MarketLink(Settings settings, SchedulerHub hub, MarketStats stats) {
+    private MarketLink(Settings settings, SchedulerHub hub, MarketStats stats, Clock clock) {
         this.settings = settings;
+        this.clock = clock;
         this.hub = hub;
         this.stats = stats;
         this.group = new MultiThreadIoEventLoopGroup(2, new NamedThreadFactory("gpu-agent-market-io", true),
@@ -120,7 +122,7 @@ public final class MarketLink implements AutoCloseable {
                                    Clock clock) throws MarketException {
         MarketStats stats = new MarketStats();
         SchedulerHub hub = new SchedulerHub(port, stats);
-        MarketLink link = new MarketLink(settings, hub, stats);
+        MarketLink link = new MarketLink(settings, hub, stats, clock);
         hub.start(link.timer, settings.heartbeat(), settings.offerInterval());
         try {
             if (settings.listen() != null) {
@@ -169,12 +171,12 @@ public final class MarketLink implements AutoCloseable {
             }
             Channel ch = f.channel();
             dialed = ch;
-            long connectedAt = System.nanoTime();
+            long connectedAt = clock.monotonicNanos();
             log.info("connected to the marketplace at {}", settings.dial());
             ch.closeFuture().addListener(c -> {
                 dialed = null;
                 // a connection that lived a while resets the backoff; one that dies at once does not
-                if (System.nanoTime() - connectedAt > settings.reconnectMax().toNanos()) {
+                if (clock.monotonicNanos() - connectedAt > settings.reconnectMax().toNanos()) {
                     dialFailures = 0;
                 }
                 retry("connection closed");
@@ -213,6 +215,8 @@ public final class MarketLink implements AutoCloseable {
     /** Stops in reverse start order; false when a step hit the timeout. */
     public boolean stop(Duration timeout) throws InterruptedException {
         stopping = true;
+        // real time, not the injected clock: this deadline only splits the timeout among the JDK's and
+        // Netty's own waits below, which count real time whatever clock the link was given
         long deadline = System.nanoTime() + timeout.toNanos();
         if (server != null) {
             server.close().await(timeout.toMillis());

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 /**
  * A {@link ContainerRuntime} in memory with knobs (HikariCP's StubConnection style), held to the
  * same {@link ContainerRuntimeContract} as the Docker adapter so tests of the session layer can
- * trust it. Times come from the injected {@link Clock}; nothing sleeps except {@link #slowCreate}.
+ * trust it. Times come from the injected {@link Clock}; nothing sleeps except {@link #slowCreate},
+ * whose hold a test can take over with {@link #pauseWith}.
  *
  * <p>Containers run tiny programs instead of commands (see {@link #printThenExit}, {@link #runUntilTerm},
  * {@link #catWithMode}); any other command runs until killed and ignores SIGTERM, as {@code sleep}
@@ -45,6 +46,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     private final Deque<ContainerException> startFailures = new ArrayDeque<>();
     private final Map<String, Integer> calls = new HashMap<>();
     private volatile Duration createDelay = Duration.ZERO;
+    private volatile Pause pause = d -> Thread.sleep(d.toMillis());
     private long downUntilNanos = Long.MIN_VALUE;
     private boolean down;
 
@@ -74,9 +76,25 @@ public final class FakeContainerRuntime implements ContainerRuntime {
 
     // ---- knobs
 
-    /** Every create takes this long (really: the calling thread sleeps) before it does anything. */
+    /** How {@link #slowCreate}'s delay holds the creating thread. */
+    @FunctionalInterface
+    public interface Pause {
+        void pause(Duration delay) throws InterruptedException;
+    }
+
+    /**
+     * Every create takes this long before it does anything. Real time on purpose: concurrency tests
+     * use it to hold a real thread inside create while other threads call in (their assertions hold
+     * however long the hold really lasts); the calling thread sleeps, unless {@link #pauseWith} says
+     * otherwise.
+     */
     public void slowCreate(Duration delay) {
         createDelay = delay;
+    }
+
+    /** Holds slow creates with {@code p} instead of a sleep: a test then decides when the hold ends. */
+    public void pauseWith(Pause p) {
+        pause = p;
     }
 
     /** The next create fails with {@code e} (queued: call again for more failures). */
@@ -175,7 +193,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         Duration delay = createDelay;
         if (!delay.isZero()) {
             try {
-                Thread.sleep(delay.toMillis());
+                pause.pause(delay);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ContainerException("create container " + spec.name() + ": interrupted", e);

@@ -7,6 +7,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -108,11 +113,34 @@ class FakeContainerRuntimeTest extends ContainerRuntimeContract {
     }
 
     @Test
-    void slowCreateHoldsTheCaller() throws Exception {
+    void slowCreateHoldsTheCallerForItsDelayBeforeItDoesAnything() throws Exception {
+        // the hold is taken over, so the test sees the caller held without measuring any time
+        List<Duration> asked = new CopyOnWriteArrayList<>();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        fake.pauseWith(d -> {
+            asked.add(d);
+            held.countDown();
+            release.await();
+        });
         fake.slowCreate(Duration.ofMillis(200));
-        long t0 = System.nanoTime();
-        fake.create(spec(runUntilTerm(0)).build());
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        ContainerSpec s = spec(runUntilTerm(0)).build();
+        CompletableFuture<String> created = CompletableFuture.supplyAsync(() -> {
+            try {
+                return fake.create(s);
+            } catch (ContainerException e) {
+                throw new CompletionException(e);
+            }
+        });
+        assertThat(held.await(10, TimeUnit.SECONDS)).as("create reached its hold").isTrue();
+        assertThat(asked).containsExactly(Duration.ofMillis(200));
+        assertThat(created).as("the caller is held").isNotDone();
+        assertThat(fake.calls("create")).as("nothing done before the hold ends").isZero();
+        assertThat(fake.inspect(s.name())).isEmpty();
+        release.countDown();
+        assertThat(created.get(10, TimeUnit.SECONDS)).isNotBlank();
+        assertThat(fake.calls("create")).isEqualTo(1);
+        assertThat(state(s.name()).status()).isEqualTo("created");
     }
 
     @Test

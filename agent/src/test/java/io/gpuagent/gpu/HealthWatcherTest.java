@@ -1,6 +1,7 @@
 package io.gpuagent.gpu;
 
 import io.gpuagent.util.Clock;
+import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -31,6 +32,30 @@ class HealthWatcherTest {
             assertThat(health.state(devices.get(0).uuid()).lastXid()).isEqualTo(31);
             assertThat(health.state(devices.get(1).uuid()).health()).isEqualTo(GpuHealth.UNHEALTHY);
             assertThat(w.watchedDevices()).containsExactly(0, 1, 2);
+        } finally {
+            assertThat(w.stop(Duration.ofSeconds(5))).isTrue();
+        }
+    }
+
+    @Test
+    void afterAFailedWaitTheWatcherBacksOffOnItsClockBeforeItWatchesAgain() throws Exception {
+        FakeGpuDriver fake = new FakeGpuDriver(1);
+        List<GpuDevice> devices = List.of(fake.describe(0));
+        ManualClock clock = new ManualClock();
+        GpuHealthRegistry health = new GpuHealthRegistry(clock, devices);
+        HealthWatcher w = new HealthWatcher(fake, devices, health, clock);
+        w.start();
+        try {
+            fake.emit(new GpuEvent(0, null, null, 0)); // the fake's "a watched GPU is lost" from the wait
+            fake.emit(new GpuEvent(0, devices.get(0).uuid(), GpuEvent.Kind.XID, 31));
+            await().atMost(Duration.ofSeconds(5)).until(() -> clock.sleepers() == 1);
+            // the first backoff is 250 to 500 ms (jittered) of the clock's time: 249 ms in, the XID is still unread
+            clock.advance(Duration.ofMillis(249));
+            assertThat(clock.sleepers()).isEqualTo(1);
+            assertThat(health.state(devices.get(0).uuid()).lastXid()).isNull();
+            clock.advance(Duration.ofMillis(251));
+            await().atMost(Duration.ofSeconds(5)).until(() -> Integer.valueOf(31).equals(
+                    health.state(devices.get(0).uuid()).lastXid()));
         } finally {
             assertThat(w.stop(Duration.ofSeconds(5))).isTrue();
         }

@@ -3,31 +3,35 @@ package io.gpuagent.market;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.protocol.Message;
-import io.gpuagent.util.Clock;
+import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.DataInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static io.gpuagent.market.RawSchedulerSocket.answerTo;
+import static io.gpuagent.market.RawSchedulerSocket.closedByPeer;
+import static io.gpuagent.market.RawSchedulerSocket.frame;
+import static io.gpuagent.market.RawSchedulerSocket.readFrame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The limits of a listening scheduler link on real loopback sockets (plaintext; TLS has its own
- * tests): bad frames are answered and change nothing, oversized prefixes, slow senders, idle
- * peers and floods are cut off, and after each the link still serves a well-behaved scheduler.
+ * tests): bad frames are answered and change nothing, oversized prefixes and connections over the
+ * caps are cut off, and after each the link still serves a well-behaved scheduler. Nothing here
+ * waits for time to pass: the limits in time (frame deadline, idle timeout, rate limit) are
+ * {@link SchedulerPipelineLimitsTest} on a mock ticker, and {@code SchedulerLinkLimitsIT} on real
+ * sockets and real time. Waits for the link's own threads are conditions with a deadline.
  */
 class SchedulerLinkLimitsTest {
     private final StubSchedulerPort port = new StubSchedulerPort();
@@ -37,63 +41,19 @@ class SchedulerLinkLimitsTest {
 
     @BeforeEach
     void start() throws Exception {
-        startLink(30_000);
-        client = new SchedulerClient(null);
-    }
-
-    private void startLink(long idleTimeoutMs) throws Exception {
-        if (link != null) {
-            link.stop(Duration.ofSeconds(5));
-        }
         MarketLink.Settings s = new MarketLink.Settings(new InetSocketAddress("127.0.0.1", 0), null, 4096, 2000, 400,
-                idleTimeoutMs, 50, 6, 3, Duration.ofMillis(200), Duration.ofSeconds(30), Duration.ofMillis(50),
+                30_000, 50, 6, 3, Duration.ofMillis(200), Duration.ofSeconds(30), Duration.ofMillis(50),
                 Duration.ofMillis(500));
-        link = MarketLink.start(s, null, null, port, Clock.SYSTEM);
+        // the link's clock stands still: its rate limit never refills, and no test here sends a burst's worth
+        link = MarketLink.start(s, null, null, port, new ManualClock());
         address = link.listenAddress().orElseThrow();
+        client = new SchedulerClient(null);
     }
 
     @AfterEach
     void stop() throws Exception {
         client.close();
         link.stop(Duration.ofSeconds(5));
-    }
-
-    private static byte[] frame(String json) {
-        byte[] p = json.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(4 + p.length).putInt(p.length).put(p).array();
-    }
-
-    private static String readFrame(InputStream in) throws IOException {
-        DataInputStream d = new DataInputStream(in);
-        int n = d.readInt();
-        byte[] b = new byte[n];
-        d.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
-    /** Reads frames until one has {@code "id":"<id>"} (events may come between). */
-    private static String answerTo(InputStream in, String id) throws IOException {
-        for (int i = 0; i < 50; i++) {
-            String f = readFrame(in);
-            if (f.contains("\"id\":\"" + id + "\"")) {
-                return f;
-            }
-        }
-        throw new AssertionError("no answer to " + id);
-    }
-
-    private static boolean closedByPeer(Socket s) {
-        try {
-            s.setSoTimeout(3000);
-            InputStream in = s.getInputStream();
-            while (true) {
-                if (in.read() < 0) {
-                    return true;
-                }
-            }
-        } catch (IOException e) {
-            return e.getMessage() != null && e.getMessage().contains("reset");
-        }
     }
 
     private void aGoodSchedulerIsStillServed() throws Exception {
@@ -167,39 +127,6 @@ class SchedulerLinkLimitsTest {
     }
 
     @Test
-    void aTruncatedFrameFromASlowSenderIsCutOffAtTheReadTimeout() throws Exception {
-        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            OutputStream out = s.getOutputStream();
-            byte[] f = frame("{\"v\":1,\"type\":\"list\",\"id\":\"slow\"}");
-            long t0 = System.nanoTime();
-            out.write(f, 0, 6); // the prefix and two bytes, then silence (a slowloris, or a truncated frame)
-            out.flush();
-            assertThat(closedByPeer(s)).isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500));
-        }
-        await().untilAsserted(() -> assertThat(link.stats().closed()).containsKey("read_timeout"));
-        aGoodSchedulerIsStillServed();
-    }
-
-    @Test
-    void anIdleConnectionIsClosedButHeartbeatsKeepOneOpen() throws Exception {
-        startLink(1500);
-        try (Socket idle = new Socket(address.getAddress(), address.getPort());
-             SchedulerConnection live = client.connect(address)) {
-            live.call(new Message.Hello(List.of(1), "live", null, List.of()), Message.Welcome.class, Duration.ofSeconds(5));
-            long end = System.nanoTime() + Duration.ofMillis(2500).toNanos();
-            while (System.nanoTime() < end) {
-                live.call(new Message.Heartbeat(null), Message.Heartbeat.class, Duration.ofSeconds(2));
-                Thread.sleep(200);
-            }
-            assertThat(closedByPeer(idle)).isTrue();
-            assertThat(live.isOpen()).isTrue();
-        }
-        assertThat(link.stats().closed()).containsKey("idle_timeout");
-        assertThat(link.stats().roundTrip().count()).as("the client answered the agent's heartbeats").isPositive();
-    }
-
-    @Test
     void connectionsOverTheCapsAreClosedAtOnceAndTheOthersKeepServing() throws Exception {
         List<Socket> held = new ArrayList<>();
         try {
@@ -223,28 +150,6 @@ class SchedulerLinkLimitsTest {
             }
         }
         await().untilAsserted(this::aGoodSchedulerIsStillServed);
-    }
-
-    @Test
-    void aFloodIsRateLimitedThenCutOff() throws Exception {
-        try (Socket s = new Socket(address.getAddress(), address.getPort())) {
-            OutputStream out = s.getOutputStream();
-            ByteBuffer burst = ByteBuffer.allocate(1000 * 40);
-            byte[] hb = frame("{\"v\":1,\"type\":\"heartbeat\",\"id\":\"x\"}");
-            while (burst.remaining() >= hb.length) {
-                burst.put(hb);
-            }
-            try {
-                out.write(burst.array(), 0, burst.position());
-                out.write(burst.array(), 0, burst.position());
-            } catch (IOException closed) {
-                // the agent closed the connection mid-flood: that is the point
-            }
-            assertThat(closedByPeer(s)).isTrue();
-        }
-        assertThat(link.stats().errors()).containsKey("rate_limited");
-        assertThat(link.stats().closed()).containsKey("flood");
-        aGoodSchedulerIsStillServed();
     }
 
     @Test

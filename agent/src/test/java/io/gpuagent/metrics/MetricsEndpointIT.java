@@ -262,9 +262,12 @@ class MetricsEndpointIT {
         List<Socket> idle = new ArrayList<>();
         try {
             for (int i = 0; i < 6; i++) {
-                idle.add(new Socket("127.0.0.1", agent.port()));
+                Socket s = new Socket("127.0.0.1", agent.port());
+                idle.add(s);
+                // the kernel completes a connect before the agent accepts it: an answer on this connection
+                // says the agent has accepted and counted it (it stays open, kept alive, for the next request)
+                assertThat(keptAliveAnswer(s)).as("connection %d is served", i).startsWith("HTTP/1.1 200");
             }
-            Thread.sleep(200); // let the server accept them all
             try (Socket extra = new Socket("127.0.0.1", agent.port())) {
                 extra.setSoTimeout(5000);
                 assertThat(extra.getInputStream().read()).as("the 7th connection is closed at once").isEqualTo(-1);
@@ -275,6 +278,26 @@ class MetricsEndpointIT {
             }
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> agent.get("/healthz").statusCode() == 200);
+    }
+
+    /** One kept-alive request on {@code s}: its status line and headers, read up to the empty line. */
+    private static String keptAliveAnswer(Socket s) throws java.io.IOException {
+        s.setSoTimeout(5000);
+        s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        if (length.find()) {
+            in.readNBytes(Integer.parseInt(length.group(1)));
+        }
+        return head.toString();
     }
 
     @Test

@@ -6,7 +6,6 @@ import io.gpuagent.testsupport.RunningAgent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -17,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,6 +30,8 @@ import static org.awaitility.Awaitility.await;
 class PrometheusScrapeIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Prometheus 2.x (exporter-toolkit) at info level: {@code msg="Listening on" address=127.0.0.1:41234}. */
+    private static final Pattern LISTENING = Pattern.compile("msg=\"Listening on\" address=([0-9.]+:\\d+)");
 
     @TempDir
     Path dir;
@@ -40,21 +43,24 @@ class PrometheusScrapeIT {
         try (RunningAgent agent = new RunningAgent(dir.resolve("agent"), "server-8x-h100.conf")) {
             JsonNode gpu3 = JSON.readTree(agent.get("/status").body()).get("gpus").get(3);
             String uuid = gpu3.get("uuid").asText();
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
             Path config = dir.resolve("prometheus.yml");
             Files.writeString(config, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     + "scrape_configs:\n  - job_name: gpu-agent\n    static_configs:\n"
                     + "      - targets: ['127.0.0.1:" + agent.port() + "']\n");
             Files.createDirectories(dir.resolve("tsdb"));
+            Path log = dir.resolve("prometheus.log");
+            // port 0: Prometheus binds the port the kernel picks and logs it (info level), so no port is
+            // chosen here and handed over later, when another process may have taken it
             Process prom = new ProcessBuilder(prometheus.toString(), "--config.file=" + config,
-                    "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port,
-                    "--log.level=warn").redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile())
+                    "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:0",
+                    "--log.level=info").redirectErrorStream(true).redirectOutput(log.toFile())
                     .start();
             try {
-                String api = "http://127.0.0.1:" + port + "/api/v1/query?query=";
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> LISTENING.matcher(Files.readString(log)).find() || !prom.isAlive());
+                Matcher listening = LISTENING.matcher(Files.readString(log));
+                assertThat(listening.find()).as("Prometheus says where it listens:\n%s", Files.readString(log)).isTrue();
+                String api = "http://" + listening.group(1) + "/api/v1/query?query=";
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                         .until(() -> result(api, "DCGM_FI_DEV_GPU_TEMP{gpu=\"3\"}").size() == 1);
                 JsonNode temp = result(api, "DCGM_FI_DEV_GPU_TEMP{gpu=\"3\"}").get(0);

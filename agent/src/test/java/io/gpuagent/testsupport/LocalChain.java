@@ -2,6 +2,7 @@ package io.gpuagent.testsupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.awaitility.core.ConditionTimeoutException;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.TypeReference;
@@ -29,6 +30,7 @@ import org.web3j.utils.Numeric;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +38,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.awaitility.Awaitility.await;
 
 /**
- * A private ganache 7.9.2 (contracts/node_modules) on a free loopback port, chain id 1337, with
- * four funded accounts of known keys, and helpers to deploy TestToken + GpuEscrow from the
- * committed artifacts and to act as the renter (mint, approve, open, requestClose) and as time
- * (evm_increaseTime). Fails loudly with the fix when ganache is not installed.
+ * A private ganache 7.9.2 (contracts/node_modules) on a free loopback port ({@link #start()} says
+ * how), chain id 1337, with four funded accounts of known keys, and helpers to deploy TestToken +
+ * GpuEscrow from the committed artifacts and to act as the renter (mint, approve, open,
+ * requestClose) and as time (evm_increaseTime). Fails loudly with the fix when ganache is not
+ * installed.
  */
 public final class LocalChain implements AutoCloseable {
     public static final long CHAIN_ID = 1337;
@@ -74,35 +80,63 @@ public final class LocalChain implements AutoCloseable {
         return bin;
     }
 
+    /**
+     * Starts ganache on a free loopback port. ganache is told its port on the command line and
+     * does not report one the kernel picked, so the port is chosen here and is free only when
+     * chosen: another process may bind it first. ganache then exits failing to bind, and is started
+     * again on a fresh port (three tries). The node that answers must be the one started here: its
+     * network id ({@code net_version}) is made for this start, so a stranger on the port is never
+     * taken for it.
+     */
     public static LocalChain start() throws Exception {
         Path bin = ganache();
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        List<String> cmd = new ArrayList<>(List.of(bin.toString(), "--chain.chainId", Long.toString(CHAIN_ID),
-                "--server.host", "127.0.0.1", "--server.port", Integer.toString(port), "--logging.quiet", "true",
-                "--chain.hardfork", "shanghai"));
-        for (Credentials c : List.of(PLATFORM, RENTER, PROVIDER, STRANGER)) {
-            cmd.add("--wallet.accounts");
-            cmd.add(Numeric.toHexStringWithPrefixZeroPadded(c.getEcKeyPair().getPrivateKey(), 64) + ",0x3635C9ADC5DEA00000");
-        }
-        Path log = Files.createTempFile("ganache-", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        LocalChain chain = new LocalChain(p, port, log);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                if (chain.web3j.ethChainId().send().getChainId().longValue() == CHAIN_ID) {
-                    return chain;
-                }
-            } catch (IOException e) {
-                if (!p.isAlive() || System.nanoTime() > deadline) {
-                    chain.close();
-                    throw new IllegalStateException("ganache did not start on port " + port + ": " + Files.readString(log), e);
-                }
-                Thread.sleep(200);
+        for (int attempt = 1; ; attempt++) {
+            int port = portFreeNow();
+            long networkId = 1_000_000L + ThreadLocalRandom.current().nextLong(1_000_000_000L);
+            List<String> cmd = new ArrayList<>(List.of(bin.toString(), "--chain.chainId", Long.toString(CHAIN_ID),
+                    "--chain.networkId", Long.toString(networkId), "--server.host", "127.0.0.1", "--server.port",
+                    Integer.toString(port), "--logging.quiet", "true", "--chain.hardfork", "shanghai"));
+            for (Credentials c : List.of(PLATFORM, RENTER, PROVIDER, STRANGER)) {
+                cmd.add("--wallet.accounts");
+                cmd.add(Numeric.toHexStringWithPrefixZeroPadded(c.getEcKeyPair().getPrivateKey(), 64) + ",0x3635C9ADC5DEA00000");
             }
+            Path log = Files.createTempFile("ganache-", ".log");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            LocalChain chain = new LocalChain(p, port, log);
+            try {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !p.isAlive() || chain.answersAs(networkId));
+            } catch (ConditionTimeoutException e) {
+                String out = Files.readString(log);
+                chain.close();
+                throw new IllegalStateException("ganache did not answer on port " + port + " within 60 s: " + out, e);
+            }
+            if (p.isAlive()) {
+                return chain;
+            }
+            String out = Files.readString(log);
+            chain.close();
+            boolean portTaken = out.contains("EADDRINUSE") || out.toLowerCase(java.util.Locale.ROOT).contains("address already in use");
+            if (!portTaken || attempt == 3) {
+                throw new IllegalStateException("ganache did not start on port " + port + " (attempt " + attempt + "): " + out);
+            }
+        }
+    }
+
+    /** A loopback port nobody listens on at this moment (see {@link #start()} for why that is not enough). */
+    private static int portFreeNow() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Whether the node on our port is this one: chain id 1337 and the network id given at its start. */
+    private boolean answersAs(long networkId) {
+        try {
+            return web3j.ethChainId().send().getChainId().longValue() == CHAIN_ID
+                    && Long.toString(networkId).equals(web3j.netVersion().send().getNetVersion());
+        } catch (IOException | RuntimeException notYet) {
+            return false;
         }
     }
 

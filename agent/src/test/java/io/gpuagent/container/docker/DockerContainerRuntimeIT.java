@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -177,7 +176,8 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
 
     @Test
     void theEngineStoresEverySecurityDecisionOfTheSpec() throws Exception {
-        int hostPort = freePort();
+        // created only, never started: the engine stores the binding and binds nothing, so any port will do
+        int hostPort = 18080;
         ContainerSpec s = spec(runUntilTerm(0))
                 .env("RENTER_VAR", "x y")
                 .memoryBytes(96L << 20).nanoCpus(250_000_000L).pidsLimit(32).diskBytes(64L << 20)
@@ -266,11 +266,13 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
 
     @Test
     void aPublishedPortIsReachableOnLoopback() throws Exception {
-        int hostPort = freePort();
-        ContainerSpec s = spec(List.of("httpd", "-f", "-p", "8080", "-h", "/var/www")).port(8080, "tcp", "127.0.0.1", hostPort).build();
-        runtime.create(s);
+        // host port 0: the engine binds one the kernel picks when the container starts, and says which
+        ContainerSpec s = spec(List.of("httpd", "-f", "-p", "8080", "-h", "/var/www")).port(8080, "tcp", "127.0.0.1", 0).build();
+        String id = runtime.create(s);
         runtime.start(s.name());
 
+        int hostPort = await().atMost(patience()).pollInterval(Duration.ofMillis(100))
+                .until(() -> publishedPort(id, "8080/tcp"), port -> port > 0);
         await().atMost(patience()).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(() -> httpGet(hostPort).contains("gpu-agent test page"));
     }
@@ -357,10 +359,10 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    /** The host port the engine bound for {@code containerPort} ("8080/tcp"), 0 while it has none. */
+    private static int publishedPort(String id, String containerPort) throws IOException {
+        JsonNode bindings = rawInspect(id).path("NetworkSettings").path("Ports").path(containerPort);
+        return bindings.isArray() && !bindings.isEmpty() ? bindings.get(0).path("HostPort").asInt(0) : 0;
     }
 
     private static String httpGet(int port) throws IOException {

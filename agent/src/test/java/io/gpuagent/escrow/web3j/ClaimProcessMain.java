@@ -75,7 +75,7 @@ public final class ClaimProcessMain {
                 p.close();
                 System.exit(0);
             }
-            Thread.sleep(20);
+            Thread.sleep(20); // the poll's interval; its deadline is the parent test's (ClaimCrashIT kills it after 120 s)
         }
     }
 
@@ -92,7 +92,7 @@ public final class ClaimProcessMain {
         private static void hang(String point) {
             System.out.println("CRASHPOINT " + point);
             System.out.flush();
-            while (true) {
+            while (true) { // on purpose: parked here for ever until the test kills the process with SIGKILL
                 try {
                     Thread.sleep(60_000);
                 } catch (InterruptedException e) {
