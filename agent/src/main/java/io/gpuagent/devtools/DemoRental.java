@@ -133,13 +133,11 @@ final class DemoRental {
             if (m instanceof Message.SessionState s && s.session().session().equals(session)) {
                 say.accept("session " + s.session().state() + (s.session().reason() != null ? " (" + s.session().reason() + ")" : ""));
             } else if (m instanceof Message.SessionUsage u && u.session().equals(session) && u.billedSeconds() > paidSeconds) {
-                pay(u.billedSeconds());
+                payUpTo(u.billedSeconds());
             } else if (m instanceof Message.SessionEnded e && e.session().session().equals(session)) {
                 end = e.session();
                 say.accept("session ended after " + end.billedSeconds() + " s billed (" + end.reason() + ")");
-                if (end.billedSeconds() > paidSeconds) {
-                    pay(end.billedSeconds());
-                }
+                payUpTo(end.billedSeconds());
             } else if (m instanceof Message.Claim cl && cl.rentals().contains(rental) && closingClaimDone(cl)) {
                 return;
             }
@@ -153,6 +151,17 @@ final class DemoRental {
             throw new Failure(ExitCodes.INTERNAL, "the closing claim ended " + cl.state() + ": " + cl.detail());
         }
         return cl.close() && cl.state().equals("final");
+    }
+
+    /**
+     * A voucher for every second up to {@code seconds}: the live meter can step by two, and the
+     * closing claim takes the highest voucher within the finally billed seconds, so a second with
+     * no voucher of its own would go unpaid when the engine's times settle on it.
+     */
+    private void payUpTo(long seconds) throws Exception {
+        for (long s = paidSeconds + 1; s <= seconds; s++) {
+            pay(s);
+        }
     }
 
     private void pay(long seconds) throws Exception {
