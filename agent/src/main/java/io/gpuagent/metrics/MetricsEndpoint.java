@@ -40,7 +40,7 @@ public final class MetricsEndpoint {
     private final String hostname;
     private final Readiness readiness;
     private volatile io.gpuagent.session.ReadOnlySessions sessions;
-    private volatile io.gpuagent.market.MarketStats market;
+    private volatile io.gpuagent.market.SchedulerLinkStats market;
     private volatile java.util.function.IntSupplier welcomed;
     private volatile java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> escrow;
     private volatile String payoutAddress;
@@ -66,7 +66,7 @@ public final class MetricsEndpoint {
     }
 
     /** Adds the scheduler link's families, and its connections to {@code /status}. */
-    public void addMarket(io.gpuagent.market.MarketStats stats, java.util.function.IntSupplier welcomed) {
+    public void addMarket(io.gpuagent.market.SchedulerLinkStats stats, java.util.function.IntSupplier welcomed) {
         this.market = stats;
         this.welcomed = welcomed;
         registry.register(new MarketMetricsCollector(stats, welcomed));
