@@ -89,6 +89,16 @@ public final class MetricsEndpoint {
         return accept != null && openMetrics.accepts(accept) ? openMetrics : text;
     }
 
+    /**
+     * Writes one scrape in the format the scraper's {@code Accept} header asks for and returns its
+     * content type (what the HTTP server needs, without seeing the Prometheus library).
+     */
+    public String scrape(String accept, OutputStream out) throws IOException {
+        ExpositionFormatWriter writer = writerFor(accept);
+        scrape(writer, out);
+        return writer.getContentType();
+    }
+
     /** Writes one scrape in the format chosen by {@link #writerFor}. */
     public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
         writer.write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);

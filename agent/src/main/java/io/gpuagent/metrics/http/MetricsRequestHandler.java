@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,17 +77,17 @@ final class MetricsRequestHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
 
     private FullHttpResponse metrics(ChannelHandlerContext ctx, String accept) {
-        ExpositionFormatWriter writer = endpoint.writerFor(accept);
         ByteBuf buf = ctx.alloc().buffer(16 * 1024);
+        String contentType;
         try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {
-            endpoint.scrape(writer, out);
+            contentType = endpoint.scrape(accept, out);
         } catch (IOException | RuntimeException e) {
             buf.release();
             log.error("scrape failed", e);
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed: " + e + "\n");
         }
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, buf);
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, writer.getContentType());
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         return r;
     }
 
