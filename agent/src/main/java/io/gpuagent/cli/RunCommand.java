@@ -10,7 +10,7 @@ import io.gpuagent.daemon.SessionService;
 import io.gpuagent.daemon.logging.LogSetup;
 import io.gpuagent.daemon.systemd.SystemdNotifier;
 import io.gpuagent.gpu.GpuUnavailableException;
-import io.gpuagent.metrics.MetricsServerException;
+import io.gpuagent.metrics.http.MetricsServerException;
 import io.gpuagent.gpu.nvml.NvmlGpuDriver;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;

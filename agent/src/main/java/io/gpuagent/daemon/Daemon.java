@@ -11,8 +11,8 @@ import io.gpuagent.gpu.GpuUnavailableException;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.HostPort;
 import io.gpuagent.metrics.MetricsEndpoint;
-import io.gpuagent.metrics.MetricsHttpServer;
-import io.gpuagent.metrics.MetricsServerException;
+import io.gpuagent.metrics.http.MetricsHttpServer;
+import io.gpuagent.metrics.http.MetricsServerException;
 import io.gpuagent.util.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,16 +22,23 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The running agent. Start order (each step needs the one before):
+ * The running agent. Start order (each step needs the ones before it; docs/architecture.md):
  * <ol>
  *   <li>open the GPU driver (NVML) &mdash; failure is fatal with a clear message;</li>
- *   <li>probe the inventory and start the sampler and health watcher ({@link GpuMonitor});</li>
- *   <li>serve the operator endpoint ({@link MetricsHttpServer}): {@code /readyz} says 503 until the next step;</li>
- *   <li>report {@code READY=1} to systemd, then feed its watchdog while the sampler progresses.</li>
+ *   <li>the GPU layer ({@link GpuMonitor}): the inventory, then the sampler and the health watcher;</li>
+ *   <li>with escrow: the wallet, the escrow store (recovered) and the claim worker;</li>
+ *   <li>with sessions ({@link SessionService}): the journal replayed, Docker reached, the session
+ *       core rebuilt and reconciled with the engine's containers, then the meter; the escrow hears
+ *       of every session, and the control socket opens;</li>
+ *   <li>the scheduler link (listen and/or dial-out), with its events hooked to sessions, GPU health
+ *       and claims;</li>
+ *   <li>the operator endpoint ({@link MetricsHttpServer}): {@code /readyz} says 503 until the next step;</li>
+ *   <li>{@code READY=1} to systemd, then the watchdog, fed while the sampler and the meter progress.</li>
  * </ol>
- * {@link #stop()} runs in reverse: {@code STOPPING=1}, watchdog, GPU layer (each with the drain
- * timeout, saying which one timed out). Later components (sessions, scheduler link, metrics) slot
- * into the same order.
+ * {@link #stop()} runs in reverse: {@code STOPPING=1}, the watchdog, the operator endpoint, the
+ * scheduler link, the control socket, the sessions (a last meter tick, the journal closed; renters'
+ * containers keep running), the escrow, the GPU layer; each step within the drain timeout, saying
+ * which one timed out.
  */
 public final class Daemon {
     /** Opens the GPU driver; NVML in production, swappable in tests. */
@@ -58,7 +65,7 @@ public final class Daemon {
     private MetricsHttpServer metrics;
     private SessionService sessions;
     private ControlSocket control;
-    private io.gpuagent.market.MarketLink market;
+    private io.gpuagent.market.netty.MarketLink market;
     private io.gpuagent.escrow.Payouts payouts;
     private EscrowBridge escrow;
     private WatchdogFeeder watchdog;

@@ -7,7 +7,7 @@ import io.gpuagent.gpu.GpuMonitor;
 import io.gpuagent.market.AgentSchedulerPort;
 import io.gpuagent.market.EventBridge;
 import io.gpuagent.market.MarketException;
-import io.gpuagent.market.MarketLink;
+import io.gpuagent.market.netty.MarketLink;
 import io.gpuagent.market.OfferBuilder;
 import io.gpuagent.market.PaymentPort;
 import io.gpuagent.session.SessionCore;

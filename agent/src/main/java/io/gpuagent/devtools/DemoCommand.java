@@ -11,7 +11,7 @@ import io.gpuagent.escrow.WalletException;
 import io.gpuagent.escrow.web3j.Keystore;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -7,7 +7,7 @@ import io.gpuagent.config.HostPort;
 import io.gpuagent.daemon.ExitCodes;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
 import io.gpuagent.market.tls.TlsSetupException;
 import io.gpuagent.protocol.EnvelopeCodec;

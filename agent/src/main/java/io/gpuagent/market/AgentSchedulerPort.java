@@ -32,7 +32,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
     private final String epoch;
     private final long minDurationS;
 
-    /** @param sessions the session manager, or null when this host rents nothing out (sessions.enabled = false) */
+    /** @param sessions the session core, or null when this host rents nothing out (sessions.enabled = false) */
     public AgentSchedulerPort(SessionCore sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
                               String agentVersion, String hostId, String epoch, long minDurationS) {
         this.sessions = sessions;
@@ -81,7 +81,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
         SessionCore m = sessions();
         Optional<SessionView> existing = m.get(l.session());
         if (existing.isEmpty()) {
-            // a retried launch of a known session is answered by the manager (idempotent); new ones are checked here
+            // a retried launch of a known session is answered by the session core (idempotent); new ones are checked here
             if (l.maxDurationS() < minDurationS) {
                 throw new CommandException("duration_below_minimum", "max_duration_s " + l.maxDurationS()
                         + " is below this host's minimum rental of " + minDurationS + " s (offer.min_duration_s)");

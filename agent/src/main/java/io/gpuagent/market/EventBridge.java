@@ -14,9 +14,9 @@ import java.util.Locale;
  * {@code gpu.health}; both may change the offer, which is re-sent at once when it did.
  */
 public final class EventBridge implements SessionListener, GpuHealthListener {
-    private final SchedulerHub hub;
+    private final SchedulerEvents hub;
 
-    public EventBridge(SchedulerHub hub) {
+    public EventBridge(SchedulerEvents hub) {
         this.hub = hub;
     }
 

@@ -1,6 +1,6 @@
 package io.gpuagent.metrics;
 
-import io.gpuagent.market.MarketStats;
+import io.gpuagent.market.SchedulerLinkStats;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -12,10 +12,10 @@ import java.util.function.IntSupplier;
 
 /** The scheduler link's families: {@code gpu_agent_scheduler_*}. */
 final class MarketMetricsCollector implements MultiCollector {
-    private final MarketStats stats;
+    private final SchedulerLinkStats stats;
     private final IntSupplier welcomed;
 
-    MarketMetricsCollector(MarketStats stats, IntSupplier welcomed) {
+    MarketMetricsCollector(SchedulerLinkStats stats, IntSupplier welcomed) {
         this.stats = stats;
         this.welcomed = welcomed;
     }

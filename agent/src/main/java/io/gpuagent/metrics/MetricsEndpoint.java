@@ -40,7 +40,7 @@ public final class MetricsEndpoint {
     private final String hostname;
     private final Readiness readiness;
     private volatile io.gpuagent.session.ReadOnlySessions sessions;
-    private volatile io.gpuagent.market.MarketStats market;
+    private volatile io.gpuagent.market.SchedulerLinkStats market;
     private volatile java.util.function.IntSupplier welcomed;
     private volatile java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> escrow;
     private volatile String payoutAddress;
@@ -66,7 +66,7 @@ public final class MetricsEndpoint {
     }
 
     /** Adds the scheduler link's families, and its connections to {@code /status}. */
-    public void addMarket(io.gpuagent.market.MarketStats stats, java.util.function.IntSupplier welcomed) {
+    public void addMarket(io.gpuagent.market.SchedulerLinkStats stats, java.util.function.IntSupplier welcomed) {
         this.market = stats;
         this.welcomed = welcomed;
         registry.register(new MarketMetricsCollector(stats, welcomed));
@@ -87,6 +87,16 @@ public final class MetricsEndpoint {
     /** The writer for a scraper's {@code Accept} header: OpenMetrics when asked, else Prometheus text 0.0.4. */
     public ExpositionFormatWriter writerFor(String accept) {
         return accept != null && openMetrics.accepts(accept) ? openMetrics : text;
+    }
+
+    /**
+     * Writes one scrape in the format the scraper's {@code Accept} header asks for and returns its
+     * content type (what the HTTP server needs, without seeing the Prometheus library).
+     */
+    public String scrape(String accept, OutputStream out) throws IOException {
+        ExpositionFormatWriter writer = writerFor(accept);
+        scrape(writer, out);
+        return writer.getContentType();
     }
 
     /** Writes one scrape in the format chosen by {@link #writerFor}. */

@@ -3,7 +3,7 @@ package io.gpuagent.market;
 import io.gpuagent.container.docker.DockerContainerRuntimeIT;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
 import io.gpuagent.protocol.Message;
 import io.gpuagent.testsupport.AgentProcess;

@@ -1,7 +1,7 @@
 package io.gpuagent.bench;
 
-import io.gpuagent.market.FrameDecoder;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.FrameDecoder;
+import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.util.NamedThreadFactory;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

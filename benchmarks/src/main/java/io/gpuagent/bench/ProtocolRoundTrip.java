@@ -2,11 +2,11 @@ package io.gpuagent.bench;
 
 import io.gpuagent.devtools.DevCertificateAuthority;
 import io.gpuagent.devtools.DevTlsFiles;
-import io.gpuagent.market.FrameDecoder;
-import io.gpuagent.market.MarketLink;
+import io.gpuagent.market.netty.FrameDecoder;
+import io.gpuagent.market.netty.MarketLink;
 import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
 import io.gpuagent.protocol.EnvelopeCodec;
 import io.gpuagent.protocol.Message;

@@ -1,8 +1,8 @@
 package io.gpuagent.market.client;
 
-import io.gpuagent.market.EnvelopeDecoder;
-import io.gpuagent.market.EnvelopeEncoder;
-import io.gpuagent.market.FrameDecoder;
+import io.gpuagent.market.netty.EnvelopeDecoder;
+import io.gpuagent.market.netty.EnvelopeEncoder;
+import io.gpuagent.market.netty.FrameDecoder;
 import io.gpuagent.util.NamedThreadFactory;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -15,7 +15,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.gpuagent.market.tls.TlsContexts;
+import io.gpuagent.market.netty.TlsContexts;
 import io.netty.handler.ssl.SslHandler;
 
 import java.net.InetSocketAddress;

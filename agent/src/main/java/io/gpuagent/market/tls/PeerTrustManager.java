@@ -26,7 +26,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *   <li>with pins only, the leaf must be pinned and within its validity period.</li>
  * </ol>
  */
-final class PeerTrustManager extends X509ExtendedTrustManager {
+public final class PeerTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager caTrust; // null: pins only
     private final Set<String> pins;
     private final X509Certificate[] acceptedIssuers;
@@ -37,7 +37,7 @@ final class PeerTrustManager extends X509ExtendedTrustManager {
         this.acceptedIssuers = acceptedIssuers;
     }
 
-    static PeerTrustManager of(List<X509Certificate> cas, Set<String> pins) throws GeneralSecurityException {
+    public static PeerTrustManager of(List<X509Certificate> cas, Set<String> pins) throws GeneralSecurityException {
         if (cas.isEmpty() && pins.isEmpty()) {
             throw new IllegalArgumentException("a CA or pins are required");
         }

@@ -316,7 +316,8 @@ public final class TlsSettings {
         }
     }
 
-    static String subject(X509Certificate cert) {
+    /** The certificate's subject as RFC 2253 text, for messages. */
+    public static String subject(X509Certificate cert) {
         return cert.getSubjectX500Principal().getName();
     }
 }

@@ -1,5 +1,7 @@
 package io.gpuagent.market.tls;
 
+import io.gpuagent.market.netty.TlsContexts;
+import io.gpuagent.market.netty.TlsPeer;
 import io.gpuagent.devtools.DevCertificateAuthority;
 import io.gpuagent.devtools.DevTlsFiles;
 import io.netty.bootstrap.ServerBootstrap;

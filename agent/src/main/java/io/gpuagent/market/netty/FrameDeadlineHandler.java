@@ -1,0 +1,88 @@
+package io.gpuagent.market.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cuts off slow senders: once the first byte of a frame arrives, the whole frame (4-byte length
+ * plus payload) must arrive within the read timeout. Sits before the frame decoder and follows
+ * the framing itself (it only counts bytes), so a peer that trickles a byte a minute into an
+ * endless frame is closed however little it sends. Idle time between frames is
+ * {@link io.netty.handler.timeout.IdleStateHandler}'s business, after the decoder.
+ */
+final class FrameDeadlineHandler extends ChannelInboundHandlerAdapter {
+    private final long timeoutMillis;
+    private final MarketStats stats;
+    private int headerBytes;          // bytes of the current length prefix seen (0..4)
+    private int length;               // the prefix so far
+    private long remaining;           // payload bytes still expected (when headerBytes == 4)
+    private ScheduledFuture<?> deadline;
+
+    FrameDeadlineHandler(long timeoutMillis, MarketStats stats) {
+        this.timeoutMillis = timeoutMillis;
+        this.stats = stats;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf buf) {
+            track(ctx, buf);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void track(ChannelHandlerContext ctx, ByteBuf buf) {
+        int i = buf.readerIndex();
+        int end = buf.writerIndex();
+        while (i < end) {
+            if (headerBytes == 0 && remaining == 0 && deadline == null) {
+                deadline = ctx.executor().schedule(() -> expire(ctx), timeoutMillis, TimeUnit.MILLISECONDS);
+            }
+            if (headerBytes < 4) {
+                length = (length << 8) | (buf.getByte(i++) & 0xff);
+                if (++headerBytes == 4) {
+                    remaining = Integer.toUnsignedLong(length);
+                    if (remaining == 0) {
+                        frameDone();
+                    }
+                }
+            } else {
+                long take = Math.min(remaining, end - i);
+                i += (int) take;
+                remaining -= take;
+                if (remaining == 0) {
+                    frameDone();
+                }
+            }
+        }
+    }
+
+    private void frameDone() {
+        headerBytes = 0;
+        length = 0;
+        remaining = 0;
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    private void expire(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            stats.closed("read_timeout");
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+        super.channelInactive(ctx);
+    }
+}

@@ -1,0 +1,155 @@
+package io.gpuagent.market.netty;
+
+import io.gpuagent.market.SchedulerEvents;
+import io.gpuagent.market.SchedulerPort;
+import io.gpuagent.protocol.Envelope;
+import io.gpuagent.protocol.Message;
+import io.gpuagent.protocol.MessageCodec;
+import io.netty.channel.Channel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The agent's side of every scheduler connection that said hello, in both modes: pushes events
+ * to all of them. The offer goes out at once when it changes (health, sessions, drain) and every
+ * offer interval; running sessions' usage every second; the agent's heartbeat every heartbeat
+ * interval. Usage and periodic offers are skipped for a connection whose write buffer is over
+ * its high watermark (the next ones supersede them); state events never are.
+ */
+public final class SchedulerHub implements SchedulerEvents {
+    private static final Logger log = LoggerFactory.getLogger(SchedulerHub.class);
+
+    private final SchedulerPort port;
+    private final MarketStats stats;
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicLong pingIds = new AtomicLong();
+    private final Object offerLock = new Object();
+    private Message.Offer lastOffer;
+    private volatile boolean lastDraining;
+
+    public SchedulerHub(SchedulerPort port, MarketStats stats) {
+        this.port = port;
+        this.stats = stats;
+    }
+
+    /** Schedules the periodic work on {@code timer} (the caller owns and stops it). */
+    public void start(ScheduledExecutorService timer, Duration heartbeat, Duration offerInterval) {
+        lastDraining = port.draining();
+        timer.scheduleAtFixedRate(guard(this::everySecond), 1, 1, TimeUnit.SECONDS);
+        timer.scheduleAtFixedRate(guard(this::heartbeat), heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(guard(() -> offer(true)), offerInterval.toMillis(), offerInterval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static Runnable guard(Runnable r) {
+        return () -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.error("scheduler hub task failed", e);
+            }
+        };
+    }
+
+    void add(Channel ch) {
+        channels.add(ch);
+        Message.Offer offer = port.offer();
+        send(ch, offer, false);
+    }
+
+    void remove(Channel ch) {
+        channels.remove(ch);
+    }
+
+    /** Connections that said hello. */
+    public int size() {
+        return channels.size();
+    }
+
+    /** Pushes an event to every connection; {@code droppable}: skipped where the peer is not reading. */
+    @Override
+    public void publish(Message.Event event, boolean droppable) {
+        if (channels.isEmpty()) {
+            return;
+        }
+        Envelope env = MessageCodec.encode(event, null);
+        for (Channel ch : channels) {
+            if (droppable && !ch.isWritable()) {
+                continue;
+            }
+            stats.sent(env.type());
+            ch.writeAndFlush(env);
+        }
+    }
+
+    private void send(Channel ch, Message.Event event, boolean droppable) {
+        if (droppable && !ch.isWritable()) {
+            return;
+        }
+        Envelope env = MessageCodec.encode(event, null);
+        stats.sent(env.type());
+        ch.writeAndFlush(env);
+    }
+
+    /** Recomputes the offer and pushes it when it changed (or always, when {@code force}). */
+    @Override
+    public void offer(boolean force) {
+        Message.Offer now = port.offer();
+        synchronized (offerLock) {
+            if (!force && lastOffer != null && sameOffer(lastOffer, now)) {
+                return;
+            }
+            lastOffer = now;
+        }
+        publish(now, force);
+    }
+
+    private static boolean sameOffer(Message.Offer a, Message.Offer b) {
+        return Objects.equals(withoutTime(a), withoutTime(b));
+    }
+
+    private static Message.Offer withoutTime(Message.Offer o) {
+        return new Message.Offer(o.hostId(), o.region(), o.agentVersion(), o.simulated(), o.driverVersion(), o.cudaVersion(),
+                o.cpuCores(), o.memoryMb(), o.diskGb(), o.bandwidthMbps(), o.draining(), o.payoutAddress(), o.token(),
+                o.chainId(), o.minDurationS(), o.maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(),
+                o.gpus(), o.freeGpus(), null);
+    }
+
+    private void everySecond() {
+        boolean draining = port.draining();
+        if (lastDraining != draining) {
+            publish(new Message.Drain(draining, draining ? "the owner drained this host: no new sessions; running ones "
+                    + "continue" : "the owner undrained this host"), false);
+        }
+        lastDraining = draining;
+        offer(false);
+        if (!channels.isEmpty()) {
+            for (Message.SessionUsage u : port.usage()) {
+                publish(u, true);
+            }
+        }
+    }
+
+    private void heartbeat() {
+        for (Channel ch : channels) {
+            SchedulerHandler h = ch.pipeline().get(SchedulerHandler.class);
+            if (h != null) {
+                String id = "agent-hb-" + pingIds.incrementAndGet();
+                ch.eventLoop().execute(() -> h.ping(ch, id));
+            }
+        }
+    }
+
+    /** Closes every connection (the agent is stopping). */
+    public void closeAll() {
+        channels.forEach(Channel::close);
+    }
+}

@@ -1,0 +1,170 @@
+package io.gpuagent.market.netty;
+
+import io.gpuagent.market.tls.PeerTrustManager;
+import io.gpuagent.market.tls.TlsSettings;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+
+import java.security.GeneralSecurityException;
+import javax.net.ssl.SSLException;
+
+/**
+ * The Netty {@link SslContext} of one role on the scheduler link, and the {@link SslHandler}s made
+ * from it. All roles: TLS 1.3 only, the JDK's TLS provider (no netty-tcnative), this side's
+ * certificate always presented, the peer verified by {@link PeerTrustManager} against the
+ * configured CA and/or pins only.
+ *
+ * <table>
+ *   <caption>roles</caption>
+ *   <tr><th>role</th><th>TLS side</th><th>peer's certificate</th><th>host name checked</th></tr>
+ *   <tr><td>{@link Role#AGENT_LISTEN}</td><td>server</td><td>required (ClientAuth.REQUIRE)</td><td>no: clients are authenticated by certificate only</td></tr>
+ *   <tr><td>{@link Role#AGENT_DIAL_OUT}</td><td>client</td><td>required</td><td>yes, unless pins are configured</td></tr>
+ *   <tr><td>{@link Role#SCHEDULER}</td><td>client</td><td>required</td><td>yes, unless pins are configured</td></tr>
+ * </table>
+ *
+ * <p>Put the handler first in the pipeline: {@code ch.pipeline().addLast("tls", contexts.newHandler(ch))}
+ * (server) or {@code newHandler(ch, host, port)} (client), then the frame decoder. The handshake
+ * timeout is already set on it; when it fires the handler closes the channel and fails
+ * {@link SslHandler#handshakeFuture()} with {@code SslHandshakeTimeoutException}. After the handshake,
+ * {@link TlsPeer#of(Channel)} says who the peer is.
+ */
+public final class TlsContexts {
+    /** TLS 1.3 only: 1.2 and older are refused in the handshake. */
+    public static final String PROTOCOL = "TLSv1.3";
+
+    /** Which end of the link this context serves. */
+    public enum Role {
+        /** The agent accepts the scheduler's connections ({@code market.listen}): TLS server. */
+        AGENT_LISTEN(false),
+        /** The agent connects out to the marketplace ({@code market.dial}): TLS client. */
+        AGENT_DIAL_OUT(true),
+        /** The scheduler connecting to an agent (tests, tools): TLS client with the scheduler's certificate. */
+        SCHEDULER(true),
+        /** The marketplace accepting agents that dial out (tests, tools): TLS server requiring the agent's certificate. */
+        MARKETPLACE(false);
+
+        private final boolean client;
+
+        Role(boolean client) {
+            this.client = client;
+        }
+
+        public boolean isClient() {
+            return client;
+        }
+    }
+
+    private final Role role;
+    private final SslContext context;
+    private final long handshakeTimeoutMs;
+    private final boolean verifiesHostname;
+
+    private TlsContexts(Role role, SslContext context, long handshakeTimeoutMs, boolean verifiesHostname) {
+        this.role = role;
+        this.context = context;
+        this.handshakeTimeoutMs = handshakeTimeoutMs;
+        this.verifiesHostname = verifiesHostname;
+    }
+
+    /** The agent as TLS server for {@code market.listen}: requires and verifies the scheduler's certificate. */
+    public static TlsContexts agentListen(TlsSettings settings) throws SSLException {
+        return build(Role.AGENT_LISTEN, settings);
+    }
+
+    /** The agent as TLS client for {@code market.dial}: presents its certificate, verifies the marketplace's. */
+    public static TlsContexts agentDialOut(TlsSettings settings) throws SSLException {
+        return build(Role.AGENT_DIAL_OUT, settings);
+    }
+
+    /** The scheduler's side, connecting to a listening agent with the scheduler's certificate (tests, tools). */
+    public static TlsContexts scheduler(TlsSettings settings) throws SSLException {
+        return build(Role.SCHEDULER, settings);
+    }
+
+    /** The marketplace's side, accepting agents that dial out (tests, tools). */
+    public static TlsContexts marketplace(TlsSettings settings) throws SSLException {
+        return build(Role.MARKETPLACE, settings);
+    }
+
+    /** A context for {@code role} from {@code settings}. */
+    public static TlsContexts build(Role role, TlsSettings settings) throws SSLException {
+        PeerTrustManager trust;
+        try {
+            trust = PeerTrustManager.of(settings.trustedCas(), settings.pins());
+        } catch (GeneralSecurityException e) {
+            throw new SSLException("cannot build the trust manager from tls_ca: " + e.getMessage(), e);
+        }
+        SslContextBuilder b = role.isClient()
+                ? SslContextBuilder.forClient().keyManager(settings.key(), settings.chain())
+                : SslContextBuilder.forServer(settings.key(), settings.chain()).clientAuth(ClientAuth.REQUIRE);
+        // Pins name the exact certificate expected, so the host name adds nothing and would break
+        // pinning a marketplace reached by an address its certificate does not list.
+        boolean hostname = role.isClient() && settings.pins().isEmpty();
+        SslContext ctx = b.sslProvider(SslProvider.JDK)
+                .protocols(PROTOCOL)
+                .trustManager(trust)
+                .endpointIdentificationAlgorithm(hostname ? "HTTPS" : null)
+                .build();
+        return new TlsContexts(role, ctx, settings.handshakeTimeoutMs(), hostname);
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    /** The Netty context, for callers that build their own handlers; prefer {@link #newHandler}. */
+    public SslContext sslContext() {
+        return context;
+    }
+
+    public long handshakeTimeoutMs() {
+        return handshakeTimeoutMs;
+    }
+
+    /** Whether a client role checks the peer's certificate against the host name it dialled. */
+    public boolean verifiesHostname() {
+        return verifiesHostname;
+    }
+
+    /** A server-side handler ({@link Role#AGENT_LISTEN}) with the handshake timeout set. */
+    public SslHandler newHandler(Channel channel) {
+        return newHandler(channel.alloc());
+    }
+
+    /** A server-side handler ({@link Role#AGENT_LISTEN}) with the handshake timeout set. */
+    public SslHandler newHandler(ByteBufAllocator alloc) {
+        if (role.isClient()) {
+            throw new IllegalStateException(role + " is a TLS client: pass the peer's host and port");
+        }
+        return withTimeout(context.newHandler(alloc));
+    }
+
+    /**
+     * A client-side handler with the handshake timeout set.
+     *
+     * @param peerHost the host name (or IP literal) dialled: sent as SNI and, without pins, checked
+     *                 against the peer certificate's subjectAltName
+     * @param peerPort the port dialled
+     */
+    public SslHandler newHandler(Channel channel, String peerHost, int peerPort) {
+        return newHandler(channel.alloc(), peerHost, peerPort);
+    }
+
+    /** See {@link #newHandler(Channel, String, int)}. */
+    public SslHandler newHandler(ByteBufAllocator alloc, String peerHost, int peerPort) {
+        if (!role.isClient()) {
+            throw new IllegalStateException(role + " is the TLS server: use newHandler(channel)");
+        }
+        return withTimeout(context.newHandler(alloc, peerHost, peerPort));
+    }
+
+    private SslHandler withTimeout(SslHandler handler) {
+        handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
+        return handler;
+    }
+}

@@ -1,8 +1,0 @@
-package io.gpuagent.metrics;
-
-/** The metrics endpoint could not start; the message says which address and what to change. */
-public final class MetricsServerException extends Exception {
-    public MetricsServerException(String message, Throwable cause) {
-        super(message, cause);
-    }
-}
