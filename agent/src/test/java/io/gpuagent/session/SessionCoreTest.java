@@ -253,7 +253,10 @@ class SessionCoreTest {
 
     @Test
     void twoLaunchesOfTheSameSessionAtOnceMakeOneContainer() throws Exception {
+        // the first launch's create is held until every launch has been answered: they all overlap it
+        java.util.concurrent.CountDownLatch answered = new java.util.concurrent.CountDownLatch(1);
         engine.slowCreate(Duration.ofMillis(200));
+        engine.pauseWith(d -> answered.await());
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<java.util.concurrent.Future<SessionView>> results = new ArrayList<>();
@@ -264,6 +267,7 @@ class SessionCoreTest {
                 assertThat(f.get().gpus()).containsExactly("GPU-a");
             }
         } finally {
+            answered.countDown();
             pool.shutdownNow();
         }
         awaitState("twin", SessionState.RUNNING);

@@ -45,8 +45,8 @@ public final class SessionHarness {
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
         SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
-                .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1).ports(new PortAllocator(41000, 41009))
-                .clock(Clock.SYSTEM).epoch(System.currentTimeMillis()).stopGrace(Duration.ofSeconds(2))
+                .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1).ports(new PortAllocator(31000, 31009))
+                .clock(Clock.SYSTEM).epoch(Clock.SYSTEM.wallTime().toEpochMilli()).stopGrace(Duration.ofSeconds(2))
                 .fatal(t -> {
                     System.out.println("FATAL " + t);
                     System.exit(6);
@@ -57,8 +57,13 @@ public final class SessionHarness {
                 + " strays=" + r.strays());
         if (action.equals("stop")) {
             m.stop(id, "test_end");
-            for (int i = 0; i < 100 && !m.get(id).orElseThrow().state().terminal(); i++) {
-                Thread.sleep(100);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // the stop's grace is 2 s
+            while (!m.get(id).orElseThrow().state().terminal()) {
+                if (System.nanoTime() > deadline) {
+                    System.out.println("NOT-ENDED " + m.get(id).orElseThrow());
+                    System.exit(1);
+                }
+                Thread.sleep(100); // a child process polling its own session; the parent test holds the deadline too
             }
             SessionView v = m.get(id).orElseThrow();
             System.out.println("ENDED state=" + v.state() + " billed=" + v.billedSeconds() + " started=" + v.startedAt()
@@ -75,7 +80,7 @@ public final class SessionHarness {
             SessionView v = m.get(id).orElseThrow();
             System.out.println("STATE " + v.state() + " billed=" + v.billedSeconds() + " started=" + v.startedAt());
             System.out.flush();
-            Thread.sleep(1000);
+            Thread.sleep(1000); // the meter's pace, as the daemon's 1 Hz meter thread would tick
         }
     }
 }

@@ -36,6 +36,12 @@ import static org.awaitility.Awaitility.await;
  * survives kill -9 of the process that runs it, again and again.
  */
 class SessionsOnDockerIT {
+    /**
+     * The owner's port range of these tests: below Linux's ephemeral range (32768-60999), so the
+     * kernel never hands one of them to another program's outgoing connection while the engine
+     * means to publish it.
+     */
+    private static final int FIRST_HOST_PORT = 31100;
     static final String IMAGE = "gpu-agent-test/busybox:1";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl renter@laptop";
@@ -91,7 +97,7 @@ class SessionsOnDockerIT {
         try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
             SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
                     .gpus(new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), 2)
-                    .ports(new PortAllocator(41100, 41109)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
+                    .ports(new PortAllocator(FIRST_HOST_PORT, FIRST_HOST_PORT + 9)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
                     .fatal(t -> fail("fatal: " + t)).build();
             m.launch(new LaunchRequest("it-policy", "rental-1", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of("HELLO", "world", "NVIDIA_VISIBLE_DEVICES", "all"), List.of(8080), KEY, "100", 3600));
@@ -119,7 +125,8 @@ class SessionsOnDockerIT {
             assertThat(hc.get("NetworkMode").asText()).isEqualTo("gpu-agent-it-policy");
             assertThat(hc.get("PidMode").asText()).isEmpty();
             assertThat(hc.get("IpcMode").asText()).isNotEqualTo("host");
-            assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostPort").asText()).isEqualTo("41100");
+            assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostPort").asText())
+                    .isEqualTo(Integer.toString(FIRST_HOST_PORT));
             assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostIp").asText()).isEqualTo("127.0.0.1");
             assertThat(ins.get("Config").get("Env").toString()).contains("HELLO=world").doesNotContain("NVIDIA_VISIBLE");
             assertThat(ins.get("Config").get("Labels").get(LaunchPolicy.LABEL_SESSION).asText()).isEqualTo("it-policy");
@@ -127,7 +134,9 @@ class SessionsOnDockerIT {
             assertThat(exec("gpu-agent-it-policy", "cat", "/root/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
             assertThat(exec("gpu-agent-it-policy", "stat", "-c", "%a", "/root/.ssh/authorized_keys").trim()).isEqualTo("600");
 
-            Thread.sleep(2300); // let it run a little: billed time is real time here
+            // let it run a little: billed time is the engine's real time here
+            Instant started = Instant.parse(m.get("it-policy").orElseThrow().startedAt());
+            await().atMost(Duration.ofSeconds(30)).until(() -> Duration.between(started, Instant.now()).toMillis() >= 2300);
             for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
                 m.tick();
             }
@@ -155,7 +164,7 @@ class SessionsOnDockerIT {
         try (Journal journal = Journal.open(dir.resolve("journal"), Clock.SYSTEM, r -> { })) {
             SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
                     .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1)
-                    .ports(new PortAllocator(41200, 41209)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
+                    .ports(new PortAllocator(FIRST_HOST_PORT + 100, FIRST_HOST_PORT + 109)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
                     .fatal(t -> fail("fatal: " + t)).build();
             m.launch(new LaunchRequest("it-restart", "rental-2", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of(), List.of(), null, "100", 3600));

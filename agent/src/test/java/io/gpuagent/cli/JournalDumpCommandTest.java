@@ -1,8 +1,10 @@
-package io.gpuagent.journal;
+package io.gpuagent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.cli.Main;
+import io.gpuagent.journal.DiskJournalFiles;
+import io.gpuagent.journal.Journal;
+import io.gpuagent.journal.JournalOptions;
 import io.gpuagent.util.ManualClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,12 +13,12 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.gpuagent.journal.JournalContract.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code gpu-agent journal dump}, run in-process through picocli with captured output. */
@@ -108,5 +110,9 @@ class JournalDumpCommandTest {
     void aMissingDirectoryIsAClearError() {
         assertThat(run("journal", "dump", "--dir", tmp.resolve("nope").toString())).isEqualTo(3);
         assertThat(err.toString()).contains("no journal directory at " + tmp.resolve("nope"));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
