@@ -37,6 +37,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  * RPC failures only delay: the step is retried after a capped, jittered backoff; nothing is dropped.
  * {@link #runOnce()} is one step, for tests that drive the worker without its thread.
+ *
+ * <p>Why this class is longer than 400 lines: every step of the claim state machine (plan, sign,
+ * broadcast, follow, finality, replacement) reads and writes what only this worker's thread owns
+ * (the claim in flight and its nonce, the freshly signed set, the backoff, the event cursor), and
+ * keeping them in one class keeps that ownership visible; the pure parts already live apart
+ * ({@link ClaimPlanner}, {@link ClaimState}, {@link VoucherRules}).
  */
 public final class ClaimWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClaimWorker.class);

@@ -82,6 +82,11 @@ import java.util.function.Consumer;
  * methods can commit from others. Appends are never blocked by an fsync in progress: they take only
  * the intake lock, which a commit holds just long enough to take the buffered records. Futures are
  * completed by the committing thread after it releases its locks; callbacks must not block.
+ *
+ * <p>Why this class is longer than 400 lines: a fifth of it is the on-disk format above, and
+ * intake, group commit, rotation, snapshots and the full-disk backlog all hang on the two locks
+ * described under Threading, whose protocol is easier to check in one file; the byte-level parts
+ * live apart ({@link ActiveSegment}, {@link JournalScanner}, {@link SegmentHeader}, {@link JournalFormat}).
  */
 public final class Journal implements AutoCloseable {
     /** Type of snapshot records; callers use 1..255. */
