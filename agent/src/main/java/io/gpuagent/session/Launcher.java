@@ -72,19 +72,25 @@ final class Launcher {
     }
 
     private SessionView accept(LaunchRequest r) throws SessionException {
-        if (!permits.tryAcquire()) {
-            throw new SessionException("launch_busy", "too many launches in progress on this host; retry in a moment");
-        }
+        boolean[] permitTaken = {false}; // only a new launch takes one: a retried launch is answered whatever the load
         SessionTable.Admitted a;
         try {
-            a = table.admit(r, this::admissible);
+            a = table.admit(r, req -> {
+                admissible(req);
+                if (!permits.tryAcquire()) {
+                    throw new SessionException("launch_busy", "too many launches in progress on this host; retry in "
+                            + "a moment");
+                }
+                permitTaken[0] = true;
+            });
         } catch (SessionException | RuntimeException e) {
-            permits.release();
+            if (permitTaken[0]) {
+                permits.release();
+            }
             throw e;
         }
         Session s = a.session();
         if (!a.fresh()) {
-            permits.release();
             return s.view();
         }
         log.info("session {}: accepted ({} on GPUs {}, ports {})", s.id(), r.image(), s.gpus(), s.hostPorts());
