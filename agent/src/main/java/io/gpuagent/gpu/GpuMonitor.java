@@ -18,7 +18,7 @@ import java.util.List;
  * then shuts the driver down, unless a call is still hung inside it (shutting NVML down under a
  * hung call could crash the process; the OS reclaims it at exit).
  */
-public final class GpuMonitor implements AutoCloseable {
+public final class GpuMonitor implements GpuReadings, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GpuMonitor.class);
 
     /** What probing found: the GPUs that answered, and a line per GPU that did not. */
@@ -98,8 +98,44 @@ public final class GpuMonitor implements AutoCloseable {
         }
     }
 
+    @Override
     public GpuInventory inventory() {
         return inventory;
+    }
+
+    @Override
+    public TelemetrySampler.Snapshot samples() {
+        return sampler.snapshot();
+    }
+
+    @Override
+    public Duration sampleInterval() {
+        return sampler.interval();
+    }
+
+    @Override
+    public long sampleTicks() {
+        return sampler.ticks();
+    }
+
+    @Override
+    public long lastTickDurationNanos() {
+        return sampler.lastTickDurationNanos();
+    }
+
+    @Override
+    public GpuHealthState healthOf(String uuid) {
+        return health.state(uuid);
+    }
+
+    @Override
+    public List<GpuHealthState> healthStates() {
+        return health.all();
+    }
+
+    @Override
+    public java.util.Map<String, java.util.Map<Long, Long>> xidCounts() {
+        return health.xidCounts();
     }
 
     public GpuHealthRegistry health() {
@@ -115,6 +151,7 @@ public final class GpuMonitor implements AutoCloseable {
         return watcher == null ? java.util.Set.of() : watcher.watchedDevices();
     }
 
+    @Override
     public GpuCallStats callStats() {
         return stats;
     }

@@ -1,8 +1,7 @@
 package io.gpuagent.metrics;
 
 import io.gpuagent.gpu.GpuCallStats;
-import io.gpuagent.gpu.GpuMonitor;
-import io.gpuagent.gpu.TelemetrySampler;
+import io.gpuagent.gpu.GpuReadings;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
@@ -20,10 +19,10 @@ import java.util.List;
  * the scheduler link through their own collectors on the same registry.
  */
 final class AgentMetricsCollector implements MultiCollector {
-    private final GpuMonitor gpus;
+    private final GpuReadings gpus;
     private final String version;
 
-    AgentMetricsCollector(GpuMonitor gpus, String version) {
+    AgentMetricsCollector(GpuReadings gpus, String version) {
         this.gpus = gpus;
         this.version = version;
     }
@@ -31,7 +30,6 @@ final class AgentMetricsCollector implements MultiCollector {
     @Override
     public MetricSnapshots collect() {
         GpuCallStats stats = gpus.callStats();
-        TelemetrySampler sampler = gpus.sampler();
         return MetricSnapshots.of(
                 new InfoSnapshot(new MetricMetadata("gpu_agent_build", "gpu-agent's version and Java runtime."),
                         List.of(new InfoSnapshot.InfoDataPointSnapshot(Labels.of("version", version,
@@ -42,10 +40,10 @@ final class AgentMetricsCollector implements MultiCollector {
                         stats.timeouts()),
                 counter("gpu_agent_nvml_calls_skipped", "NVML calls not attempted because an earlier call on the "
                         + "same GPU was still hung.", stats.skippedWhileHung()),
-                counter("gpu_agent_sampler_ticks", "Telemetry ticks completed.", sampler.ticks()),
+                counter("gpu_agent_sampler_ticks", "Telemetry ticks completed.", gpus.sampleTicks()),
                 new GaugeSnapshot(new MetricMetadata("gpu_agent_sampler_tick_duration_seconds",
                         "Wall time of the last telemetry tick over all GPUs.", Unit.SECONDS),
-                        List.of(new GaugeSnapshot.GaugeDataPointSnapshot(sampler.lastTickDurationNanos() / 1e9,
+                        List.of(new GaugeSnapshot.GaugeDataPointSnapshot(gpus.lastTickDurationNanos() / 1e9,
                                 Labels.EMPTY, null))));
     }
 

@@ -3,7 +3,7 @@ package io.gpuagent.metrics;
 import io.gpuagent.gpu.GpuDevice;
 import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuHealthState;
-import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
 import io.gpuagent.gpu.TelemetrySampler;
 import io.gpuagent.gpu.XidPolicy;
@@ -88,13 +88,13 @@ final class GpuMetricsCollector implements MultiCollector {
             new Family("DCGM_FI_DEV_ROW_REMAP_FAILURE", "Whether remapping of rows has failed.",
                     s -> s.remapFailure() == null ? null : (s.remapFailure() ? 1 : 0)));
 
-    private final GpuMonitor gpus;
+    private final GpuReadings gpus;
     private final Clock clock;
     private final String hostname;
     private final Map<String, Labels> dcgmLabels = new LinkedHashMap<>();
     private final Map<String, Labels> shortLabels = new LinkedHashMap<>();
 
-    GpuMetricsCollector(GpuMonitor gpus, Clock clock, String hostname) {
+    GpuMetricsCollector(GpuReadings gpus, Clock clock, String hostname) {
         this.gpus = gpus;
         this.clock = clock;
         this.hostname = hostname;
@@ -110,9 +110,9 @@ final class GpuMetricsCollector implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
-        TelemetrySampler.Snapshot snap = gpus.sampler().snapshot();
+        TelemetrySampler.Snapshot snap = gpus.samples();
         long now = clock.monotonicNanos();
-        long maxAge = 2 * gpus.sampler().interval().toNanos();
+        long maxAge = 2 * gpus.sampleInterval().toNanos();
         List<GpuSample> fresh = new ArrayList<>();
         List<GaugeSnapshot.GaugeDataPointSnapshot> stale = new ArrayList<>();
         List<GaugeSnapshot.GaugeDataPointSnapshot> age = new ArrayList<>();
@@ -159,7 +159,7 @@ final class GpuMetricsCollector implements MultiCollector {
     private GaugeSnapshot xidLast(List<GpuSample> fresh) {
         List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
         for (GpuSample s : fresh) {
-            GpuHealthState h = gpus.health().state(s.uuid());
+            GpuHealthState h = gpus.healthOf(s.uuid());
             points.add(gauge(h == null || h.lastXid() == null ? 0 : h.lastXid(), dcgmLabels.get(s.uuid())));
         }
         return new GaugeSnapshot(new MetricMetadata("DCGM_FI_DEV_XID_ERRORS",
@@ -168,7 +168,7 @@ final class GpuMetricsCollector implements MultiCollector {
 
     private GaugeSnapshot healthStates() {
         List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
-        for (GpuHealthState h : gpus.health().all()) {
+        for (GpuHealthState h : gpus.healthStates()) {
             GpuDevice d = gpus.inventory().byUuid(h.uuid()).orElseThrow();
             for (GpuHealth state : GpuHealth.values()) {
                 points.add(gauge(h.health() == state ? 1 : 0, Labels.of("gpu", Integer.toString(d.index()),
@@ -191,7 +191,7 @@ final class GpuMetricsCollector implements MultiCollector {
 
     private CounterSnapshot xidCounter() {
         List<CounterSnapshot.CounterDataPointSnapshot> points = new ArrayList<>();
-        gpus.health().xidCounts().forEach((uuid, byXid) -> {
+        gpus.xidCounts().forEach((uuid, byXid) -> {
             GpuDevice d = gpus.inventory().byUuid(uuid).orElse(null);
             if (d == null) {
                 return;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.gpu.GpuDevice;
 import io.gpuagent.gpu.GpuHealthState;
-import io.gpuagent.gpu.GpuMonitor;
+import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
 import io.gpuagent.util.Clock;
 import io.prometheus.metrics.config.EscapingScheme;
@@ -34,7 +34,7 @@ public final class MetricsEndpoint {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private final OpenMetricsTextFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
-    private final GpuMonitor gpus;
+    private final GpuReadings gpus;
     private final Clock clock;
     private final String version;
     private final String hostname;
@@ -45,7 +45,7 @@ public final class MetricsEndpoint {
     private volatile java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> escrow;
     private volatile String payoutAddress;
 
-    public MetricsEndpoint(GpuMonitor gpus, Clock clock, String version, String hostname, Readiness readiness,
+    public MetricsEndpoint(GpuReadings gpus, Clock clock, String version, String hostname, Readiness readiness,
                            boolean jvmMetrics) {
         this.gpus = gpus;
         this.clock = clock;
@@ -121,7 +121,7 @@ public final class MetricsEndpoint {
         root.put("driverVersion", driver.driverVersion());
         root.put("nvmlVersion", driver.nvmlVersion());
         root.put("cudaDriverVersion", driver.cudaDriverVersion());
-        var snap = gpus.sampler().snapshot();
+        var snap = gpus.samples();
         long now = clock.monotonicNanos();
         List<Map<String, Object>> list = new ArrayList<>();
         for (GpuDevice d : gpus.inventory().gpus()) {
@@ -131,13 +131,13 @@ public final class MetricsEndpoint {
             g.put("uuid", d.uuid());
             g.put("pciBusId", d.pciBusId());
             g.put("memoryTotalBytes", d.memoryTotalBytes());
-            GpuHealthState h = gpus.health().state(d.uuid());
+            GpuHealthState h = gpus.healthOf(d.uuid());
             g.put("health", h.health().name());
             g.put("healthReason", h.reason());
             g.put("healthSince", h.since().toString());
             g.put("lastXid", h.lastXid());
             GpuSample s = snap.samples().get(d.uuid());
-            boolean fresh = s != null && now - s.monotonicNanos() <= 2 * gpus.sampler().interval().toNanos();
+            boolean fresh = s != null && now - s.monotonicNanos() <= 2 * gpus.sampleInterval().toNanos();
             g.put("stale", !fresh);
             if (s != null) {
                 g.put("sampleAgeSeconds", (now - s.monotonicNanos()) / 1e9);
@@ -151,9 +151,9 @@ public final class MetricsEndpoint {
         }
         root.put("gpus", list);
         Map<String, Object> sampler = new LinkedHashMap<>();
-        sampler.put("ticks", gpus.sampler().ticks());
-        sampler.put("intervalMs", gpus.sampler().interval().toMillis());
-        sampler.put("lastTickDurationMs", gpus.sampler().lastTickDurationNanos() / 1e6);
+        sampler.put("ticks", gpus.sampleTicks());
+        sampler.put("intervalMs", gpus.sampleInterval().toMillis());
+        sampler.put("lastTickDurationMs", gpus.lastTickDurationNanos() / 1e6);
         sampler.put("nvmlTimeouts", gpus.callStats().timeouts());
         root.put("sampler", sampler);
         io.gpuagent.session.ReadOnlySessions sm = sessions;
