@@ -43,9 +43,11 @@ class RunScriptIT {
 
     @Test
     void theReadmeRunCommandPlaysAWholeRentalAndLeavesTheAgentRunning() throws Exception {
+        Run run = null;
         List<String> lines = List.of();
         for (int attempt = 1; attempt <= 3; attempt++) {
-            lines = runScript(dir.resolve("attempt-" + attempt), portFreeNow());
+            run = runScript(dir.resolve("attempt-" + attempt), portFreeNow());
+            lines = run.lines();
             boolean chainPortTaken = lines.stream().anyMatch(l -> l.contains("EADDRINUSE")
                     || l.toLowerCase(java.util.Locale.ROOT).contains("address already in use"));
             if (!chainPortTaken) {
@@ -60,11 +62,21 @@ class RunScriptIT {
                 .anyMatch(l -> l.contains("renter signed a voucher"))
                 .anyMatch(l -> l.matches("demo: claim c-\\d+: final .*closing the rental.*"))
                 .anyMatch(l -> l.contains("the balances add up"))
-                .anyMatch(l -> l.contains("the agent keeps running: metrics http://127.0.0.1:"));
+                .anyMatch(l -> l.contains("the agent keeps running: metrics http://127.0.0.1:"))
+                .anyMatch(l -> l.contains("scripts/run.sh stop also stops the local chain"));
+        assertThat(run.agentAliveAfterStop()).as("the agent after `scripts/run.sh stop`: " + run.stopOutput()).isFalse();
+        assertThat(run.chainAliveAfterStop()).as("the chain after `scripts/run.sh stop`: " + run.stopOutput()).isFalse();
     }
 
-    /** One run of scripts/run.sh in {@code dir}: its output up to "the agent keeps running" (or its end). */
-    private static List<String> runScript(Path dir, int chainPort) throws Exception {
+    /** What one run printed, and what `scripts/run.sh stop` left running. */
+    private record Run(List<String> lines, String stopOutput, boolean agentAliveAfterStop, boolean chainAliveAfterStop) {
+    }
+
+    /**
+     * One run of scripts/run.sh in {@code dir}: its output up to the line that says how to stop it
+     * (or its end); then the stop command it prints, {@code scripts/run.sh stop}, and what it left running.
+     */
+    private static Run runScript(Path dir, int chainPort) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", SimNvml.repoRoot().resolve("scripts/run.sh").toString(),
                 "--set", "metrics.listen=127.0.0.1:0").redirectErrorStream(true);
         Map<String, String> env = pb.environment();
@@ -77,15 +89,24 @@ class RunScriptIT {
         env.put("GPU_AGENT_LISTEN", "127.0.0.1:0");
         Process p = pb.start();
         List<String> lines = new ArrayList<>();
+        String stopOutput = "";
+        boolean agentAlive = true;
+        boolean chainAlive = true;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
             while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
                 lines.add(line);
-                if (line.contains("the agent keeps running")) {
+                if (line.startsWith("run.sh: Ctrl-C stops the agent")) { // its last line before it follows the log
                     break;
                 }
             }
+            Path pidFile = dir.resolve("run/agent.pid");
+            ProcessHandle agent = java.nio.file.Files.exists(pidFile)
+                    ? ProcessHandle.of(Long.parseLong(java.nio.file.Files.readString(pidFile).trim())).orElse(null) : null;
+            stopOutput = script(env, "scripts/run.sh", "stop");
+            agentAlive = agent != null && agent.isAlive() && !waitForExit(agent);
+            chainAlive = script(env, "scripts/chain.sh", "status").startsWith("exit 0");
         } finally {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
@@ -109,6 +130,30 @@ class RunScriptIT {
             stop.environment().putAll(env);
             stop.start().waitFor(30, TimeUnit.SECONDS);
         }
-        return lines;
+        return new Run(lines, stopOutput, agentAlive, chainAlive);
+    }
+
+    private static boolean waitForExit(ProcessHandle p) {
+        try {
+            p.onExit().get(30, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Runs a script of the repository with {@code env}; its exit code and output as "exit N: ...". */
+    private static String script(Map<String, String> env, String script, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", SimNvml.repoRoot().resolve(script).toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return "timed out: " + out;
+        }
+        return "exit " + p.exitValue() + ": " + out;
     }
 }
