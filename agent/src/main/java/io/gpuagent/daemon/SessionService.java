@@ -150,9 +150,13 @@ public final class SessionService {
         ScheduledExecutorService meter = Executors.newSingleThreadScheduledExecutor(
                 new NamedThreadFactory("gpu-agent-meter", true));
         java.util.concurrent.atomic.AtomicLong lastTick = new java.util.concurrent.atomic.AtomicLong(clock.monotonicNanos());
+        // each tick bills at its scheduled instant, start + k seconds: consecutive ticks are exactly a
+        // second apart however late the thread runs (a late tick is caught up at once, as fixed rate does)
+        java.time.Instant meterStart = clock.wallTime();
+        java.util.concurrent.atomic.AtomicLong tickNumber = new java.util.concurrent.atomic.AtomicLong();
         meter.scheduleAtFixedRate(() -> {
             try {
-                manager.tick();
+                manager.tick(meterStart.plusSeconds(tickNumber.incrementAndGet()));
                 lastTick.set(clock.monotonicNanos());
             } catch (RuntimeException e) {
                 log.error("meter tick failed", e);
@@ -172,6 +176,17 @@ public final class SessionService {
                     l.onChange(session);
                 } catch (RuntimeException e) {
                     log.error("session listener failed on {}", session.sessionId(), e);
+                }
+            }
+        }
+
+        @Override
+        public void onUsage(List<io.gpuagent.session.SessionView> metered) {
+            for (SessionListener l : list) {
+                try {
+                    l.onUsage(metered);
+                } catch (RuntimeException e) {
+                    log.error("session listener failed on the meter's usage", e);
                 }
             }
         }

@@ -161,13 +161,17 @@ public final class AgentSchedulerPort implements SchedulerPort {
             return List.of();
         }
         return sessions.list().stream().filter(v -> v.state() == SessionState.RUNNING)
-                .map(v -> new Message.SessionUsage(v.sessionId(), v.rentalId(), v.billedSeconds(), usage(v.usage())))
-                .toList();
+                .map(AgentSchedulerPort::usageEvent).toList();
     }
 
     @Override
     public boolean draining() {
         return sessions != null && sessions.draining();
+    }
+
+    /** A session's {@code session.usage} event: its billed seconds and usage now. */
+    static Message.SessionUsage usageEvent(SessionView v) {
+        return new Message.SessionUsage(v.sessionId(), v.rentalId(), v.billedSeconds(), usage(v.usage()));
     }
 
     /** The protocol's view of a session. */

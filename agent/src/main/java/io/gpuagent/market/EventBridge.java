@@ -6,6 +6,7 @@ import io.gpuagent.protocol.Message;
 import io.gpuagent.session.SessionListener;
 import io.gpuagent.session.SessionView;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,6 +29,14 @@ public final class EventBridge implements SessionListener, GpuHealthListener {
             hub.publish(new Message.SessionEnded(info), false);
         }
         hub.offer(false);
+    }
+
+    /** The live meter: one {@code session.usage} per metered session per tick (droppable: the next supersedes it). */
+    @Override
+    public void onUsage(List<SessionView> metered) {
+        for (SessionView v : metered) {
+            hub.publish(AgentSchedulerPort.usageEvent(v), true);
+        }
     }
 
     @Override

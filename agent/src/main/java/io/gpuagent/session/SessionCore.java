@@ -12,11 +12,15 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -30,7 +34,8 @@ import java.util.function.Consumer;
  *   <li>{@link Reconciler}: the journal against the engine's containers after a restart;</li>
  *   <li>{@link Launcher} and {@link Stopper}: the engine work of a launch and of a stop, on their
  *       own bounded pools ({@code gpu-agent-launch}, {@code gpu-agent-stop});</li>
- *   <li>{@link SessionMeter}: the 1 Hz tick (billing, expiry, the credit limit, engine checks);</li>
+ *   <li>{@link SessionMeter}: the 1 Hz tick (billing, expiry, the credit limit, the live meter);</li>
+ *   <li>{@link EngineWatch}: the engine checks and usage reads, off the meter's thread;</li>
  *   <li>{@link UsageAttributor}: resource usage per session;</li>
  *   <li>{@link Settler}: the end of a session, billed from the engine's own times;</li>
  *   <li>{@link SessionCounters}: launches and failures for the metrics.</li>
@@ -40,6 +45,8 @@ import java.util.function.Consumer;
  */
 public final class SessionCore implements ReadOnlySessions, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
+    /** Usage reads at once: Docker answers each about a second later, so a GPU host's sessions are read together. */
+    static final int USAGE_READERS = 8;
 
     private final SessionTable table;
     private final Launcher launcher;
@@ -49,6 +56,10 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
     private final SessionCounters counters;
     private final ThreadPoolExecutor launchPool;
     private final ThreadPoolExecutor stopPool;
+    /** The engine check's thread and the usage readers, when this core made them (null: the builder's). */
+    private final ExecutorService ownChecks;
+    private final ExecutorService ownReads;
+    private final Clock clock;
 
     private SessionCore(Builder b) {
         launchPool = new ThreadPoolExecutor(b.launchThreads, b.launchThreads, 0, TimeUnit.MILLISECONDS,
@@ -68,8 +79,14 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         stopper = new Stopper(table, b.runtime, settler, b.listener, stopPool, b.stopGrace);
         launcher = new Launcher(table, journal, b.runtime, b.policy, settler, stopper, counters, b.listener, launchPool,
                 b.launchThreads + b.launchQueue, b.machineGpus, b.epoch);
-        meter = new SessionMeter(table, journal, b.runtime, stopper, settler,
-                new UsageAttributor(table, b.runtime, b.gpuUsage), b.payments, b.creditLimitSeconds, b.clock);
+        ownChecks = b.engineChecks == null ? Executors.newSingleThreadExecutor(
+                new NamedThreadFactory("gpu-agent-engine-check", true)) : null;
+        ownReads = b.usageReads == null ? Executors.newFixedThreadPool(USAGE_READERS,
+                new NamedThreadFactory("gpu-agent-usage", true)) : null;
+        EngineWatch engine = new EngineWatch(table, b.runtime, settler, new UsageAttributor(table, b.runtime, b.gpuUsage),
+                ownChecks != null ? ownChecks : b.engineChecks, ownReads != null ? ownReads : b.usageReads);
+        meter = new SessionMeter(table, journal, stopper, engine, b.listener, b.payments, b.creditLimitSeconds);
+        clock = b.clock;
         reconciler = new Reconciler(table, b.runtime, settler, stopper, b.listener);
     }
 
@@ -120,9 +137,18 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         launcher.prepull(images);
     }
 
-    /** One meter tick (the daemon's meter thread calls it every second). */
+    /** One meter tick now (tests; the daemon's last tick at shutdown). */
     public void tick() {
-        meter.tick();
+        meter.tick(clock.wallTime());
+    }
+
+    /**
+     * One meter tick at {@code scheduled}, the tick's planned instant: the daemon's meter thread
+     * passes its start plus a whole number of seconds, so every session's billed seconds rise by
+     * exactly one per tick, also when the thread runs late (late ticks catch up, one second each).
+     */
+    public void tick(Instant scheduled) {
+        meter.tick(scheduled);
     }
 
     public void drain(boolean on) {
@@ -159,6 +185,12 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
     public void close() {
         launchPool.shutdown();
         stopPool.shutdown();
+        if (ownChecks != null) {
+            ownChecks.shutdown();
+        }
+        if (ownReads != null) {
+            ownReads.shutdown();
+        }
     }
 
     /**
@@ -184,6 +216,8 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         private int launchQueue = 64;
         private int stopThreads = 2;
         private int stopQueue = 256;
+        private Executor engineChecks;
+        private Executor usageReads;
 
         private Builder() {
         }
@@ -258,6 +292,18 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         /** Where per-GPU utilization and processes come from (the daemon's sampler). */
         public Builder gpuUsage(GpuUsageSource source) {
             gpuUsage = source;
+            return this;
+        }
+
+        /**
+         * Where the meter's engine checks run and where their usage reads run side by side; by
+         * default a thread of its own ({@code gpu-agent-engine-check}) and {@value #USAGE_READERS}
+         * readers ({@code gpu-agent-usage}). Tests pass {@code Runnable::run} for both to have a
+         * check done when the tick that starts it returns.
+         */
+        public Builder engineExecutors(Executor checks, Executor reads) {
+            engineChecks = Objects.requireNonNull(checks, "checks");
+            usageReads = Objects.requireNonNull(reads, "reads");
             return this;
         }
 

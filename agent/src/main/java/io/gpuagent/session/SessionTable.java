@@ -262,20 +262,24 @@ final class SessionTable {
     }
 
     /**
-     * The tick's billing: every running session's cumulative billed seconds at {@code now} (never
+     * The tick's billing: every metered session's cumulative billed seconds at {@code now} (never
      * less than before, even if the wall clock stepped back: vouchers only ever grow), each
      * appended as a USAGE record to the next group commit, with its resource usage when that was
-     * refreshed since the last one.
+     * refreshed since the last one. Metered: RUNNING, and STOPPING (its container still runs until
+     * the stop settles it from the engine's times). A container that started after {@code now} (the
+     * tick's scheduled instant) and was never billed is metered from the next tick on.
      *
-     * @return the running sessions as billed
+     * @return the metered sessions as billed, in table order
      */
     List<Session> bill(Instant now) {
         synchronized (lock) {
             List<Session> running = new ArrayList<>();
             for (Map.Entry<String, Session> e : sessions.entrySet()) {
                 Session s = e.getValue();
-                if (s.state() != SessionState.RUNNING || s.startedAt() == null) {
-                    continue;
+                boolean metered = s.state() == SessionState.RUNNING || s.state() == SessionState.STOPPING;
+                boolean startsAfterThisTick = s.startedAt() != null && s.startedAt().isAfter(now) && s.billedSeconds() == 0;
+                if (!metered || s.startedAt() == null || startsAfterThisTick) {
+                    continue; // (a session billed before keeps being reported when the wall clock steps back)
                 }
                 BillingRule.BilledTime b = BillingRule.billedSeconds(s.startedAt(), null, now);
                 Session next = s.with(d -> {

@@ -46,6 +46,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     private final Deque<ContainerException> startFailures = new ArrayDeque<>();
     private final Map<String, Integer> calls = new HashMap<>();
     private volatile Duration createDelay = Duration.ZERO;
+    private volatile java.util.concurrent.CountDownLatch stopHold;
     private volatile Pause pause = d -> Thread.sleep(d.toMillis());
     private long downUntilNanos = Long.MIN_VALUE;
     private boolean down;
@@ -250,8 +251,26 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         b.runProgram(now);
     }
 
+    /** Stops wait for {@code release} before they do anything (a session then stays STOPPING until the test says). */
+    public void holdStops(java.util.concurrent.CountDownLatch release) {
+        stopHold = release;
+    }
+
     @Override
-    public synchronized void stop(String idOrName, Duration grace) throws ContainerException {
+    public void stop(String idOrName, Duration grace) throws ContainerException {
+        java.util.concurrent.CountDownLatch hold = stopHold;
+        if (hold != null) {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerException("stop container " + idOrName + ": interrupted", e);
+            }
+        }
+        stopNow(idOrName);
+    }
+
+    private synchronized void stopNow(String idOrName) throws ContainerException {
         enter("stop");
         Box b = require("stop", idOrName);
         if (!b.status.equals("running")) {

@@ -57,7 +57,7 @@ class SessionCoreTest {
                 .listener(s -> events.add(s.sessionId() + ":" + s.state())).fatal(fatal::set)
                 .payments(rental -> paid.containsKey(rental) ? java.util.OptionalLong.of(paid.get(rental))
                         : java.util.OptionalLong.empty(), 30)
-                .gpuUsage(gpuUsage).build();
+                .gpuUsage(gpuUsage).engineExecutors(Runnable::run, Runnable::run).build();
         m.recover(replayed);
         return m;
     }

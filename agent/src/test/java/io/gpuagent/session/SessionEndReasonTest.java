@@ -56,7 +56,7 @@ class SessionEndReasonTest {
                 .gpus(new GpuAllocator(List.of("GPU-a", "GPU-b", "GPU-c"), u -> true), 3)
                 .ports(new PortAllocator(40000, 40009)).clock(clock).epoch(1).stopGrace(Duration.ofSeconds(5))
                 .fatal(fatal::set)
-                .payments(r -> paid.containsKey(r) ? OptionalLong.of(paid.get(r)) : OptionalLong.empty(), 10).build();
+                .payments(r -> paid.containsKey(r) ? OptionalLong.of(paid.get(r)) : OptionalLong.empty(), 10).engineExecutors(Runnable::run, Runnable::run).build();
         c.recover(replayed);
         return c;
     }

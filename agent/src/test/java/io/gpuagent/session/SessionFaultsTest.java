@@ -39,7 +39,7 @@ class SessionFaultsTest {
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
         manager = SessionCore.builder().runtime(engine).journal(journal).policy(new LaunchPolicy(c.sessions()))
                 .gpus(new GpuAllocator(List.of("GPU-a", "GPU-b"), u -> true), 2).ports(new PortAllocator(40000, 40009))
-                .clock(clock).epoch(1).stopGrace(Duration.ofSeconds(5)).fatal(fatal::set).build();
+                .clock(clock).epoch(1).stopGrace(Duration.ofSeconds(5)).fatal(fatal::set).engineExecutors(Runnable::run, Runnable::run).build();
     }
 
     @AfterEach

@@ -98,7 +98,7 @@ class SessionsOnDockerIT {
             SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
                     .gpus(new GpuAllocator(List.of("GPU-sim-0", "GPU-sim-1"), u -> true), 2)
                     .ports(new PortAllocator(FIRST_HOST_PORT, FIRST_HOST_PORT + 9)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
-                    .fatal(t -> fail("fatal: " + t)).build();
+                    .fatal(t -> fail("fatal: " + t)).engineExecutors(Runnable::run, Runnable::run).build();
             m.launch(new LaunchRequest("it-policy", "rental-1", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of("HELLO", "world", "NVIDIA_VISIBLE_DEVICES", "all"), List.of(8080), KEY, "100", 3600));
             await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-policy").orElseThrow().state().terminal()
@@ -165,7 +165,7 @@ class SessionsOnDockerIT {
             SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
                     .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1)
                     .ports(new PortAllocator(FIRST_HOST_PORT + 100, FIRST_HOST_PORT + 109)).clock(Clock.SYSTEM).epoch(1).stopGrace(Duration.ofSeconds(2))
-                    .fatal(t -> fail("fatal: " + t)).build();
+                    .fatal(t -> fail("fatal: " + t)).engineExecutors(Runnable::run, Runnable::run).build();
             m.launch(new LaunchRequest("it-restart", "rental-2", "0xRenter", 1, List.of(), IMAGE, List.of("sleep", "600"),
                     Map.of(), List.of(), null, "100", 3600));
             await().atMost(Duration.ofSeconds(60)).until(() -> m.get("it-restart").orElseThrow().state() == SessionState.RUNNING);

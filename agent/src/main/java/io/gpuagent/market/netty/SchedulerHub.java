@@ -131,11 +131,8 @@ public final class SchedulerHub implements SchedulerEvents {
         }
         lastDraining = draining;
         offer(false);
-        if (!channels.isEmpty()) {
-            for (Message.SessionUsage u : port.usage()) {
-                publish(u, true);
-            }
-        }
+        // session.usage comes from the meter's own tick (EventBridge.onUsage), not from this timer:
+        // two 1 Hz clocks drift, and usage read between ticks repeated or skipped billed seconds
     }
 
     private void heartbeat() {

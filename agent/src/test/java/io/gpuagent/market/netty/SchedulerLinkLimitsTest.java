@@ -164,6 +164,10 @@ class SchedulerLinkLimitsTest {
             await().until(() -> events.stream().anyMatch(e -> e instanceof Message.Offer o && o.freeGpus() == 5));
             port.draining = true;
             await().until(() -> events.stream().anyMatch(e -> e instanceof Message.Drain d && d.draining()));
+            // the live meter's usage reaches schedulers through the event bridge, once per meter tick
+            new io.gpuagent.market.EventBridge(link.hub()).onUsage(List.of(new io.gpuagent.session.SessionView("s-1", "r",
+                    "renter", "img", io.gpuagent.session.SessionState.RUNNING, List.of("GPU-0"), List.of(), "c", null, null,
+                    5, null, null, null, false, null, io.gpuagent.session.SessionUsage.NONE)));
             await().until(() -> events.stream().anyMatch(e -> e instanceof Message.SessionUsage u && u.billedSeconds() == 5));
         }
     }
