@@ -44,9 +44,17 @@ public final class SessionHarness {
         DockerContainerRuntime runtime = new DockerContainerRuntime(socket);
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none",
                 "sessions.memory_per_gpu_mb=256", "sessions.cpus_per_gpu=1", "sessions.disk_per_gpu_gb=0"));
+        // the end is told to listeners after the container is removed: waiting for it, not for the state,
+        // keeps the exit below from cutting the removal short
+        java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
         SessionCore m = SessionCore.builder().runtime(runtime).journal(journal).policy(new LaunchPolicy(c.sessions()))
                 .gpus(new GpuAllocator(List.of("GPU-sim-0"), u -> true), 1).ports(new PortAllocator(31000, 31009))
                 .clock(Clock.SYSTEM).epoch(Clock.SYSTEM.wallTime().toEpochMilli()).stopGrace(Duration.ofSeconds(2))
+                .listener(v -> {
+                    if (v.sessionId().equals(id) && v.state().terminal()) {
+                        ended.countDown();
+                    }
+                })
                 .fatal(t -> {
                     System.out.println("FATAL " + t);
                     System.exit(6);
@@ -57,13 +65,9 @@ public final class SessionHarness {
                 + " strays=" + r.strays());
         if (action.equals("stop")) {
             m.stop(id, "test_end");
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // the stop's grace is 2 s
-            while (!m.get(id).orElseThrow().state().terminal()) {
-                if (System.nanoTime() > deadline) {
-                    System.out.println("NOT-ENDED " + m.get(id).orElseThrow());
-                    System.exit(1);
-                }
-                Thread.sleep(100); // a child process polling its own session; the parent test holds the deadline too
+            if (!ended.await(30, java.util.concurrent.TimeUnit.SECONDS)) { // the stop's grace is 2 s
+                System.out.println("NOT-ENDED " + m.get(id).orElseThrow());
+                System.exit(1);
             }
             SessionView v = m.get(id).orElseThrow();
             System.out.println("ENDED state=" + v.state() + " billed=" + v.billedSeconds() + " started=" + v.startedAt()
