@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
         description = {"A whole rental on a local EVM chain (scripts/run.sh runs it): `setup` deploys the escrow and "
                 + "writes the agent's config, `rent` plays renter and marketplace against the running agent.",
             "For the local demo chain only (ganache with its deterministic accounts): never point it at a real chain."},
-        subcommands = {DemoCommand.Setup.class, DemoCommand.Rent.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.Setup.class, DemoCommand.Rent.class, DemoLoadCommand.class, CommandLine.HelpCommand.class})
 final class DemoCommand implements Runnable {
     /** ganache --wallet.deterministic account 0: deploys, takes the platform's fee. */
     static final String PLATFORM_KEY = "0x4f3edf983ac636a65a842ce7c78d9aa706d3b113bce9c46f30d7d21715b23b1d";
@@ -62,6 +62,18 @@ final class DemoCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "a demo command is required (setup, rent)");
+    }
+
+    /** Where the agent of a `demo setup` config listens for schedulers. */
+    static InetSocketAddress agentAddress(AgentConfig c) throws ConfigException {
+        return HostPort.parse("market.listen", c.market().listen()).dialable().socketAddress();
+    }
+
+    /** The scheduler's side of the mutual TLS that `demo setup` made, from the files next to the agent's CA. */
+    static TlsContexts schedulerTls(AgentConfig c) throws Exception {
+        Path tls = Path.of(c.market().tlsCa()).getParent();
+        return TlsContexts.scheduler(TlsSettings.load(tls.resolve("scheduler.pem"), tls.resolve("scheduler-key.pem"),
+                tls.resolve("ca.pem"), List.of(), 10_000, Instant.now()));
     }
 
     static String tokens(BigInteger baseUnits) {
@@ -266,10 +278,8 @@ final class DemoCommand implements Runnable {
             } catch (ConfigException e) {
                 return CommandSupport.configError(err, e);
             }
-            Path tls = Path.of(c.market().tlsCa()).getParent();
-            InetSocketAddress agent = HostPort.parse("market.listen", c.market().listen()).dialable().socketAddress();
-            TlsContexts ctx = TlsContexts.scheduler(TlsSettings.load(tls.resolve("scheduler.pem"),
-                    tls.resolve("scheduler-key.pem"), tls.resolve("ca.pem"), List.of(), 10_000, Instant.now()));
+            InetSocketAddress agent = agentAddress(c);
+            TlsContexts ctx = schedulerTls(c);
             try (DemoMarketplace chain = DemoMarketplace.connect(c.escrow().rpcUrl(), Duration.ofSeconds(30));
                  SchedulerClient client = new SchedulerClient(ctx);
                  SchedulerConnection conn = client.connect(agent)) {
