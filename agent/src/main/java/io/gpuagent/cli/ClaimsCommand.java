@@ -27,7 +27,11 @@ import java.util.concurrent.Callable;
             "claimed. Read-only: safe while the agent runs.",
             "Exit codes: 0 ok, 3 bad config, or a store that is missing, corrupt or unreadable."})
 final class ClaimsCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Made on first use: picocli builds every command to parse any command line, and an ObjectMapper
+     * costs a cold JVM hundreds of milliseconds (`gpu-agent --version` paid it for nothing). */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     @CommandLine.Mixin
     CommandSupport.ConfigOptions options = new CommandSupport.ConfigOptions();
@@ -105,7 +109,7 @@ final class ClaimsCommand implements Callable<Integer> {
     }
 
     private static void printJson(PrintWriter out, EscrowStore.View v) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.MAPPER.createObjectNode();
         ArrayNode claims = root.putArray("claims");
         for (ClaimView c : v.claims()) {
             ObjectNode n = claims.addObject().put("id", c.id()).put("state", c.state().name()).put("reason", c.reason())

@@ -47,7 +47,11 @@ final class JournalCommand implements Runnable {
                 "Exit codes: 0 ok, 3 corrupt or unreadable journal (the records before the damage are printed)",
                 "or bad config."})
     static final class Dump implements Callable<Integer> {
-        private static final ObjectMapper JSON = new ObjectMapper();
+        /** Made on first use: picocli builds every command to parse any command line, and an ObjectMapper
+         * costs a cold JVM hundreds of milliseconds (`gpu-agent --version` paid it for nothing). */
+        private static final class Json {
+            static final ObjectMapper MAPPER = new ObjectMapper();
+        }
         private static final int TEXT_PAYLOAD_LIMIT = 200;
 
         @CommandLine.Mixin
@@ -114,7 +118,7 @@ final class JournalCommand implements Runnable {
             @Override
             public void segment(String name, SegmentHeader h, long size) {
                 if (json) {
-                    ObjectNode n = JSON.createObjectNode().put("kind", "segment").put("segment", name)
+                    ObjectNode n = Json.MAPPER.createObjectNode().put("kind", "segment").put("segment", name)
                             .put("version", h.version()).put("flags", h.flags()).put("firstSeq", h.firstSeq())
                             .put("created", h.created().toString()).put("bytes", size);
                     out.println(n);
@@ -140,7 +144,7 @@ final class JournalCommand implements Runnable {
                 byte[] payload = e.record().payload();
                 String text = printableUtf8(payload);
                 if (json) {
-                    ObjectNode n = JSON.createObjectNode().put("kind", "record").put("segment", e.segment())
+                    ObjectNode n = Json.MAPPER.createObjectNode().put("kind", "record").put("segment", e.segment())
                             .put("offset", e.offset()).put("seq", seq).put("type", e.record().type())
                             .put("length", e.length()).put("crc", "ok");
                     if (text != null) {
@@ -165,7 +169,7 @@ final class JournalCommand implements Runnable {
         private void summary(JournalScanner.Result r, JournalCorruptException corrupt) {
             long records = firstSeq < 0 ? 0 : lastSeq - firstSeq + 1;
             if (json) {
-                ObjectNode n = JSON.createObjectNode().put("kind", "summary").put("records", records).put("printed", printed)
+                ObjectNode n = Json.MAPPER.createObjectNode().put("kind", "summary").put("records", records).put("printed", printed)
                         .put("snapshots", snapshots);
                 if (firstSeq >= 0) {
                     n.put("firstSeq", firstSeq).put("lastSeq", lastSeq);

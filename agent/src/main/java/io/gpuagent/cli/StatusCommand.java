@@ -25,7 +25,11 @@ import java.util.concurrent.Callable;
             "Reads GET /status from the daemon's metrics endpoint (metrics.listen in the config).",
             "Exit codes: 0 ok, 3 bad config, 7 the daemon could not be reached."})
 final class StatusCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Made on first use: picocli builds every command to parse any command line, and an ObjectMapper
+     * costs a cold JVM hundreds of milliseconds (`gpu-agent --version` paid it for nothing). */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     @CommandLine.Mixin
     CommandSupport.ConfigOptions options = new CommandSupport.ConfigOptions();
@@ -76,7 +80,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         JsonNode s;
         try {
-            s = JSON.readTree(body);
+            s = Json.MAPPER.readTree(body);
         } catch (IOException e) {
             err.println("gpu-agent: " + base + "/status did not return JSON: " + e.getMessage());
             return ExitCodes.UNREACHABLE;
