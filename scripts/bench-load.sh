@@ -89,7 +89,9 @@ PY
     for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
     local t0
     t0=$(date +%s%N)
+    mkdir -p "$dir/cds"
     NOTIFY_SOCKET=$sock GPU_AGENT_JAR=$jar GPU_AGENT_HOME=$root/agent/target GPU_AGENT_JAVA_OPTS="${EXTRA_JAVA_OPTS:-}" \
+        GPU_AGENT_CDS_DIR=$dir/cds GPU_AGENT_CDS=${CDS:-1} \
         scripts/gpu-agent.sh "${args[@]}" >>"$dir/agent.log" 2>&1 &
     agent=$!
     wait $waiter || { tail -20 "$dir/agent.log" >&2; echo "bench-load: no READY=1 within 120 s" >&2; exit 1; }

@@ -11,6 +11,7 @@
 #   GPU_AGENT_JAR        the jar (default $GPU_AGENT_HOME/gpu-agent.jar)
 #   JAVA_OPTS            replaces the default JVM flags entirely
 #   GPU_AGENT_JAVA_OPTS  appended to the JVM flags (e.g. -Xlog:gc for a diagnosis)
+#   GPU_AGENT_CDS_DIR    where the class-data sharing archive lives (below); GPU_AGENT_CDS=0: none
 #
 # The script must `exec` java: under systemd (Type=notify, NotifyAccess=main) the JVM has to be
 # the unit's main process for its READY=1 / WATCHDOG=1 messages to be accepted.
@@ -48,7 +49,32 @@ if [ -n "${CACHE_DIRECTORY:-}" ]; then
     jna_opts="-Djna.tmpdir=${CACHE_DIRECTORY%%:*}"
 fi
 
+# Class-data sharing for the agent's own classes (AppCDS, docs/operations.md): the daemon writes
+# an archive of every class it loaded when it exits (SIGTERM included; about a second and ~20 MB,
+# once per jar), and every later start, the daemon's and the CLI's, maps it instead of parsing
+# and verifying those classes again. The archive's name carries the jar's size and time, so an
+# upgraded jar never meets an old archive; a JVM that cannot use one just starts without it.
+# Where: GPU_AGENT_CDS_DIR, else the unit's CacheDirectory, else /var/cache/gpu-agent when this
+# user can read it. GPU_AGENT_CDS=0 turns it off.
+cds_opts=""
+cds_dir=${GPU_AGENT_CDS_DIR:-${CACHE_DIRECTORY:-}}
+cds_dir=${cds_dir%%:*}
+if [ -z "$cds_dir" ] && [ -r /var/cache/gpu-agent ] && [ -x /var/cache/gpu-agent ]; then
+    cds_dir=/var/cache/gpu-agent
+fi
+if [ "${GPU_AGENT_CDS:-1}" != 0 ] && [ -n "$cds_dir" ] && [ -d "$cds_dir" ]; then
+    jar_key=$(stat -c '%s-%Y' "$GPU_AGENT_JAR" 2>/dev/null || echo unknown)
+    archive=$cds_dir/gpu-agent-$jar_key.jsa
+    if [ -r "$archive" ]; then
+        cds_opts="-XX:SharedArchiveFile=$archive -Xlog:cds*=off"
+    elif [ "${1:-}" = run ] && [ -w "$cds_dir" ]; then
+        # archives of earlier jars go; this run's is written at its exit
+        find "$cds_dir" -maxdepth 1 -name 'gpu-agent-*.jsa' ! -name "gpu-agent-$jar_key.jsa" -delete 2>/dev/null || true
+        cds_opts="-XX:ArchiveClassesAtExit=$archive -Xlog:cds*=off"
+    fi
+fi
+
 # Word splitting of the option strings is intended: they are lists of flags without spaces inside.
 # shellcheck disable=SC2086
-exec "$java_cmd" ${JAVA_OPTS:-$GPU_AGENT_JAVA_OPTS_DEFAULT} ${GPU_AGENT_JAVA_OPTS:-} $jna_opts \
+exec "$java_cmd" ${JAVA_OPTS:-$GPU_AGENT_JAVA_OPTS_DEFAULT} ${GPU_AGENT_JAVA_OPTS:-} $jna_opts $cds_opts \
     -jar "$GPU_AGENT_JAR" "$@"

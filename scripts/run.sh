@@ -128,7 +128,8 @@ echo
 log=$run_dir/agent.log
 say "starting the agent (its log: $log)"
 # the launcher the systemd unit runs (its JVM flags); it execs java, so $! is the agent's JVM
-GPU_AGENT_JAR=$jar GPU_AGENT_HOME=$root/agent/target scripts/gpu-agent.sh run --config "$config" "${args[@]}" "$@" \
+mkdir -p "$run_dir/cds"
+GPU_AGENT_JAR=$jar GPU_AGENT_HOME=$root/agent/target GPU_AGENT_CDS_DIR=$run_dir/cds scripts/gpu-agent.sh run --config "$config" "${args[@]}" "$@" \
     >"$log" 2>&1 &
 agent=$!
 echo $agent >"$run_dir/agent.pid"
