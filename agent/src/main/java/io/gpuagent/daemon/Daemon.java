@@ -67,7 +67,8 @@ public final class Daemon {
     private ControlSocket control;
     private io.gpuagent.market.netty.MarketLink market;
     private io.gpuagent.escrow.Payouts payouts;
-    private EscrowBridge escrow;
+    /** Set by the start-up thread once the escrow is up; read by the meter's thread. */
+    private volatile EscrowBridge escrow;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
 
@@ -110,23 +111,42 @@ public final class Daemon {
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
 
+        // the wallet's scrypt and the escrow store open beside the sessions' start (journal replay,
+        // Docker, reconciliation): on two cores that takes the wallet's time off the way to READY
+        java.util.concurrent.CompletableFuture<io.gpuagent.escrow.Payouts> escrowStart = null;
         if (config.escrow().enabled()) {
             notifier.status("opening the wallet and the escrow store");
+            escrowStart = java.util.concurrent.CompletableFuture.supplyAsync(this::startPayouts, r -> {
+                Thread t = new Thread(r, "gpu-agent-escrow-start");
+                t.setDaemon(true);
+                t.start();
+            });
+        }
+        if (config.sessions().enabled()) {
             try {
-                payouts = io.gpuagent.escrow.web3j.Web3jPayouts.start(config.escrow(),
-                        java.nio.file.Path.of(config.agent().stateDir()), clock);
-            } catch (io.gpuagent.escrow.WalletException | java.io.IOException e) {
-                throw new EscrowStartException("cannot start the escrow: " + e.getMessage(), e);
+                // the credit limit counts from the first tick after the escrow is up (about when the meter starts)
+                sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status,
+                        escrowStart == null ? io.gpuagent.session.PaymentGate.NONE : this::paidSeconds,
+                        escrowStart != null ? config.escrow().creditLimitS() : 0);
+            } catch (SessionService.SessionStartException e) {
+                if (escrowStart != null) {
+                    escrowStart.thenAccept(io.gpuagent.escrow.Payouts::close); // its worker must not outlive the failed start
+                }
+                throw e;
+            }
+        }
+        if (escrowStart != null) {
+            try {
+                payouts = escrowStart.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new EscrowStartException("cannot start the escrow: " + e.getCause().getMessage(), e.getCause());
             }
             escrow = new EscrowBridge(payouts, config.escrow().token(), config.escrow().chainId());
             log.info("payouts go to {} (escrow {} on chain {} via {})", payouts.payoutAddress(), config.escrow().contract(),
                     config.escrow().chainId(), config.escrow().rpcUrl());
         }
 
-        if (config.sessions().enabled()) {
-            sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status,
-                    escrow != null ? escrow : io.gpuagent.session.PaymentGate.NONE,
-                    escrow != null ? config.escrow().creditLimitS() : 0);
+        if (sessions != null) {
             if (escrow != null) {
                 sessions.addListener(escrow);
                 // after a restart: running sessions are claimed periodically again, ended ones finally
@@ -193,6 +213,21 @@ public final class Daemon {
         boolean sampling = clock.monotonicNanos() - gpus.sampler().lastTickNanos() <= allowed;
         // with sessions, the meter (and its journal commit) must tick too: a wedged journal must restart us
         return sampling && (sessions == null || sessions.progressing());
+    }
+
+    private io.gpuagent.escrow.Payouts startPayouts() {
+        try {
+            return io.gpuagent.escrow.web3j.Web3jPayouts.start(config.escrow(),
+                    java.nio.file.Path.of(config.agent().stateDir()), clock);
+        } catch (io.gpuagent.escrow.WalletException | java.io.IOException e) {
+            throw new java.util.concurrent.CompletionException(e);
+        }
+    }
+
+    /** The sessions' payment gate: empty (never overdue) until the escrow is up. */
+    private java.util.OptionalLong paidSeconds(String rentalId) {
+        EscrowBridge e = escrow;
+        return e == null ? java.util.OptionalLong.empty() : e.paidSeconds(rentalId);
     }
 
     /** The wallet or the escrow store cannot be opened: the owner must act (exit code 3). */
