@@ -102,6 +102,9 @@ public final class SchedulerHub implements SchedulerEvents {
     /** Recomputes the offer and pushes it when it changed (or always, when {@code force}). */
     @Override
     public void offer(boolean force) {
+        if (channels.isEmpty()) {
+            return; // nobody to tell; a scheduler that says hello gets the offer then
+        }
         Message.Offer now = port.offer();
         synchronized (offerLock) {
             if (!force && lastOffer != null && sameOffer(lastOffer, now)) {
@@ -123,16 +126,21 @@ public final class SchedulerHub implements SchedulerEvents {
                 o.gpus(), o.freeGpus(), null);
     }
 
+    /**
+     * The drain flag, which changes through the control socket without an event of its own. The
+     * offer is not rebuilt here: every other change to it (GPU health, sessions starting or ending)
+     * pushes it at once through {@link #offer}, and the periodic forced offer covers the rest.
+     * {@code session.usage} comes from the meter's own tick (EventBridge.onUsage), not from this
+     * timer: two 1 Hz clocks drift, and usage read between ticks repeated or skipped billed seconds.
+     */
     private void everySecond() {
         boolean draining = port.draining();
         if (lastDraining != draining) {
             publish(new Message.Drain(draining, draining ? "the owner drained this host: no new sessions; running ones "
                     + "continue" : "the owner undrained this host"), false);
+            offer(false);
         }
         lastDraining = draining;
-        offer(false);
-        // session.usage comes from the meter's own tick (EventBridge.onUsage), not from this timer:
-        // two 1 Hz clocks drift, and usage read between ticks repeated or skipped billed seconds
     }
 
     private void heartbeat() {
