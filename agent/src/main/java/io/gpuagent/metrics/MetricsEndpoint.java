@@ -7,12 +7,12 @@ import io.gpuagent.gpu.GpuHealthState;
 import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
 import io.gpuagent.util.Clock;
-import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,10 +30,18 @@ import java.util.Optional;
  */
 public final class MetricsEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The JVM families are read at most this often (monotonic seconds: every scrape in one shares them). */
+    private static final long JVM_READ_EVERY_NANOS = 1_000_000_000L;
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private final OpenMetricsTextFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
+    private final Exposition exposition = new Exposition(List.of(text, openMetrics));
+    private final GpuMetricsCollector gpuFamilies;
+    private final DcgmFamilies dcgmFamilies;
+    private final SharedFamilies<DcgmFamilies.Key> dcgm;
+    /** client_java's JVM collectors, read at most once a second; null without them. */
+    private final SharedFamilies<Long> jvm;
     private final GpuReadings gpus;
     private final Clock clock;
     private final String version;
@@ -52,10 +60,18 @@ public final class MetricsEndpoint {
         this.version = version;
         this.hostname = hostname;
         this.readiness = readiness;
-        registry.register(new GpuMetricsCollector(gpus, clock, hostname));
+        gpuFamilies = new GpuMetricsCollector(gpus);
+        dcgmFamilies = new DcgmFamilies(gpus, hostname);
+        dcgm = new SharedFamilies<>(2, dcgmFamilies::collect);
         registry.register(new AgentMetricsCollector(gpus, version));
         if (jvmMetrics) {
-            JvmMetrics.builder().register(registry);
+            // their own registry: the MXBean reads cost more than all our families together (and
+            // the thread collector's deadlock check is a safepoint), so once a second serves all
+            PrometheusRegistry jvmRegistry = new PrometheusRegistry();
+            JvmMetrics.builder().register(jvmRegistry);
+            jvm = new SharedFamilies<>(2, second -> jvmRegistry.scrape());
+        } else {
+            jvm = null;
         }
     }
 
@@ -79,7 +95,10 @@ public final class MetricsEndpoint {
         registry.register(new EscrowMetricsCollector(stats));
     }
 
-    /** The registry, for later components' collectors. */
+    /**
+     * The registry, for later components' collectors: the families written fresh at every scrape.
+     * The DCGM and JVM families are not in it; they are shared between scrapes (see {@link #scrape}).
+     */
     public PrometheusRegistry registry() {
         return registry;
     }
@@ -99,9 +118,30 @@ public final class MetricsEndpoint {
         return writer.getContentType();
     }
 
-    /** Writes one scrape in the format chosen by {@link #writerFor}. */
+    /**
+     * Writes one scrape in the format chosen by {@link #writerFor}. The DCGM families are built and
+     * written once per state of the GPUs (the samples of one tick, which GPUs are fresh at the
+     * scrape's time, their last XIDs) and format, and shared by every scrape that sees that state;
+     * the JVM families once a second; everything else is collected now. The bytes are
+     * those of client_java's writer over all the families ({@link Exposition}). Safe to call from
+     * any number of threads at once.
+     */
     public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
-        writer.write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+        long now = clock.monotonicNanos();
+        GpuView view = GpuView.read(gpus, now);
+        List<SharedFamilies.Entry<?>> shared = new ArrayList<>(2);
+        shared.add(dcgm.get(dcgmFamilies.key(view)));
+        if (jvm != null) {
+            shared.add(jvm.get(now / JVM_READ_EVERY_NANOS));
+        }
+        List<MetricSnapshot> fresh = gpuFamilies.collect(view);
+        registry.scrape().forEach(fresh::add);
+        exposition.write(writer, out, fresh, shared);
+    }
+
+    /** How many times the DCGM families were built (for the test that pins their sharing). */
+    long dcgmBuilds() {
+        return dcgm.builds();
     }
 
     public Optional<String> notReadyReason() {
