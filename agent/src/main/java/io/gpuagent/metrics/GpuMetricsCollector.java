@@ -11,17 +11,20 @@ import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The per-GPU families written fresh at every scrape: {@code gpu_agent_gpu_stale} and the sample
- * ages (they depend on the scrape's time), health states and XID counts (they change whenever the
- * health watcher hears of something), and {@code gpu_agent_gpu_simulated}. Small next to the
- * {@link DcgmFamilies}, which are shared between the scrapes of one tick.
+ * The per-GPU families besides the DCGM ones, each built from what it depends on, so that the
+ * endpoint shares those that change rarely between scrapes: health states (keyed by the states),
+ * {@code gpu_agent_gpu_simulated} and {@code gpu_agent_gpu_stale} (keyed by which GPUs are fresh at
+ * the scrape's time); written fresh at every scrape are the sample ages (they move with the
+ * scrape's time) and the XID counts.
  *
  * <p>A GPU whose latest sample is older than two ticks (hung, lost) has {@code gpu_agent_gpu_stale}
  * 1 and no DCGM values, by the same {@link GpuView} the DCGM families are keyed by.
@@ -56,26 +59,40 @@ final class GpuMetricsCollector {
                 "1 when the GPU comes from gpu-agent's simulated NVML (never sold as real)."), simPoints);
     }
 
-    List<MetricSnapshot> collect(GpuView view) {
+    /** Which GPUs are fresh (by inventory position): the key of {@link #simulatedAndStale}. */
+    static BitSet freshGpus(GpuView view) {
+        BitSet fresh = new BitSet(view.devices.size());
+        for (int i = 0; i < view.devices.size(); i++) {
+            fresh.set(i, view.freshSample(i) != null);
+        }
+        return fresh;
+    }
+
+    /** {@code gpu_agent_gpu_simulated} (constant) and {@code gpu_agent_gpu_stale}: adjacent names, one group. */
+    MetricSnapshots simulatedAndStale(BitSet fresh) {
         List<GaugeSnapshot.GaugeDataPointSnapshot> stale = new ArrayList<>(shortLabels.length);
+        for (int i = 0; i < shortLabels.length; i++) {
+            stale.add(gauge(fresh.get(i) ? 0 : 1, shortLabels[i]));
+        }
+        return MetricSnapshots.of(simulated, new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_stale",
+                "1 when the GPU's latest sample is older than two ticks (hung or lost GPU): its DCGM values are "
+                        + "withheld rather than frozen."), stale));
+    }
+
+    /** The families that change with every scrape: sample ages, and the XID counts (rare, small). */
+    List<MetricSnapshot> perScrape(GpuView view) {
         List<GaugeSnapshot.GaugeDataPointSnapshot> age = new ArrayList<>(shortLabels.length);
         for (int i = 0; i < shortLabels.length; i++) {
             GpuSample s = view.freshSample(i);
             if (s != null) {
                 age.add(gauge((view.now - s.monotonicNanos()) / 1e9, shortLabels[i]));
             }
-            stale.add(gauge(s != null ? 0 : 1, shortLabels[i]));
         }
-        List<MetricSnapshot> out = new ArrayList<>(5);
-        out.add(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_stale",
-                "1 when the GPU's latest sample is older than two ticks (hung or lost GPU): its DCGM values are "
-                        + "withheld rather than frozen."), stale));
+        List<MetricSnapshot> out = new ArrayList<>(2);
         if (!age.isEmpty()) {
             out.add(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_sample_age_seconds",
                     "Age of the GPU's latest telemetry sample."), age));
         }
-        out.add(healthStates());
-        out.add(simulated);
         CounterSnapshot xids = xidCounter();
         if (xids != null) {
             out.add(xids);
@@ -83,9 +100,10 @@ final class GpuMetricsCollector {
         return out;
     }
 
-    private GaugeSnapshot healthStates() {
-        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
-        for (GpuHealthState h : gpus.healthStates()) {
+    /** {@code gpu_agent_gpu_health_state} for the given states (the key: they are immutable values). */
+    MetricSnapshots healthStates(List<GpuHealthState> states) {
+        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(states.size() * GpuHealth.values().length);
+        for (GpuHealthState h : states) {
             Labels[] byState = healthLabels.get(h.uuid());
             if (byState == null) {
                 throw new IllegalStateException("health state of a GPU not in the inventory: " + h.uuid());
@@ -94,8 +112,8 @@ final class GpuMetricsCollector {
                 points.add(gauge(h.health() == state ? 1 : 0, byState[state.ordinal()]));
             }
         }
-        return new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_health_state",
-                "1 for the GPU's current health state (only HEALTHY GPUs are offered to renters)."), points);
+        return MetricSnapshots.of(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_health_state",
+                "1 for the GPU's current health state (only HEALTHY GPUs are offered to renters)."), points));
     }
 
     private CounterSnapshot xidCounter() {

@@ -13,6 +13,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,6 +31,8 @@ import java.util.Optional;
  */
 public final class MetricsEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The endpoint's own writers (text, OpenMetrics): shared bytes are kept for each. */
+    private static final int FORMATS = 2;
     /** The JVM families are read at most this often (monotonic seconds: every scrape in one shares them). */
     private static final long JVM_READ_EVERY_NANOS = 1_000_000_000L;
 
@@ -38,10 +41,9 @@ public final class MetricsEndpoint {
     private final OpenMetricsTextFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
     private final Exposition exposition = new Exposition(List.of(text, openMetrics));
     private final GpuMetricsCollector gpuFamilies;
-    private final DcgmFamilies dcgmFamilies;
     private final SharedFamilies<DcgmFamilies.Key> dcgm;
-    /** client_java's JVM collectors, read at most once a second; null without them. */
-    private final SharedFamilies<Long> jvm;
+    /** The groups shared between scrapes, the DCGM families first; the JVM's last when there. */
+    private final List<SharedFamilies<?>> shared = new ArrayList<>();
     private final GpuReadings gpus;
     private final Clock clock;
     private final String version;
@@ -61,17 +63,22 @@ public final class MetricsEndpoint {
         this.hostname = hostname;
         this.readiness = readiness;
         gpuFamilies = new GpuMetricsCollector(gpus);
-        dcgmFamilies = new DcgmFamilies(gpus, hostname);
-        dcgm = new SharedFamilies<>(2, dcgmFamilies::collect);
-        registry.register(new AgentMetricsCollector(gpus, version));
+        DcgmFamilies dcgmFamilies = new DcgmFamilies(gpus, hostname);
+        dcgm = new SharedFamilies<>(FORMATS, dcgmFamilies::key, dcgmFamilies::collect);
+        shared.add(dcgm);
+        // each group is one family or a few of adjacent names (Exposition copies contiguous groups)
+        MetricSnapshots build = AgentMetricsCollector.buildInfo(version);
+        shared.add(new SharedFamilies<>(FORMATS, view -> Boolean.TRUE, always -> build));
+        shared.add(new SharedFamilies<>(FORMATS, view -> gpus.healthStates(), gpuFamilies::healthStates));
+        shared.add(new SharedFamilies<>(FORMATS, GpuMetricsCollector::freshGpus, gpuFamilies::simulatedAndStale));
+        registry.register(new AgentMetricsCollector(gpus));
         if (jvmMetrics) {
             // their own registry: the MXBean reads cost more than all our families together (and
             // the thread collector's deadlock check is a safepoint), so once a second serves all
             PrometheusRegistry jvmRegistry = new PrometheusRegistry();
             JvmMetrics.builder().register(jvmRegistry);
-            jvm = new SharedFamilies<>(2, second -> jvmRegistry.scrape());
-        } else {
-            jvm = null;
+            shared.add(new SharedFamilies<>(FORMATS, view -> view.now / JVM_READ_EVERY_NANOS,
+                    second -> jvmRegistry.scrape()));
         }
     }
 
@@ -122,21 +129,21 @@ public final class MetricsEndpoint {
      * Writes one scrape in the format chosen by {@link #writerFor}. The DCGM families are built and
      * written once per state of the GPUs (the samples of one tick, which GPUs are fresh at the
      * scrape's time, their last XIDs) and format, and shared by every scrape that sees that state;
-     * the JVM families once a second; everything else is collected now. The bytes are
+     * so are health states, staleness and build info, each by what it depends on; the JVM families
+     * are read once a second; everything else (sample ages, XID counts, the registry's families) is
+     * collected now. The bytes are
      * those of client_java's writer over all the families ({@link Exposition}). Safe to call from
      * any number of threads at once.
      */
     public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
-        long now = clock.monotonicNanos();
-        GpuView view = GpuView.read(gpus, now);
-        List<SharedFamilies.Entry<?>> shared = new ArrayList<>(2);
-        shared.add(dcgm.get(dcgmFamilies.key(view)));
-        if (jvm != null) {
-            shared.add(jvm.get(now / JVM_READ_EVERY_NANOS));
+        GpuView view = GpuView.read(gpus, clock.monotonicNanos());
+        List<SharedFamilies.Entry<?>> entries = new ArrayList<>(shared.size());
+        for (SharedFamilies<?> group : shared) {
+            entries.add(group.at(view));
         }
-        List<MetricSnapshot> fresh = gpuFamilies.collect(view);
+        List<MetricSnapshot> fresh = gpuFamilies.perScrape(view);
         registry.scrape().forEach(fresh::add);
-        exposition.write(writer, out, fresh, shared);
+        exposition.write(writer, out, fresh, entries);
     }
 
     /** How many times the DCGM families were built (for the test that pins their sharing). */

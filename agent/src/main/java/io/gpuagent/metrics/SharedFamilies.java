@@ -9,8 +9,10 @@ import java.util.function.Function;
 
 /**
  * A group of families that every scrape with the same input shares: collected once per key (for
- * the GPUs, what the sampler published and which GPUs are fresh; for the JVM, the second) and
- * written once per key and format, then copied as bytes into each scrape until the key changes.
+ * the DCGM families, what the sampler published and which GPUs are fresh; for health states, the
+ * states; for the JVM, the second) and written once per key and format, then copied as bytes into
+ * each scrape until the key changes. A group must be contiguous in name order to be copied
+ * ({@link Exposition}); one family, or a few with adjacent names, per group.
  *
  * <p>Thread safety: scrapes run concurrently on the HTTP event loops. The current {@link Entry} is
  * immutable except for its written bytes, which are set once per format; it is replaced, and its
@@ -27,6 +29,7 @@ final class SharedFamilies<K> {
         byte[] write(int format, MetricSnapshots families) throws IOException;
     }
 
+    private final Function<GpuView, K> keyOf;
     private final Function<K, MetricSnapshots> collect;
     private final int formats;
     private final Object lock = new Object();
@@ -35,11 +38,18 @@ final class SharedFamilies<K> {
 
     /**
      * @param formats how many formats to keep bytes for (the endpoint's writers, by index)
+     * @param keyOf   what a scrape's families depend on, read from what the scrape sees (cheap)
      * @param collect builds the families of one key
      */
-    SharedFamilies(int formats, Function<K, MetricSnapshots> collect) {
+    SharedFamilies(int formats, Function<GpuView, K> keyOf, Function<K, MetricSnapshots> collect) {
         this.formats = formats;
+        this.keyOf = keyOf;
         this.collect = collect;
+    }
+
+    /** The families for what one scrape sees. */
+    Entry<K> at(GpuView view) {
+        return get(keyOf.apply(view));
     }
 
     /** The families of {@code key}: the shared entry when it is the current one, else built now. */

@@ -115,14 +115,20 @@ class SharedFamiliesTest {
     }
 
     @Test
-    void anXidBetweenTicksReachesTheNextScrape() throws Exception {
+    void anXidOrAHealthChangeBetweenTicksReachesTheNextScrape() throws Exception {
         start(false);
         gpus.sampler().tick();
-        scrape(TEXT);
-        gpus.health().onXid(gpus.inventory().gpus().get(1).uuid(), 13);
+        String uuid = gpus.inventory().gpus().get(1).uuid();
+        assertThat(scrape(TEXT)).contains("{UUID=\"" + uuid + "\",gpu=\"1\",modelName=\"NVIDIA H100 80GB HBM3\","
+                + "state=\"HEALTHY\"} 1.0\n");
+        gpus.health().onXid(uuid, 13);
         assertThat(scrape(TEXT)).containsPattern("DCGM_FI_DEV_XID_ERRORS\\{[^}]*gpu=\"1\"[^}]*} 13.0\n")
                 .contains("xid=\"13\"} 1.0\n");
         assertThat(endpoint.dcgmBuilds()).isEqualTo(2);
+        gpus.health().onXid(uuid, 79); // critical: the GPU becomes UNHEALTHY
+        assertThat(scrape(TEXT)).contains("{UUID=\"" + uuid + "\",gpu=\"1\",modelName=\"NVIDIA H100 80GB HBM3\","
+                + "state=\"UNHEALTHY\"} 1.0\n", "{UUID=\"" + uuid + "\",gpu=\"1\",modelName=\"NVIDIA H100 80GB HBM3\","
+                + "state=\"HEALTHY\"} 0.0\n");
     }
 
     @Test
