@@ -80,7 +80,8 @@ final class Exposition {
         SharedFamilies.Writing writing = this::writtenWithoutTrailer;
         for (Object part : plan) {
             if (part instanceof SharedFamilies.Entry<?> e) {
-                out.write(e.written(format, writing));
+                SharedFamilies.Written w = e.written(format, writing);
+                out.write(w.bytes(), 0, w.length());
             } else {
                 WithoutTrailer run = new WithoutTrailer(out, trailer);
                 writer.write(run, (MetricSnapshots) part, ESCAPING);
@@ -127,12 +128,24 @@ final class Exposition {
         return plan;
     }
 
-    private byte[] writtenWithoutTrailer(int format, MetricSnapshots families) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(64 * 1024);
+    private SharedFamilies.Written writtenWithoutTrailer(int format, MetricSnapshots families, int sizeHint)
+            throws IOException {
+        Buffer buf = new Buffer(sizeHint);
         WithoutTrailer out = new WithoutTrailer(buf, trailers[format]);
         formats.get(format).write(out, families, ESCAPING);
         out.finish();
-        return buf.toByteArray();
+        return buf.written();
+    }
+
+    /** A byte array stream whose array is kept as it is (toByteArray would copy it once more). */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer(int size) {
+            super(size);
+        }
+
+        SharedFamilies.Written written() {
+            return new SharedFamilies.Written(buf, count);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.gpuagent.metrics;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
@@ -26,7 +27,12 @@ import java.util.function.Function;
 final class SharedFamilies<K> {
     /** Writes a group's families in one format, without the format's trailer. */
     interface Writing {
-        byte[] write(int format, MetricSnapshots families) throws IOException;
+        /** @param sizeHint the size the group had last time in this format (a buffer big enough, once) */
+        Written write(int format, MetricSnapshots families, int sizeHint) throws IOException;
+    }
+
+    /** A group's text in one format: the first {@code length} bytes of {@code bytes} (no copy to trim it). */
+    record Written(byte[] bytes, int length) {
     }
 
     private final Function<GpuView, K> keyOf;
@@ -34,6 +40,8 @@ final class SharedFamilies<K> {
     private final int formats;
     private final Object lock = new Object();
     private final AtomicLong builds = new AtomicLong();
+    /** Per format, the size of the bytes last written (under the lock). */
+    private final int[] lastSize;
     private volatile Entry<K> current;
 
     /**
@@ -45,6 +53,8 @@ final class SharedFamilies<K> {
         this.formats = formats;
         this.keyOf = keyOf;
         this.collect = collect;
+        this.lastSize = new int[formats];
+        Arrays.fill(lastSize, 256);
     }
 
     /** The families for what one scrape sees. */
@@ -79,7 +89,7 @@ final class SharedFamilies<K> {
         private final SharedFamilies<K> owner;
         final K key;
         final MetricSnapshots families;
-        private final AtomicReferenceArray<byte[]> written;
+        private final AtomicReferenceArray<Written> written;
 
         private Entry(SharedFamilies<K> owner, K key, MetricSnapshots families) {
             this.owner = owner;
@@ -89,18 +99,19 @@ final class SharedFamilies<K> {
         }
 
         /** The families in format {@code format}, written by {@code writing} the first time they are asked for. */
-        byte[] written(int format, Writing writing) throws IOException {
-            byte[] b = written.get(format);
-            if (b != null) {
-                return b;
+        Written written(int format, Writing writing) throws IOException {
+            Written w = written.get(format);
+            if (w != null) {
+                return w;
             }
             synchronized (owner.lock) {
-                b = written.get(format);
-                if (b == null) {
-                    b = writing.write(format, families);
-                    written.set(format, b);
+                w = written.get(format);
+                if (w == null) {
+                    w = writing.write(format, families, owner.lastSize[format] + owner.lastSize[format] / 8);
+                    owner.lastSize[format] = w.length();
+                    written.set(format, w);
                 }
-                return b;
+                return w;
             }
         }
     }
