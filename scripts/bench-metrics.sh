@@ -11,6 +11,7 @@
 #     p50, p99, requests, the daemon's CPU per request (/proc/PID/stat) and its GC pauses;
 #     then the issue's own protocol from Python (http.client, keep-alive): 300 sequential scrapes on
 #     one connection, and 16 concurrent scrapers of 40 scrapes each, one connection each;
+#     With COLD=1 only the Python scrapes, at once after READY (no warm-up: the JIT's first minute);
 #   - with JMH=1, also JMH MetricsScrapeBenchmark with the unit's heap, GC and C1 flags, -prof gc.
 #   At the end, the medians over the rounds per DIR and connection count.
 # Environment: PORT (default: a free one, never the 9464 a running agent may hold), SECONDS_EACH.
@@ -50,8 +51,13 @@ one() { # DIR: one daemon, wrk at 1 and 16 connections
     if ! kill -0 $pid 2>/dev/null; then
         echo "the daemon of $dir did not start:"; tail -5 "$state/daemon.log"; exit 1
     fi
-    wrk -t1 -c4 -d5s "http://127.0.0.1:$port/metrics" >/dev/null
-    for c in 1 16; do
+    local conns="1 16"
+    if [ "${COLD:-0}" = 1 ]; then
+        conns=""  # the Python scrapes only, at once after READY: the JIT has not compiled the scrape yet
+    else
+        wrk -t1 -c4 -d5s "http://127.0.0.1:$port/metrics" >/dev/null
+    fi
+    for c in $conns; do
         local u0 s0 u1 s1 g0 g1 r
         read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
         g0=$(grep -c Pause "$gclog" || true)

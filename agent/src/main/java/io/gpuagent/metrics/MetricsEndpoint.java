@@ -73,7 +73,7 @@ public final class MetricsEndpoint {
         shared.add(new SharedFamilies<>(FORMATS, GpuMetricsCollector::freshGpus, gpuFamilies::simulatedAndStale));
         registry.register(new AgentMetricsCollector(gpus));
         if (jvmMetrics) {
-            // their own registry: the MXBean reads cost more than all our families together (and
+            // their own registry: the MXBean reads cost as much as all our families together (and
             // the thread collector's deadlock check is a safepoint), so once a second serves all
             PrometheusRegistry jvmRegistry = new PrometheusRegistry();
             JvmMetrics.builder().register(jvmRegistry);
