@@ -77,7 +77,7 @@ public final class MetricsEndpoint {
             // the thread collector's deadlock check is a safepoint), so once a second serves all
             PrometheusRegistry jvmRegistry = new PrometheusRegistry();
             JvmMetrics.builder().register(jvmRegistry);
-            shared.add(new SharedFamilies<>(FORMATS, view -> view.now / JVM_READ_EVERY_NANOS,
+            shared.add(new SharedFamilies<>(FORMATS, view -> Math.floorDiv(view.now, JVM_READ_EVERY_NANOS),
                     second -> jvmRegistry.scrape()));
         }
     }
@@ -131,9 +131,8 @@ public final class MetricsEndpoint {
      * scrape's time, their last XIDs) and format, and shared by every scrape that sees that state;
      * so are health states, staleness and build info, each by what it depends on; the JVM families
      * are read once a second; everything else (sample ages, XID counts, the registry's families) is
-     * collected now. The bytes are
-     * those of client_java's writer over all the families ({@link Exposition}). Safe to call from
-     * any number of threads at once.
+     * collected now. The bytes are those of client_java's writer over all the families
+     * ({@link Exposition}). Safe to call from any number of threads at once.
      */
     public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
         GpuView view = GpuView.read(gpus, clock.monotonicNanos());
