@@ -4,9 +4,11 @@
 #  2. `gpu-agent probe` wall time (10 runs).
 #  3. The daemon on the 8x H100 simulated server with the systemd unit's JVM flags: time to READY=1,
 #     resident memory and CPU at idle.
-#  4. JMH: one /metrics body (8 GPUs, all families) without HTTP, allocations per scrape.
+#  4. JMH: one /metrics body (8 GPUs, all families) without HTTP, allocations per scrape; shared=true:
+#     within one tick (the shared families already written), shared=false: after a new tick.
 #  5. /metrics over HTTP on loopback under load from a second process (wrk, 1 and 16 connections):
 #     p50/p99 latency and requests per second, against the daemon of step 3.
+#     scripts/bench-metrics.sh compares builds in turns (steps 3-5, CPU per request, GC pauses).
 #  6. JMH: the journal's group commit of 64 sessions' tick records, and one durable append.
 #  7. Launch overhead of a session over a raw Docker create+start, interleaved, on the test engine.
 #  8. Heap per running session (after full GCs), 24 sessions on the test engine.

@@ -14,26 +14,28 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.List;
 
 /**
- * The agent's own families ({@code gpu_agent_*}, snake_case, base units): build info, NVML call
- * latency and timeouts, and the sampler's progress. Later issues add sessions, billing, claims and
+ * The agent's own families ({@code gpu_agent_*}, snake_case, base units): NVML call latency and
+ * timeouts, and the sampler's progress, collected at every scrape; and the build info. Later issues add sessions, billing, claims and
  * the scheduler link through their own collectors on the same registry.
  */
 final class AgentMetricsCollector implements MultiCollector {
     private final GpuReadings gpus;
-    private final String version;
 
-    AgentMetricsCollector(GpuReadings gpus, String version) {
+    AgentMetricsCollector(GpuReadings gpus) {
         this.gpus = gpus;
-        this.version = version;
+    }
+
+    /** {@code gpu_agent_build_info}: the same for the agent's whole life (the endpoint writes it once). */
+    static MetricSnapshots buildInfo(String version) {
+        return MetricSnapshots.of(new InfoSnapshot(new MetricMetadata("gpu_agent_build",
+                "gpu-agent's version and Java runtime."), List.of(new InfoSnapshot.InfoDataPointSnapshot(
+                Labels.of("version", version, "java_version", System.getProperty("java.version"))))));
     }
 
     @Override
     public MetricSnapshots collect() {
         GpuCallStats stats = gpus.callStats();
         return MetricSnapshots.of(
-                new InfoSnapshot(new MetricMetadata("gpu_agent_build", "gpu-agent's version and Java runtime."),
-                        List.of(new InfoSnapshot.InfoDataPointSnapshot(Labels.of("version", version,
-                                "java_version", System.getProperty("java.version"))))),
                 Histograms.seconds("gpu_agent_nvml_call_duration_seconds",
                         "Duration of guarded NVML calls (one per GPU per tick: all of a GPU's reads).", stats.latency()),
                 counter("gpu_agent_nvml_call_timeouts", "NVML calls that missed their deadline (the GPU became UNKNOWN).",

@@ -5,10 +5,7 @@ import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuHealthState;
 import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
-import io.gpuagent.gpu.TelemetrySampler;
 import io.gpuagent.gpu.XidPolicy;
-import io.gpuagent.util.Clock;
-import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -17,176 +14,106 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
- * The per-GPU families, computed at scrape time from the sampler's latest snapshot.
+ * The per-GPU families besides the DCGM ones, each built from what it depends on, so that the
+ * endpoint shares those that change rarely between scrapes: health states (keyed by the states),
+ * {@code gpu_agent_gpu_simulated} and {@code gpu_agent_gpu_stale} (keyed by which GPUs are fresh at
+ * the scrape's time); written fresh at every scrape are the sample ages (they move with the
+ * scrape's time) and the XID counts.
  *
- * <p>{@code DCGM_FI_*} families carry dcgm-exporter's names, units and labels ({@code gpu},
- * {@code UUID}, {@code pci_bus_id}, {@code device}, {@code modelName}, {@code Hostname},
- * {@code DCGM_FI_DRIVER_VERSION}) so that Grafana dashboard 12239 works unchanged. They are all
- * exposed as gauges: client_java would append {@code _total} to a counter's name and break the
- * match. A family the card does not support is absent for that card, never a zero; a GPU whose
- * latest sample is older than two ticks (hung, lost) has no DCGM values at all and
- * {@code gpu_agent_gpu_stale} 1 instead, so a dashboard never shows a frozen value as live.
+ * <p>A GPU whose latest sample is older than two ticks (hung, lost) has {@code gpu_agent_gpu_stale}
+ * 1 and no DCGM values, by the same {@link GpuView} the DCGM families are keyed by.
  */
-final class GpuMetricsCollector implements MultiCollector {
-    private static final double MIB = 1024.0 * 1024.0;
-
-    /** One dcgm-exporter family: its name, help and how to read it from a sample. */
-    private record Family(String name, String help, Function<GpuSample, Number> read) {
-    }
-
-    private static final List<Family> DCGM = List.of(
-            new Family("DCGM_FI_DEV_GPU_UTIL", "GPU utilization (in %).", GpuSample::gpuUtilPercent),
-            new Family("DCGM_FI_DEV_MEM_COPY_UTIL", "Memory utilization (in %).", GpuSample::memUtilPercent),
-            // dashboard 12239's "GPU Utilization" panel reads this DCGM profiling field; NVML has no
-            // profiling counters, so it is NVML's utilization as a ratio (same meaning, coarser)
-            new Family("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active (from NVML "
-                    + "utilization).", s -> s.gpuUtilPercent() == null ? null : s.gpuUtilPercent() / 100.0),
-            new Family("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", s -> mib(s.memoryUsedBytes())),
-            new Family("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", s -> mib(s.memoryFreeBytes())),
-            new Family("DCGM_FI_DEV_FB_RESERVED", "Framebuffer memory reserved (in MiB).",
-                    s -> mib(s.memoryReservedBytes())),
-            new Family("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", GpuSample::temperatureC),
-            new Family("DCGM_FI_DEV_MEMORY_TEMP", "Memory temperature (in C).", GpuSample::memoryTemperatureC),
-            new Family("DCGM_FI_DEV_POWER_USAGE", "Power draw (in W).",
-                    s -> s.powerMilliwatts() == null ? null : s.powerMilliwatts() / 1000.0),
-            new Family("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "Total energy consumption since boot (in mJ).",
-                    GpuSample::energyMillijoules),
-            new Family("DCGM_FI_DEV_SM_CLOCK", "SM clock frequency (in MHz).", GpuSample::smClockMhz),
-            new Family("DCGM_FI_DEV_MEM_CLOCK", "Memory clock frequency (in MHz).", GpuSample::memClockMhz),
-            new Family("DCGM_FI_DEV_FAN_SPEED", "Fan speed (in %).", GpuSample::fanPercent),
-            new Family("DCGM_FI_DEV_PCIE_TX_THROUGHPUT", "PCIe transmit throughput (in KB/s).",
-                    GpuSample::pcieTxKilobytesPerSecond),
-            new Family("DCGM_FI_DEV_PCIE_RX_THROUGHPUT", "PCIe receive throughput (in KB/s).",
-                    GpuSample::pcieRxKilobytesPerSecond),
-            new Family("DCGM_FI_DEV_PCIE_REPLAY_COUNTER", "Total number of PCIe retries.", GpuSample::pcieReplayCounter),
-            new Family("DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", "Current clock throttle reasons (bitmask).",
-                    GpuSample::clockEventReasons),
-            new Family("DCGM_FI_DEV_PSTATE", "Performance state (P-state) 0-15, 0 the highest.",
-                    GpuSample::performanceState),
-            new Family("DCGM_FI_DEV_ECC_SBE_VOL_TOTAL", "Total number of single-bit volatile ECC errors.",
-                    GpuSample::eccCorrectedVolatile),
-            new Family("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "Total number of double-bit volatile ECC errors.",
-                    GpuSample::eccUncorrectedVolatile),
-            new Family("DCGM_FI_DEV_ECC_SBE_AGG_TOTAL", "Total number of single-bit persistent ECC errors.",
-                    GpuSample::eccCorrectedAggregate),
-            new Family("DCGM_FI_DEV_ECC_DBE_AGG_TOTAL", "Total number of double-bit persistent ECC errors.",
-                    GpuSample::eccUncorrectedAggregate),
-            new Family("DCGM_FI_DEV_RETIRED_SBE", "Total number of retired pages due to single-bit errors.",
-                    GpuSample::retiredPagesSingleBit),
-            new Family("DCGM_FI_DEV_RETIRED_DBE", "Total number of retired pages due to double-bit errors.",
-                    GpuSample::retiredPagesDoubleBit),
-            new Family("DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", "Number of remapped rows for correctable errors.",
-                    GpuSample::remappedRowsCorrectable),
-            new Family("DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", "Number of remapped rows for uncorrectable errors.",
-                    GpuSample::remappedRowsUncorrectable),
-            new Family("DCGM_FI_DEV_ROW_REMAP_FAILURE", "Whether remapping of rows has failed.",
-                    s -> s.remapFailure() == null ? null : (s.remapFailure() ? 1 : 0)));
-
+final class GpuMetricsCollector {
     private final GpuReadings gpus;
-    private final Clock clock;
-    private final String hostname;
-    private final Map<String, Labels> dcgmLabels = new LinkedHashMap<>();
-    private final Map<String, Labels> shortLabels = new LinkedHashMap<>();
+    private final Labels[] shortLabels;
+    /** Per UUID, the labels of each {@link GpuHealth} state in declaration order. */
+    private final Map<String, Labels[]> healthLabels = new HashMap<>();
+    private final GaugeSnapshot simulated;
 
-    GpuMetricsCollector(GpuReadings gpus, Clock clock, String hostname) {
+    GpuMetricsCollector(GpuReadings gpus) {
         this.gpus = gpus;
-        this.clock = clock;
-        this.hostname = hostname;
-        String driver = nullToEmpty(gpus.inventory().driver().driverVersion());
-        for (GpuDevice d : gpus.inventory().gpus()) {
+        List<GpuDevice> devices = gpus.inventory().gpus();
+        shortLabels = new Labels[devices.size()];
+        GpuHealth[] states = GpuHealth.values();
+        double sim = gpus.inventory().driver().simulated() ? 1 : 0;
+        List<GaugeSnapshot.GaugeDataPointSnapshot> simPoints = new ArrayList<>();
+        for (int i = 0; i < shortLabels.length; i++) {
             // the labels of a GPU never change while the agent runs: built once
-            dcgmLabels.put(d.uuid(), Labels.of("gpu", Integer.toString(d.index()), "UUID", d.uuid(),
-                    "pci_bus_id", nullToEmpty(d.pciBusId()), "device", d.deviceNode(), "modelName", d.name(),
-                    "Hostname", hostname, "DCGM_FI_DRIVER_VERSION", driver));
-            shortLabels.put(d.uuid(), Labels.of("gpu", Integer.toString(d.index()), "UUID", d.uuid()));
+            GpuDevice d = devices.get(i);
+            shortLabels[i] = Labels.of("gpu", Integer.toString(d.index()), "UUID", d.uuid());
+            Labels[] byState = new Labels[states.length];
+            for (GpuHealth state : states) {
+                byState[state.ordinal()] = Labels.of("gpu", Integer.toString(d.index()), "UUID", d.uuid(),
+                        "modelName", d.name(), "state", state.name());
+            }
+            healthLabels.put(d.uuid(), byState);
+            simPoints.add(gauge(sim, shortLabels[i]));
         }
+        simulated = new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_simulated",
+                "1 when the GPU comes from gpu-agent's simulated NVML (never sold as real)."), simPoints);
     }
 
-    @Override
-    public MetricSnapshots collect() {
-        TelemetrySampler.Snapshot snap = gpus.samples();
-        long now = clock.monotonicNanos();
-        long maxAge = 2 * gpus.sampleInterval().toNanos();
-        List<GpuSample> fresh = new ArrayList<>();
-        List<GaugeSnapshot.GaugeDataPointSnapshot> stale = new ArrayList<>();
-        List<GaugeSnapshot.GaugeDataPointSnapshot> age = new ArrayList<>();
-        for (GpuDevice d : gpus.inventory().gpus()) {
-            GpuSample s = snap.samples().get(d.uuid());
-            boolean isFresh = s != null && now - s.monotonicNanos() <= maxAge;
-            if (isFresh) {
-                fresh.add(s);
-                age.add(gauge((now - s.monotonicNanos()) / 1e9, shortLabels.get(d.uuid())));
-            }
-            stale.add(gauge(isFresh ? 0 : 1, shortLabels.get(d.uuid())));
+    /** Which GPUs are fresh (by inventory position): the key of {@link #simulatedAndStale}. */
+    static BitSet freshGpus(GpuView view) {
+        BitSet fresh = new BitSet(view.devices.size());
+        for (int i = 0; i < view.devices.size(); i++) {
+            fresh.set(i, view.freshSample(i) != null);
         }
-        MetricSnapshots.Builder out = MetricSnapshots.builder();
-        for (Family f : DCGM) {
-            List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(fresh.size());
-            for (GpuSample s : fresh) {
-                Number v = f.read().apply(s);
-                if (v != null) {
-                    points.add(gauge(v.doubleValue(), dcgmLabels.get(s.uuid())));
-                }
-            }
-            if (!points.isEmpty()) {
-                out.metricSnapshot(new GaugeSnapshot(new MetricMetadata(f.name(), f.help()), points));
-            }
+        return fresh;
+    }
+
+    /** {@code gpu_agent_gpu_simulated} (constant) and {@code gpu_agent_gpu_stale}: adjacent names, one group. */
+    MetricSnapshots simulatedAndStale(BitSet fresh) {
+        List<GaugeSnapshot.GaugeDataPointSnapshot> stale = new ArrayList<>(shortLabels.length);
+        for (int i = 0; i < shortLabels.length; i++) {
+            stale.add(gauge(fresh.get(i) ? 0 : 1, shortLabels[i]));
         }
-        out.metricSnapshot(xidLast(fresh));
-        out.metricSnapshot(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_stale",
+        return MetricSnapshots.of(simulated, new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_stale",
                 "1 when the GPU's latest sample is older than two ticks (hung or lost GPU): its DCGM values are "
                         + "withheld rather than frozen."), stale));
-        if (!age.isEmpty()) {
-            out.metricSnapshot(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_sample_age_seconds",
-                    "Age of the GPU's latest telemetry sample."), age));
-        }
-        out.metricSnapshot(healthStates());
-        out.metricSnapshot(simulated());
-        MetricSnapshot xids = xidCounter();
-        if (xids != null) {
-            out.metricSnapshot(xids);
-        }
-        return out.build();
     }
 
-    /** dcgm-exporter's DCGM_FI_DEV_XID_ERRORS: the value of the last XID seen (0: none). */
-    private GaugeSnapshot xidLast(List<GpuSample> fresh) {
-        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
-        for (GpuSample s : fresh) {
-            GpuHealthState h = gpus.healthOf(s.uuid());
-            points.add(gauge(h == null || h.lastXid() == null ? 0 : h.lastXid(), dcgmLabels.get(s.uuid())));
-        }
-        return new GaugeSnapshot(new MetricMetadata("DCGM_FI_DEV_XID_ERRORS",
-                "Value of the last XID error encountered."), points);
-    }
-
-    private GaugeSnapshot healthStates() {
-        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
-        for (GpuHealthState h : gpus.healthStates()) {
-            GpuDevice d = gpus.inventory().byUuid(h.uuid()).orElseThrow();
-            for (GpuHealth state : GpuHealth.values()) {
-                points.add(gauge(h.health() == state ? 1 : 0, Labels.of("gpu", Integer.toString(d.index()),
-                        "UUID", d.uuid(), "modelName", d.name(), "state", state.name())));
+    /** The families that change with every scrape: sample ages, and the XID counts (rare, small). */
+    List<MetricSnapshot> perScrape(GpuView view) {
+        List<GaugeSnapshot.GaugeDataPointSnapshot> age = new ArrayList<>(shortLabels.length);
+        for (int i = 0; i < shortLabels.length; i++) {
+            GpuSample s = view.freshSample(i);
+            if (s != null) {
+                age.add(gauge((view.now - s.monotonicNanos()) / 1e9, shortLabels[i]));
             }
         }
-        return new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_health_state",
-                "1 for the GPU's current health state (only HEALTHY GPUs are offered to renters)."), points);
+        List<MetricSnapshot> out = new ArrayList<>(2);
+        if (!age.isEmpty()) {
+            out.add(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_sample_age_seconds",
+                    "Age of the GPU's latest telemetry sample."), age));
+        }
+        CounterSnapshot xids = xidCounter();
+        if (xids != null) {
+            out.add(xids);
+        }
+        return out;
     }
 
-    private GaugeSnapshot simulated() {
-        double v = gpus.inventory().driver().simulated() ? 1 : 0;
-        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>();
-        for (GpuDevice d : gpus.inventory().gpus()) {
-            points.add(gauge(v, shortLabels.get(d.uuid())));
+    /** {@code gpu_agent_gpu_health_state} for the given states (the key: they are immutable values). */
+    MetricSnapshots healthStates(List<GpuHealthState> states) {
+        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(states.size() * GpuHealth.values().length);
+        for (GpuHealthState h : states) {
+            Labels[] byState = healthLabels.get(h.uuid());
+            if (byState == null) {
+                throw new IllegalStateException("health state of a GPU not in the inventory: " + h.uuid());
+            }
+            for (GpuHealth state : GpuHealth.values()) {
+                points.add(gauge(h.health() == state ? 1 : 0, byState[state.ordinal()]));
+            }
         }
-        return new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_simulated",
-                "1 when the GPU comes from gpu-agent's simulated NVML (never sold as real)."), points);
+        return MetricSnapshots.of(new GaugeSnapshot(new MetricMetadata("gpu_agent_gpu_health_state",
+                "1 for the GPU's current health state (only HEALTHY GPUs are offered to renters)."), points));
     }
 
     private CounterSnapshot xidCounter() {
@@ -206,17 +133,5 @@ final class GpuMetricsCollector implements MultiCollector {
 
     private static GaugeSnapshot.GaugeDataPointSnapshot gauge(double v, Labels labels) {
         return new GaugeSnapshot.GaugeDataPointSnapshot(v, labels, null);
-    }
-
-    private static Double mib(Long bytes) {
-        return bytes == null ? null : Math.floor(bytes / MIB);
-    }
-
-    private static String nullToEmpty(String s) {
-        return s == null ? "" : s;
-    }
-
-    String hostname() {
-        return hostname;
     }
 }

@@ -7,12 +7,13 @@ import io.gpuagent.gpu.GpuHealthState;
 import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
 import io.gpuagent.util.Clock;
-import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,10 +31,19 @@ import java.util.Optional;
  */
 public final class MetricsEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The endpoint's own writers (text, OpenMetrics): shared bytes are kept for each. */
+    private static final int FORMATS = 2;
+    /** The JVM families are read at most this often (monotonic seconds: every scrape in one shares them). */
+    private static final long JVM_READ_EVERY_NANOS = 1_000_000_000L;
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter text = PrometheusTextFormatWriter.create();
     private final OpenMetricsTextFormatWriter openMetrics = OpenMetricsTextFormatWriter.create();
+    private final Exposition exposition = new Exposition(List.of(text, openMetrics));
+    private final GpuMetricsCollector gpuFamilies;
+    private final SharedFamilies<DcgmFamilies.Key> dcgm;
+    /** The groups shared between scrapes, the DCGM families first; the JVM's last when there. */
+    private final List<SharedFamilies<?>> shared = new ArrayList<>();
     private final GpuReadings gpus;
     private final Clock clock;
     private final String version;
@@ -52,10 +62,23 @@ public final class MetricsEndpoint {
         this.version = version;
         this.hostname = hostname;
         this.readiness = readiness;
-        registry.register(new GpuMetricsCollector(gpus, clock, hostname));
-        registry.register(new AgentMetricsCollector(gpus, version));
+        gpuFamilies = new GpuMetricsCollector(gpus);
+        DcgmFamilies dcgmFamilies = new DcgmFamilies(gpus, hostname);
+        dcgm = new SharedFamilies<>(FORMATS, dcgmFamilies::key, dcgmFamilies::collect);
+        shared.add(dcgm);
+        // each group is one family or a few of adjacent names (Exposition copies contiguous groups)
+        MetricSnapshots build = AgentMetricsCollector.buildInfo(version);
+        shared.add(new SharedFamilies<>(FORMATS, view -> Boolean.TRUE, always -> build));
+        shared.add(new SharedFamilies<>(FORMATS, view -> gpus.healthStates(), gpuFamilies::healthStates));
+        shared.add(new SharedFamilies<>(FORMATS, GpuMetricsCollector::freshGpus, gpuFamilies::simulatedAndStale));
+        registry.register(new AgentMetricsCollector(gpus));
         if (jvmMetrics) {
-            JvmMetrics.builder().register(registry);
+            // their own registry: the MXBean reads cost as much as all our families together (and
+            // the thread collector's deadlock check is a safepoint), so once a second serves all
+            PrometheusRegistry jvmRegistry = new PrometheusRegistry();
+            JvmMetrics.builder().register(jvmRegistry);
+            shared.add(new SharedFamilies<>(FORMATS, view -> Math.floorDiv(view.now, JVM_READ_EVERY_NANOS),
+                    second -> jvmRegistry.scrape()));
         }
     }
 
@@ -79,7 +102,10 @@ public final class MetricsEndpoint {
         registry.register(new EscrowMetricsCollector(stats));
     }
 
-    /** The registry, for later components' collectors. */
+    /**
+     * The registry, for later components' collectors: the families written fresh at every scrape.
+     * The DCGM and JVM families are not in it; they are shared between scrapes (see {@link #scrape}).
+     */
     public PrometheusRegistry registry() {
         return registry;
     }
@@ -99,9 +125,29 @@ public final class MetricsEndpoint {
         return writer.getContentType();
     }
 
-    /** Writes one scrape in the format chosen by {@link #writerFor}. */
+    /**
+     * Writes one scrape in the format chosen by {@link #writerFor}. The DCGM families are built and
+     * written once per state of the GPUs (the samples of one tick, which GPUs are fresh at the
+     * scrape's time, their last XIDs) and format, and shared by every scrape that sees that state;
+     * so are health states, staleness and build info, each by what it depends on; the JVM families
+     * are read once a second; everything else (sample ages, XID counts, the registry's families) is
+     * collected now. The bytes are those of client_java's writer over all the families
+     * ({@link Exposition}). Safe to call from any number of threads at once.
+     */
     public void scrape(ExpositionFormatWriter writer, OutputStream out) throws IOException {
-        writer.write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+        GpuView view = GpuView.read(gpus, clock.monotonicNanos());
+        List<SharedFamilies.Entry<?>> entries = new ArrayList<>(shared.size());
+        for (SharedFamilies<?> group : shared) {
+            entries.add(group.at(view));
+        }
+        List<MetricSnapshot> fresh = gpuFamilies.perScrape(view);
+        registry.scrape().forEach(fresh::add);
+        exposition.write(writer, out, fresh, entries);
+    }
+
+    /** How many times the DCGM families were built (for the test that pins their sharing). */
+    long dcgmBuilds() {
+        return dcgm.builds();
     }
 
     public Optional<String> notReadyReason() {

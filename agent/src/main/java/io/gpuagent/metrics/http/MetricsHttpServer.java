@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The operator endpoint over Netty HTTP/1.1: {@code /metrics}, {@code /healthz}, {@code /readyz},
  * {@code /status}. One event-loop thread ({@code gpu-agent-metrics-http}); a scrape only reads
- * immutable snapshots, so scrapers never touch, let alone slow, the sampler.
+ * immutable snapshots, so scrapers never touch, let alone slow, the sampler. One thread is enough:
+ * scrapes within a tick share the GPU families, so one costs ~0.14 ms of CPU on the unit's flags (a
+ * second thread measured no better with 16 scrapers on 2 cores; docs/benchmarks.md).
  *
  * <p>Pipeline, one handler per concern: connection cap &rarr; {@link HttpServerCodec} (request
  * line at most {@value #MAX_INITIAL_LINE} bytes, headers at most {@value #MAX_HEADERS} bytes)

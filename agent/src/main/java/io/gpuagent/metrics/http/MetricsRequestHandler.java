@@ -39,7 +39,11 @@ final class MetricsRequestHandler extends SimpleChannelInboundHandler<FullHttpRe
     private static final Logger log = LoggerFactory.getLogger(MetricsRequestHandler.class);
     private static final String PATHS = "/metrics, /healthz, /readyz, /status";
 
+    private static final int MIN_SCRAPE_BUFFER = 16 * 1024;
+
     private final MetricsEndpoint endpoint;
+    /** The size of the latest scrape (shared by the event loops; a stale read only costs a regrowth). */
+    private volatile int lastScrapeBytes = MIN_SCRAPE_BUFFER;
 
     MetricsRequestHandler(MetricsEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -77,7 +81,8 @@ final class MetricsRequestHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
 
     private FullHttpResponse metrics(ChannelHandlerContext ctx, String accept) {
-        ByteBuf buf = ctx.alloc().buffer(16 * 1024);
+        // sized from the last scrape: the body is written once, without growing (and copying) the buffer
+        ByteBuf buf = ctx.alloc().buffer(lastScrapeBytes + lastScrapeBytes / 8);
         String contentType;
         try (ByteBufOutputStream out = new ByteBufOutputStream(buf)) {
             contentType = endpoint.scrape(accept, out);
@@ -86,6 +91,7 @@ final class MetricsRequestHandler extends SimpleChannelInboundHandler<FullHttpRe
             log.error("scrape failed", e);
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "scrape failed: " + e + "\n");
         }
+        lastScrapeBytes = Math.max(MIN_SCRAPE_BUFFER, buf.readableBytes());
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, buf);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         return r;
