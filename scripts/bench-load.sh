@@ -2,7 +2,7 @@
 # The agent at full load (issue 13), one reproducible run for docs/benchmarks.md:
 #   8 simulated H100s sampled at 1 Hz, 8 running sessions (`sleep`, one GPU each) on the private
 #   Docker engine, escrow on a local chain mining a block a second, one scheduler connected over
-#   mutual TLS receiving every event and paying each session with a voucher every 5 billed seconds
+#   mutual TLS receiving every event and paying each session with a voucher every 30 billed seconds
 #   (`gpu-agent demo load`), the agent started through scripts/gpu-agent.sh (the unit's JVM flags).
 # Measured, in one run:
 #   - the agent's CPU over a window of WINDOW seconds (default 60), in total and per thread (two
@@ -14,13 +14,14 @@
 #   - the live meter: every session.usage event the scheduler got, and the steps of billed seconds;
 #   - start to READY=1 with the 8 sessions reconciled (the agent restarted while they run).
 # Usage: scripts/bench-load.sh [WINDOW]; env: GPU_AGENT_BENCH_DIR (default /tmp/gpu-agent-bench-load),
-# SESSIONS (8), VOUCHER_EVERY (5), NMT (0).
+# SESSIONS (8), VOUCHER_EVERY (30; the credit limit is 60 s), NMT (0), CDS (1: the launcher's class-data sharing), CDS_DIR (its archive;
+# default: in the run directory, so a run starts without one and its restart with one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 window=${1:-60}
 sessions=${SESSIONS:-8}
-voucher_every=${VOUCHER_EVERY:-5}
+voucher_every=${VOUCHER_EVERY:-30}
 dir=${GPU_AGENT_BENCH_DIR:-/tmp/gpu-agent-bench-load}
 jar=$root/agent/target/gpu-agent.jar
 sim=$root/native/build/libnvidia-ml.so.1
@@ -71,7 +72,8 @@ java -jar "$jar" demo setup --rpc "http://127.0.0.1:$GPU_AGENT_CHAIN_PORT" --dir
     --listen "$listen" >"$dir/setup.log"
 config=$dir/demo/agent.toml
 args=(run --config "$config" --set "agent.state_dir=$dir/state" --set "gpu.nvml_library=$sim"
-      --set "docker.socket=$docker_sock" --set sessions.gpu_attach=none --set "metrics.listen=$metrics")
+      --set "docker.socket=$docker_sock" --set sessions.gpu_attach=none --set "metrics.listen=$metrics"
+      --set "escrow.poll_interval_ms=${POLL_MS:-2000}") # the shipped default (the demo's config polls every 500 ms)
 
 # Starts the agent through the unit's launcher (sets $agent) and waits for READY=1; $ready_ms is
 # the time from exec to READY=1. Not in $(...): the pid must reach this shell.
@@ -89,9 +91,9 @@ PY
     for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
     local t0
     t0=$(date +%s%N)
-    mkdir -p "$dir/cds"
+    mkdir -p "${CDS_DIR:-$dir/cds}"
     NOTIFY_SOCKET=$sock GPU_AGENT_JAR=$jar GPU_AGENT_HOME=$root/agent/target GPU_AGENT_JAVA_OPTS="${EXTRA_JAVA_OPTS:-}" \
-        GPU_AGENT_CDS_DIR=$dir/cds GPU_AGENT_CDS=${CDS:-1} \
+        GPU_AGENT_CDS_DIR=${CDS_DIR:-$dir/cds} GPU_AGENT_CDS=${CDS:-1} \
         scripts/gpu-agent.sh "${args[@]}" >>"$dir/agent.log" 2>&1 &
     agent=$!
     wait $waiter || { tail -20 "$dir/agent.log" >&2; echo "bench-load: no READY=1 within 120 s" >&2; exit 1; }
