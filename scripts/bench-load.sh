@@ -15,7 +15,7 @@
 #   - start to READY=1 with the 8 sessions reconciled (the agent restarted while they run).
 # Usage: scripts/bench-load.sh [WINDOW]; env: GPU_AGENT_BENCH_DIR (default /tmp/gpu-agent-bench-load),
 # SESSIONS (8), VOUCHER_EVERY (30; the credit limit is 60 s), NMT (0), CDS (1: the launcher's class-data sharing), CDS_DIR (its archive;
-# default: in the run directory, so a run starts without one and its restart with one).
+# default: in the run directory, so a run starts without one and its restart with one), SKIP_BUILD (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,7 +36,7 @@ say() { echo "bench-load: $*"; }
 command -v jcmd >/dev/null || { echo "bench-load: jcmd (the JDK) is missing" >&2; exit 1; }
 command -v prometheus-node-exporter >/dev/null || { echo "bench-load: apt-get install prometheus-node-exporter" >&2; exit 1; }
 
-mvn -B -ntp -q -DskipTests package
+[[ ${SKIP_BUILD:-0} == 1 ]] || mvn -B -ntp -q -DskipTests package # (a rebuilt jar is a new jar: its CDS archive starts over)
 rm -rf "$dir"
 mkdir -p "$dir"
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1)"

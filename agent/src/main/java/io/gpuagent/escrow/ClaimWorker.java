@@ -50,6 +50,13 @@ public final class ClaimWorker implements AutoCloseable {
     static final long LOG_RANGE = 2_000;
     /** How far back the first scan looks for CloseRequested events. */
     static final long FIRST_SCAN_LOOKBACK = 10_000;
+    /**
+     * Blocks scanned past the stored cursor before it is stored again. The cursor was stored (one
+     * durable write) at every poll, for a block or two each time; now a restart rescans at most
+     * this many blocks, which is harmless: a CloseRequested already seen is recognised by its
+     * deadline. A scan that finds an event stores the cursor at once.
+     */
+    static final long CURSOR_STORE_EVERY = 600;
 
     private final EscrowStore store;
     private final ChainGateway chain;
@@ -69,6 +76,8 @@ public final class ClaimWorker implements AutoCloseable {
     private final Set<String> freshlySigned = new java.util.HashSet<>();
     private int failures;
     private long lastScanNanos = Long.MIN_VALUE;
+    /** The last block this process scanned, at or past the stored cursor. */
+    private long scanned = -1;
     private boolean warnedNoFinalizedTag;
     private volatile String lastError = "";
 
@@ -199,11 +208,13 @@ public final class ClaimWorker implements AutoCloseable {
             return;
         }
         long latest = chain.latestBlock();
-        long cursor = store.cursor();
+        long cursor = Math.max(store.cursor(), scanned);
         long from = cursor < 0 ? Math.max(0, latest - FIRST_SCAN_LOOKBACK) : cursor + 1;
         while (from <= latest) {
             long to = Math.min(latest, from + LOG_RANGE - 1);
+            boolean found = false;
             for (CloseRequest e : chain.closeRequests(from, to)) {
+                found = true;
                 Optional<RentalBook> b = store.rental(e.rentalId());
                 if (b.isPresent() && !b.get().closed() && b.get().closeDeadline() != e.deadline()) {
                     log.info("escrow: renter requested close of rental {} (session {}) in block {}; claiming before the"
@@ -211,7 +222,10 @@ public final class ClaimWorker implements AutoCloseable {
                     store.put(b.get().withCloseDeadline(e.deadline()));
                 }
             }
-            store.cursor(to);
+            scanned = to;
+            if (found || store.cursor() < 0 || to - store.cursor() >= CURSOR_STORE_EVERY) {
+                store.cursor(to);
+            }
             from = to + 1;
         }
         lastScanNanos = now;
