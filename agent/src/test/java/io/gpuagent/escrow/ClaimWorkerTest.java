@@ -251,6 +251,42 @@ class ClaimWorkerTest {
         assertThat(store.rental(rental(1)).orElseThrow().closeDeadline()).isEqualTo(chain.terms(rental(1)).deadline());
     }
 
+    /**
+     * The event cursor is stored when an event is found or far enough on, not at every poll (one
+     * durable write every poll interval before, for a block or two); after a restart the events
+     * since the stored cursor are scanned again, and one seen before changes nothing.
+     */
+    @Test
+    void theEventCursorIsStoredWhenItMattersAndARestartRescansHarmlessly() throws Exception {
+        book(1, 300, false);
+        elapse(300);
+        worker.runOnce();
+        long first = store.cursor();
+        assertThat(first).as("the first scan stores where it began").isGreaterThanOrEqualTo(0);
+        for (int i = 0; i < 5; i++) {
+            chain.mine();
+            clock.advance(policy.pollInterval());
+            worker.runOnce();
+        }
+        assertThat(store.cursor()).as("a few quiet blocks: not stored each poll").isEqualTo(first);
+        chain.requestClose(rental(1), 600);
+        clock.advance(policy.pollInterval());
+        worker.runOnce();
+        long atEvent = store.cursor();
+        assertThat(atEvent).as("a scan that finds an event stores the cursor").isGreaterThan(first);
+        assertThat(only().reason()).isEqualTo("close_requested");
+        for (int i = 0; i < ClaimWorker.CURSOR_STORE_EVERY; i++) {
+            chain.mine();
+        }
+        clock.advance(policy.pollInterval());
+        worker.runOnce();
+        assertThat(store.cursor()).as("far enough on: stored").isGreaterThanOrEqualTo(atEvent + ClaimWorker.CURSOR_STORE_EVERY);
+        restart();
+        clock.advance(policy.pollInterval());
+        worker.runOnce();
+        assertThat(store.claims()).as("the rescan finds the old close request and plans nothing new").hasSize(1);
+    }
+
     @Test
     void runningRentalsAreClaimedByIntervalAndAgainOnlyWhenAHigherVoucherArrives() throws Exception {
         book(1, 100, false);
