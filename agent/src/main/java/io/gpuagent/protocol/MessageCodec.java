@@ -3,6 +3,8 @@ package io.gpuagent.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,6 +79,14 @@ public final class MessageCodec {
         JSON.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     }
+
+    private static final SerializableString V = new SerializedString("v");
+    private static final SerializableString TYPE = new SerializedString("type");
+    private static final SerializableString ID = new SerializedString("id");
+    private static final SerializableString BODY = new SerializedString("body");
+    /** The wire types, quoted once. */
+    private static final Map<Class<? extends Message>, SerializableString> WIRE_TYPES = NAMES.entrySet().stream()
+            .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> new SerializedString(e.getValue())));
 
     /** The body of an envelope written into a generator that goes on writing: no flush per value. */
     private static final ObjectWriter BODY_WRITER = JSON.writer().without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
@@ -177,20 +187,30 @@ public final class MessageCodec {
 
     /**
      * Writes the frame payload of {@code m} with {@code id} (null for events) straight from the
-     * record: the same bytes as {@code EnvelopeCodec.encode(encode(m, id))} (field order, numbers,
+     * record (the common answers field by field by {@link AnswerWriter}, the others by databind):
+     * the same bytes as {@code EnvelopeCodec.encode(encode(m, id))} (field order, numbers,
      * escapes; ProtocolCodecEquivalenceTest holds it), without the tree and the array in between.
      * {@code out} (a frame buffer) is flushed, not closed.
      */
     public static void write(Message m, String id, OutputStream out) throws IOException {
+        SerializableString type = WIRE_TYPES.get(m.getClass());
+        if (type == null) {
+            throw new IllegalArgumentException(m.getClass() + " has no wire type");
+        }
         try (JsonGenerator g = BODY_WRITER.createGenerator(out)) {
             g.writeStartObject();
-            g.writeNumberField("v", Envelope.VERSION);
-            g.writeStringField("type", typeOf(m));
+            g.writeFieldName(V);
+            g.writeNumber(Envelope.VERSION);
+            g.writeFieldName(TYPE);
+            g.writeString(type);
             if (id != null) {
-                g.writeStringField("id", id);
+                g.writeFieldName(ID);
+                g.writeString(id);
             }
-            g.writeFieldName("body");
-            BODY_WRITER.writeValue(g, m);
+            g.writeFieldName(BODY);
+            if (!AnswerWriter.write(g, m)) {
+                BODY_WRITER.writeValue(g, m);
+            }
             g.writeEndObject();
         }
     }
