@@ -5,212 +5,542 @@ import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.SerializedString;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Writes the bodies the agent sends most (a session for status, launch and stop, the session list,
- * session events and usage, heartbeats, errors) field by field into a generator, as databind would
- * write them with {@link MessageCodec}'s settings: the record's components in order, snake_case
- * names, null fields left out, null list elements written as null. Under the unit's C1-only JIT
- * databind's reflective accessors, boxing and per-value serializer lookups cost twice what the JSON
- * itself does; this costs the JSON. Every other message goes through databind.
+ * Writes the messages the agent sends most (a session for status, launch and stop, the session
+ * list, session events and usage, heartbeats, errors) field by field, as databind writes them with
+ * {@link MessageCodec}'s settings: the record's components in order, snake_case names, null fields
+ * left out, null list elements written as null. Under the unit's C1-only JIT databind's reflective
+ * accessors, boxing and serializer lookups cost more than the JSON itself, and a Jackson generator
+ * per message costs its objects; so the whole frame payload goes first into a reused byte array
+ * with no escaping at all ({@link Ascii}), which is exact as long as every string is printable ASCII
+ * without a quote or a backslash and every double is finite; when one is not, the message is written
+ * again through a Jackson generator ({@link Generated}), which escapes as Jackson does. Every other
+ * message goes through databind.
  *
- * <p>ProtocolCodecEquivalenceTest holds it to databind's bytes, with records whose components it
- * fills by reflection: a component added to one of these records fails that test until it is
- * written here too.
+ * <p>ProtocolCodecEquivalenceTest holds both to databind's bytes, with records whose components it
+ * fills by reflection at random: a component added to one of these records fails that test until it
+ * is written here too.
  */
 final class AnswerWriter {
-    private static final SerializableString SESSION = name("session");
-    private static final SerializableString SESSIONS = name("sessions");
-    private static final SerializableString DRAINING = name("draining");
-    private static final SerializableString RENTAL = name("rental");
-    private static final SerializableString RENTER = name("renter");
-    private static final SerializableString IMAGE = name("image");
-    private static final SerializableString STATE = name("state");
-    private static final SerializableString GPUS = name("gpus");
-    private static final SerializableString HOST_PORTS = name("host_ports");
-    private static final SerializableString CONTAINER_ID = name("container_id");
-    private static final SerializableString STARTED_AT = name("started_at");
-    private static final SerializableString FINISHED_AT = name("finished_at");
-    private static final SerializableString BILLED_SECONDS = name("billed_seconds");
-    private static final SerializableString REASON = name("reason");
-    private static final SerializableString END_REASON = name("end_reason");
-    private static final SerializableString EXIT_CODE = name("exit_code");
-    private static final SerializableString OOM_KILLED = name("oom_killed");
-    private static final SerializableString PULL_PROGRESS = name("pull_progress");
-    private static final SerializableString USAGE = name("usage");
-    private static final SerializableString GPU_SECONDS = name("gpu_seconds");
-    private static final SerializableString GPU_UTIL_PERCENT = name("gpu_util_percent");
-    private static final SerializableString GPU_MEMORY_BYTES = name("gpu_memory_bytes");
-    private static final SerializableString CPU_SECONDS = name("cpu_seconds");
-    private static final SerializableString MEMORY_BYTES = name("memory_bytes");
-    private static final SerializableString PEAK_MEMORY_BYTES = name("peak_memory_bytes");
-    private static final SerializableString NET_RX_BYTES = name("net_rx_bytes");
-    private static final SerializableString NET_TX_BYTES = name("net_tx_bytes");
-    private static final SerializableString DISK_BYTES = name("disk_bytes");
-    private static final SerializableString TIME = name("time");
-    private static final SerializableString CODE = name("code");
-    private static final SerializableString MESSAGE = name("message");
+    private static final Name SESSION = new Name("session");
+    private static final Name SESSIONS = new Name("sessions");
+    private static final Name DRAINING = new Name("draining");
+    private static final Name RENTAL = new Name("rental");
+    private static final Name RENTER = new Name("renter");
+    private static final Name IMAGE = new Name("image");
+    private static final Name STATE = new Name("state");
+    private static final Name GPUS = new Name("gpus");
+    private static final Name HOST_PORTS = new Name("host_ports");
+    private static final Name CONTAINER_ID = new Name("container_id");
+    private static final Name STARTED_AT = new Name("started_at");
+    private static final Name FINISHED_AT = new Name("finished_at");
+    private static final Name BILLED_SECONDS = new Name("billed_seconds");
+    private static final Name REASON = new Name("reason");
+    private static final Name END_REASON = new Name("end_reason");
+    private static final Name EXIT_CODE = new Name("exit_code");
+    private static final Name OOM_KILLED = new Name("oom_killed");
+    private static final Name PULL_PROGRESS = new Name("pull_progress");
+    private static final Name USAGE = new Name("usage");
+    private static final Name GPU_SECONDS = new Name("gpu_seconds");
+    private static final Name GPU_UTIL_PERCENT = new Name("gpu_util_percent");
+    private static final Name GPU_MEMORY_BYTES = new Name("gpu_memory_bytes");
+    private static final Name CPU_SECONDS = new Name("cpu_seconds");
+    private static final Name MEMORY_BYTES = new Name("memory_bytes");
+    private static final Name PEAK_MEMORY_BYTES = new Name("peak_memory_bytes");
+    private static final Name NET_RX_BYTES = new Name("net_rx_bytes");
+    private static final Name NET_TX_BYTES = new Name("net_tx_bytes");
+    private static final Name DISK_BYTES = new Name("disk_bytes");
+    private static final Name TIME = new Name("time");
+    private static final Name CODE = new Name("code");
+    private static final Name MESSAGE = new Name("message");
+    private static final Name V = new Name("v");
+    private static final Name TYPE = new Name("type");
+    private static final Name ID = new Name("id");
+    private static final Name BODY = new Name("body");
+
+    /** The byte array of each thread that writes frames (the event loops, the dispatch thread), reused. */
+    private static final ThreadLocal<Ascii> ASCII = ThreadLocal.withInitial(Ascii::new);
 
     private AnswerWriter() {
     }
 
-    private static SerializableString name(String s) {
-        return new SerializedString(s);
+    /** Whether {@link #write} writes {@code m} (else databind does). */
+    static boolean handles(Message m) {
+        return m instanceof Message.SessionReply || m instanceof Message.SessionState || m instanceof Message.SessionEnded
+                || m instanceof Message.Sessions || m instanceof Message.SessionUsage || m instanceof Message.Heartbeat
+                || m instanceof Message.Error;
     }
 
-    /** Writes the body of {@code m} and returns true, or returns false having written nothing (databind's turn). */
-    static boolean write(JsonGenerator g, Message m) throws IOException {
-        if (m instanceof Message.SessionReply r) {
-            sessionBody(g, r.session());
-        } else if (m instanceof Message.SessionState s) {
-            sessionBody(g, s.session());
-        } else if (m instanceof Message.SessionEnded s) {
-            sessionBody(g, s.session());
-        } else if (m instanceof Message.Sessions s) {
-            g.writeStartObject();
-            if (s.sessions() != null) {
-                g.writeFieldName(SESSIONS);
-                g.writeStartArray();
-                for (Message.SessionInfo i : s.sessions()) {
-                    session(g, i);
-                }
-                g.writeEndArray();
-            }
-            g.writeFieldName(DRAINING);
-            g.writeBoolean(s.draining());
-            g.writeEndObject();
-        } else if (m instanceof Message.SessionUsage u) {
-            g.writeStartObject();
-            string(g, SESSION, u.session());
-            string(g, RENTAL, u.rental());
-            g.writeFieldName(BILLED_SECONDS);
-            g.writeNumber(u.billedSeconds());
-            if (u.usage() != null) {
-                g.writeFieldName(USAGE);
-                usage(g, u.usage());
-            }
-            g.writeEndObject();
-        } else if (m instanceof Message.Heartbeat h) {
-            g.writeStartObject();
-            string(g, TIME, h.time());
-            g.writeEndObject();
-        } else if (m instanceof Message.Error e) {
-            g.writeStartObject();
-            string(g, CODE, e.code());
-            string(g, MESSAGE, e.message());
-            g.writeEndObject();
-        } else {
+    /**
+     * Writes the whole frame payload of {@code m} ({@link #handles} it; {@code type} its wire type,
+     * {@code id} its correlation id or null) through a reused array into {@code out}; false, with
+     * nothing written, when a value needs Jackson's escaping ({@link #writeBody} then).
+     */
+    static boolean writePlain(Message m, String type, String id, OutputStream out) throws IOException {
+        Ascii a = ASCII.get();
+        a.reset();
+        envelope(a, m, type, id);
+        if (!a.plain) {
             return false;
         }
+        a.writeTo(out);
         return true;
     }
 
-    /** {@code {"session": <session>}}. */
-    private static void sessionBody(JsonGenerator g, Message.SessionInfo s) throws IOException {
-        g.writeStartObject();
-        if (s != null) {
-            g.writeFieldName(SESSION);
-            session(g, s);
-        }
-        g.writeEndObject();
+    /** Writes the body of {@code m} ({@link #handles} it) into a Jackson generator, escaping as Jackson does. */
+    static void writeBody(JsonGenerator g, Message m) throws IOException {
+        body(new Generated(g), m);
     }
 
-    private static void session(JsonGenerator g, Message.SessionInfo s) throws IOException {
-        if (s == null) {
-            g.writeNull();
+    private static void envelope(Sink s, Message m, String type, String id) throws IOException {
+        s.startObject();
+        s.field(V);
+        s.number(Envelope.VERSION);
+        s.field(TYPE);
+        s.string(type);
+        if (id != null) {
+            s.field(ID);
+            s.string(id);
+        }
+        s.field(BODY);
+        body(s, m);
+        s.endObject();
+    }
+
+    private static void body(Sink s, Message m) throws IOException {
+        if (m instanceof Message.SessionReply r) {
+            sessionBody(s, r.session());
+        } else if (m instanceof Message.SessionState st) {
+            sessionBody(s, st.session());
+        } else if (m instanceof Message.SessionEnded e) {
+            sessionBody(s, e.session());
+        } else if (m instanceof Message.Sessions l) {
+            s.startObject();
+            if (l.sessions() != null) {
+                s.field(SESSIONS);
+                s.startArray();
+                for (Message.SessionInfo i : l.sessions()) {
+                    session(s, i);
+                }
+                s.endArray();
+            }
+            s.field(DRAINING);
+            s.bool(l.draining());
+            s.endObject();
+        } else if (m instanceof Message.SessionUsage u) {
+            s.startObject();
+            string(s, SESSION, u.session());
+            string(s, RENTAL, u.rental());
+            s.field(BILLED_SECONDS);
+            s.number(u.billedSeconds());
+            if (u.usage() != null) {
+                s.field(USAGE);
+                usage(s, u.usage());
+            }
+            s.endObject();
+        } else if (m instanceof Message.Heartbeat h) {
+            s.startObject();
+            string(s, TIME, h.time());
+            s.endObject();
+        } else if (m instanceof Message.Error e) {
+            s.startObject();
+            string(s, CODE, e.code());
+            string(s, MESSAGE, e.message());
+            s.endObject();
+        } else {
+            throw new IllegalArgumentException(m.getClass() + " is written by databind");
+        }
+    }
+
+    /** {@code {"session": <session>}}. */
+    private static void sessionBody(Sink s, Message.SessionInfo session) throws IOException {
+        s.startObject();
+        if (session != null) {
+            s.field(SESSION);
+            session(s, session);
+        }
+        s.endObject();
+    }
+
+    private static void session(Sink s, Message.SessionInfo i) throws IOException {
+        if (i == null) {
+            s.nul();
             return;
         }
-        g.writeStartObject();
-        string(g, SESSION, s.session());
-        string(g, RENTAL, s.rental());
-        string(g, RENTER, s.renter());
-        string(g, IMAGE, s.image());
-        string(g, STATE, s.state());
-        if (s.gpus() != null) {
-            g.writeFieldName(GPUS);
-            strings(g, s.gpus());
+        s.startObject();
+        string(s, SESSION, i.session());
+        string(s, RENTAL, i.rental());
+        string(s, RENTER, i.renter());
+        string(s, IMAGE, i.image());
+        string(s, STATE, i.state());
+        if (i.gpus() != null) {
+            s.field(GPUS);
+            s.startArray();
+            for (String g : i.gpus()) {
+                if (g == null) {
+                    s.nul();
+                } else {
+                    s.string(g);
+                }
+            }
+            s.endArray();
         }
-        if (s.hostPorts() != null) {
-            g.writeFieldName(HOST_PORTS);
-            integers(g, s.hostPorts());
+        if (i.hostPorts() != null) {
+            s.field(HOST_PORTS);
+            s.startArray();
+            for (Integer p : i.hostPorts()) {
+                if (p == null) {
+                    s.nul();
+                } else {
+                    s.number(p.intValue());
+                }
+            }
+            s.endArray();
         }
-        string(g, CONTAINER_ID, s.containerId());
-        string(g, STARTED_AT, s.startedAt());
-        string(g, FINISHED_AT, s.finishedAt());
-        g.writeFieldName(BILLED_SECONDS);
-        g.writeNumber(s.billedSeconds());
-        string(g, REASON, s.reason());
-        string(g, END_REASON, s.endReason());
-        if (s.exitCode() != null) {
-            g.writeFieldName(EXIT_CODE);
-            g.writeNumber(s.exitCode().intValue());
+        string(s, CONTAINER_ID, i.containerId());
+        string(s, STARTED_AT, i.startedAt());
+        string(s, FINISHED_AT, i.finishedAt());
+        s.field(BILLED_SECONDS);
+        s.number(i.billedSeconds());
+        string(s, REASON, i.reason());
+        string(s, END_REASON, i.endReason());
+        if (i.exitCode() != null) {
+            s.field(EXIT_CODE);
+            s.number(i.exitCode().intValue());
         }
-        g.writeFieldName(OOM_KILLED);
-        g.writeBoolean(s.oomKilled());
-        string(g, PULL_PROGRESS, s.pullProgress());
-        if (s.usage() != null) {
-            g.writeFieldName(USAGE);
-            usage(g, s.usage());
+        s.field(OOM_KILLED);
+        s.bool(i.oomKilled());
+        string(s, PULL_PROGRESS, i.pullProgress());
+        if (i.usage() != null) {
+            s.field(USAGE);
+            usage(s, i.usage());
         }
-        g.writeEndObject();
+        s.endObject();
     }
 
-    private static void usage(JsonGenerator g, Message.UsageInfo u) throws IOException {
-        g.writeStartObject();
-        g.writeFieldName(GPU_SECONDS);
-        g.writeNumber(u.gpuSeconds());
+    private static void usage(Sink s, Message.UsageInfo u) throws IOException {
+        s.startObject();
+        s.field(GPU_SECONDS);
+        s.number(u.gpuSeconds());
         if (u.gpuUtilPercent() != null) {
-            g.writeFieldName(GPU_UTIL_PERCENT);
-            g.writeNumber(u.gpuUtilPercent().intValue());
+            s.field(GPU_UTIL_PERCENT);
+            s.number(u.gpuUtilPercent().intValue());
         }
-        g.writeFieldName(GPU_MEMORY_BYTES);
-        g.writeNumber(u.gpuMemoryBytes());
-        g.writeFieldName(CPU_SECONDS);
-        g.writeNumber(u.cpuSeconds());
-        g.writeFieldName(MEMORY_BYTES);
-        g.writeNumber(u.memoryBytes());
-        g.writeFieldName(PEAK_MEMORY_BYTES);
-        g.writeNumber(u.peakMemoryBytes());
-        g.writeFieldName(NET_RX_BYTES);
-        g.writeNumber(u.netRxBytes());
-        g.writeFieldName(NET_TX_BYTES);
-        g.writeNumber(u.netTxBytes());
+        s.field(GPU_MEMORY_BYTES);
+        s.number(u.gpuMemoryBytes());
+        s.field(CPU_SECONDS);
+        s.number(u.cpuSeconds());
+        s.field(MEMORY_BYTES);
+        s.number(u.memoryBytes());
+        s.field(PEAK_MEMORY_BYTES);
+        s.number(u.peakMemoryBytes());
+        s.field(NET_RX_BYTES);
+        s.number(u.netRxBytes());
+        s.field(NET_TX_BYTES);
+        s.number(u.netTxBytes());
         if (u.diskBytes() != null) {
-            g.writeFieldName(DISK_BYTES);
-            g.writeNumber(u.diskBytes().longValue());
+            s.field(DISK_BYTES);
+            s.number(u.diskBytes().longValue());
         }
-        g.writeEndObject();
+        s.endObject();
     }
 
-    private static void string(JsonGenerator g, SerializableString name, String value) throws IOException {
+    private static void string(Sink s, Name name, String value) throws IOException {
         if (value != null) {
-            g.writeFieldName(name);
+            s.field(name);
+            s.string(value);
+        }
+    }
+
+    /** A field name, quoted once for each sink. */
+    private static final class Name {
+        final SerializableString jackson;
+        final byte[] ascii;
+
+        Name(String name) {
+            jackson = new SerializedString(name);
+            ascii = ("\"" + name + "\":").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** What the fields are written into. */
+    private interface Sink {
+        void startObject() throws IOException;
+
+        void endObject() throws IOException;
+
+        void startArray() throws IOException;
+
+        void endArray() throws IOException;
+
+        void field(Name name) throws IOException;
+
+        void string(String value) throws IOException;
+
+        void number(long value) throws IOException;
+
+        void number(int value) throws IOException;
+
+        void number(double value) throws IOException;
+
+        void bool(boolean value) throws IOException;
+
+        void nul() throws IOException;
+    }
+
+    /** A Jackson generator: Jackson's escaping and number formats, whatever the values. */
+    private record Generated(JsonGenerator g) implements Sink {
+        @Override
+        public void startObject() throws IOException {
+            g.writeStartObject();
+        }
+
+        @Override
+        public void endObject() throws IOException {
+            g.writeEndObject();
+        }
+
+        @Override
+        public void startArray() throws IOException {
+            g.writeStartArray();
+        }
+
+        @Override
+        public void endArray() throws IOException {
+            g.writeEndArray();
+        }
+
+        @Override
+        public void field(Name name) throws IOException {
+            g.writeFieldName(name.jackson);
+        }
+
+        @Override
+        public void string(String value) throws IOException {
             g.writeString(value);
         }
+
+        @Override
+        public void number(long value) throws IOException {
+            g.writeNumber(value);
+        }
+
+        @Override
+        public void number(int value) throws IOException {
+            g.writeNumber(value);
+        }
+
+        @Override
+        public void number(double value) throws IOException {
+            g.writeNumber(value);
+        }
+
+        @Override
+        public void bool(boolean value) throws IOException {
+            g.writeBoolean(value);
+        }
+
+        @Override
+        public void nul() throws IOException {
+            g.writeNull();
+        }
     }
 
-    private static void strings(JsonGenerator g, List<String> values) throws IOException {
-        g.writeStartArray();
-        for (String v : values) {
-            if (v == null) {
-                g.writeNull();
-            } else {
-                g.writeString(v);
-            }
-        }
-        g.writeEndArray();
-    }
+    /**
+     * JSON into a byte array, for values that need no escaping: strings of printable ASCII (0x20 to
+     * 0x7e) without '"' or '\', finite doubles (written as {@link Double#toString}, as Jackson does).
+     * Anything else clears {@link #plain} and the caller writes the message through Jackson instead;
+     * what was written here is then thrown away.
+     */
+    private static final class Ascii implements Sink {
+        /** Kept between messages up to this size; a larger one (a long session list) is dropped after use. */
+        private static final int KEEP = 16 * 1024;
+        private byte[] buf = new byte[2048];
+        private char[] chars = new char[256];
+        private int len;
+        private boolean plain;
+        /** Per open container, whether a value was written in it (a comma before the next); 32 levels are plenty here. */
+        private int written;
+        private int depth;
+        /** A field name was just written: the value follows without a comma. */
+        private boolean afterName;
 
-    private static void integers(JsonGenerator g, List<Integer> values) throws IOException {
-        g.writeStartArray();
-        for (Integer v : values) {
-            if (v == null) {
-                g.writeNull();
-            } else {
-                g.writeNumber(v.intValue());
+        void reset() {
+            if (buf.length > KEEP) {
+                buf = new byte[2048];
+            }
+            if (chars.length > KEEP) {
+                chars = new char[256];
+            }
+            len = 0;
+            plain = true;
+            written = 0;
+            depth = 0;
+            afterName = false;
+        }
+
+        void writeTo(OutputStream out) throws IOException {
+            out.write(buf, 0, len);
+        }
+
+        private void room(int n) {
+            if (len + n > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
             }
         }
-        g.writeEndArray();
+
+        private void put(byte b) {
+            room(1);
+            buf[len++] = b;
+        }
+
+        /** The comma a value or a name needs when it is not the first in its container. */
+        private void beforeValue() {
+            if (afterName) {
+                afterName = false;
+                return;
+            }
+            if (depth > 0) {
+                int bit = 1 << (depth - 1);
+                if ((written & bit) != 0) {
+                    put((byte) ',');
+                } else {
+                    written |= bit;
+                }
+            }
+        }
+
+        private void open(byte b) {
+            beforeValue();
+            put(b);
+            depth++;
+            written &= ~(1 << (depth - 1));
+        }
+
+        private void close(byte b) {
+            depth--;
+            put(b);
+        }
+
+        @Override
+        public void startObject() {
+            open((byte) '{');
+        }
+
+        @Override
+        public void endObject() {
+            close((byte) '}');
+        }
+
+        @Override
+        public void startArray() {
+            open((byte) '[');
+        }
+
+        @Override
+        public void endArray() {
+            close((byte) ']');
+        }
+
+        @Override
+        public void field(Name name) {
+            beforeValue();
+            byte[] n = name.ascii;
+            room(n.length);
+            System.arraycopy(n, 0, buf, len, n.length);
+            len += n.length;
+            afterName = true;
+        }
+
+        @Override
+        public void string(String value) {
+            beforeValue();
+            int n = value.length();
+            if (chars.length < n) {
+                chars = new char[Math.max(n, 2 * chars.length)];
+            }
+            value.getChars(0, n, chars, 0); // one copy, then a loop over an array: C1 makes charAt a call per char
+            room(n + 2);
+            byte[] b = buf;
+            char[] c = chars;
+            int at = len;
+            b[at++] = '"';
+            for (int i = 0; i < n; i++) {
+                char ch = c[i];
+                if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') {
+                    plain = false; // Jackson escapes it or encodes it: its turn
+                    return;
+                }
+                b[at++] = (byte) ch;
+            }
+            b[at++] = '"';
+            len = at;
+        }
+
+        @Override
+        public void number(long value) {
+            beforeValue();
+            if (value == Long.MIN_VALUE) {
+                ascii(Long.toString(value));
+                return;
+            }
+            room(20);
+            if (value < 0) {
+                buf[len++] = '-';
+                value = -value;
+            }
+            int start = len;
+            do {
+                buf[len++] = (byte) ('0' + (int) (value % 10));
+                value /= 10;
+            } while (value != 0);
+            for (int i = start, j = len - 1; i < j; i++, j--) {
+                byte t = buf[i];
+                buf[i] = buf[j];
+                buf[j] = t;
+            }
+        }
+
+        @Override
+        public void number(int value) {
+            number((long) value);
+        }
+
+        @Override
+        public void number(double value) {
+            if (!Double.isFinite(value)) {
+                beforeValue();
+                plain = false; // Jackson writes "NaN" and the infinities as strings: its turn
+                return;
+            }
+            beforeValue();
+            ascii(Double.toString(value));
+        }
+
+        @Override
+        public void bool(boolean value) {
+            beforeValue();
+            ascii(value ? "true" : "false");
+        }
+
+        @Override
+        public void nul() {
+            beforeValue();
+            ascii("null");
+        }
+
+        /** A value's text that is ASCII by construction (numbers, literals). */
+        private void ascii(String s) {
+            int n = s.length();
+            room(n);
+            for (int i = 0; i < n; i++) {
+                buf[len++] = (byte) s.charAt(i);
+            }
+        }
     }
 }

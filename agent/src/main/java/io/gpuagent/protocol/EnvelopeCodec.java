@@ -170,8 +170,8 @@ public final class EnvelopeCodec {
                         if (value == JsonToken.VALUE_NULL) {
                             body = null;
                         } else if (value == JsonToken.START_OBJECT) {
-                            body = JSON.readTree(p);
-                            if (hasInfinity(body)) {
+                            body = body(p);
+                            if (body == null || hasInfinity(body)) {
                                 return null;
                             }
                         } else {
@@ -192,6 +192,37 @@ public final class EnvelopeCodec {
             return null;
         }
         return new Envelope(Envelope.VERSION, type, id, body != null ? body : JSON.createObjectNode());
+    }
+
+    /**
+     * The body object, the parser at its start, as the tree reader builds it: its fields in order, a
+     * repeated one replaced where it first stood, strings, integers, booleans and nulls as their
+     * nodes, nested values by the tree reader itself; null (give up) on a number with a fraction,
+     * whose node type the tree reader picks by rules this method does not repeat.
+     */
+    private static ObjectNode body(JsonParser p) throws IOException {
+        ObjectNode body = JSON.createObjectNode();
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+            String name = p.currentName();
+            JsonNode value = switch (p.nextToken()) {
+                case VALUE_STRING -> body.textNode(p.getText());
+                case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                    case INT -> body.numberNode(p.getIntValue());
+                    case LONG -> body.numberNode(p.getLongValue());
+                    default -> body.numberNode(p.getBigIntegerValue());
+                };
+                case VALUE_TRUE -> body.booleanNode(true);
+                case VALUE_FALSE -> body.booleanNode(false);
+                case VALUE_NULL -> body.nullNode();
+                case START_OBJECT, START_ARRAY -> JSON.readTree(p);
+                default -> null;
+            };
+            if (value == null) {
+                return null;
+            }
+            body.replace(name, value);
+        }
+        return body;
     }
 
     /** Skips one value (whatever its depth); false if it holds a number with a fraction or an exponent. */

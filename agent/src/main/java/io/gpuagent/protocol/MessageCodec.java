@@ -197,6 +197,10 @@ public final class MessageCodec {
         if (type == null) {
             throw new IllegalArgumentException(m.getClass() + " has no wire type");
         }
+        boolean common = AnswerWriter.handles(m);
+        if (common && AnswerWriter.writePlain(m, type.getValue(), id, out)) {
+            return;
+        }
         try (JsonGenerator g = BODY_WRITER.createGenerator(out)) {
             g.writeStartObject();
             g.writeFieldName(V);
@@ -208,7 +212,9 @@ public final class MessageCodec {
                 g.writeString(id);
             }
             g.writeFieldName(BODY);
-            if (!AnswerWriter.write(g, m)) {
+            if (common) {
+                AnswerWriter.writeBody(g, m);
+            } else {
                 BODY_WRITER.writeValue(g, m);
             }
             g.writeEndObject();

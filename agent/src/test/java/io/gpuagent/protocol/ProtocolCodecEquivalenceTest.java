@@ -37,7 +37,7 @@ class ProtocolCodecEquivalenceTest {
     private static final String[] TOKENS = {"1e400", "-1e400", "1.5", "1", "2", "0", "-0", "01", "2147483648", "null", "true",
             "\"\"", "\"s-1\"", "{}", "[]", "{", "}", "[", "]", ",", ":", "\"v\":1,", "\"v\":1.0,", "\"v\":\"1\",",
             "\"type\":\"status\",", "\"id\":\"x\",", "\"id\":7,", "\"id\":null,", "\"body\":null,", "\"body\":[],",
-            "\"body\":{\"session\":\"s-2\"},", "\"session\":1", "\"session\":null", "\"time\":5", "\\u0000", "\\ud800",
+            "\"body\":{\"session\":\"s-2\"},", "\"body\":{\"a\":2147483648,\"b\":99999999999999999999,\"c\":true,\"d\":null,\"a\":[1]},", "\"session\":1", "\"session\":null", "\"time\":5", "\\u0000", "\\ud800",
             "\"x\":[1e400],", "\"y\":{\"z\":1e-400},", " ", "\n", "\t"};
     private static final byte[][] BYTES = {{0}, {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, {(byte) 0xC3, (byte) 0xA9},
             {(byte) 0xC3}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
@@ -60,6 +60,23 @@ class ProtocolCodecEquivalenceTest {
         assertThat(streamed).as("corpus payloads the streaming reader read itself, of " + corpus.size())
                 .isGreaterThan(corpus.size() / 10);
         assertThat(mutantsStreamed).as("mutants the streaming reader read itself").isGreaterThan(corpus.size() / 6);
+    }
+
+    @Test
+    void bodiesOfEveryShapeReadTheSameAsTheTree() throws Exception {
+        List<String> bodies = List.of("{}", "{\"a\":\"\"}", "{\"a\":1,\"b\":-1,\"c\":0,\"d\":-0}",
+                "{\"i\":2147483647,\"j\":2147483648,\"k\":-2147483649,\"l\":9223372036854775807,\"m\":9223372036854775808}",
+                "{\"t\":true,\"f\":false,\"n\":null}", "{\"a\":1,\"b\":2,\"a\":\"x\"}", "{\"a\":{\"b\":[1,{\"c\":null}]},\"a\":[]}",
+                "{\"x\":1.5}", "{\"x\":1e2}", "{\"x\":-0.0}", "{\"x\":[1.5]}", "{\"x\":{\"y\":1e400}}",
+                "{\"s\":\"a\\\"b\\u0041\\n\"}", "{\"versions\":[1,2],\"scheduler\":\"s\"}", "{ \"a\" : 1 ,\n\t\"b\":[ ] }");
+        for (String body : bodies) {
+            byte[] payload = ("{\"v\":1,\"type\":\"status\",\"id\":\"i\",\"body\":" + body + "}").getBytes(StandardCharsets.UTF_8);
+            compare(payload);
+            Envelope fast = EnvelopeCodec.stream(payload);
+            if (!body.contains(".") && !body.contains("e")) {
+                assertThat(fast).as("streamed: " + body).isNotNull();
+            }
+        }
     }
 
     @Test
@@ -105,15 +122,29 @@ class ProtocolCodecEquivalenceTest {
         List<Class<? extends Record>> hot = List.of(Message.SessionReply.class, Message.SessionState.class,
                 Message.SessionEnded.class, Message.Sessions.class, Message.SessionUsage.class, Message.Heartbeat.class,
                 Message.Error.class);
+        int plain = 0;
+        int escaped = 0;
         for (Class<? extends Record> type : hot) {
             for (int i = 0; i < 400; i++) {
                 Message m = (Message) randomRecord(type, random, 0);
+                String id = i % 7 == 0 ? null : i % 5 == 0 ? "c-\"" + i : "c-" + i;
+                String want = new String(EnvelopeCodec.encode(MessageCodec.encode(m, id)), StandardCharsets.UTF_8);
                 ByteArrayOutputStream direct = new ByteArrayOutputStream();
-                MessageCodec.write(m, "c-" + i, direct);
-                assertThat(new String(direct.toByteArray(), StandardCharsets.UTF_8)).as(type.getSimpleName())
-                        .isEqualTo(new String(EnvelopeCodec.encode(MessageCodec.encode(m, "c-" + i)), StandardCharsets.UTF_8));
+                MessageCodec.write(m, id, direct);
+                assertThat(new String(direct.toByteArray(), StandardCharsets.UTF_8)).as(type.getSimpleName()).isEqualTo(want);
+                ByteArrayOutputStream ascii = new ByteArrayOutputStream();
+                if (AnswerWriter.writePlain(m, MessageCodec.typeOf(m), id, ascii)) {
+                    assertThat(new String(ascii.toByteArray(), StandardCharsets.UTF_8)).as("plain " + type.getSimpleName())
+                            .isEqualTo(want);
+                    plain++;
+                } else {
+                    assertThat(ascii.size()).as("nothing written when it is not plain").isZero();
+                    escaped++;
+                }
             }
         }
+        assertThat(plain).as("written as plain ASCII").isGreaterThan(400);
+        assertThat(escaped).as("written through Jackson").isGreaterThan(400);
     }
 
     /**
@@ -147,8 +178,9 @@ class ProtocolCodecEquivalenceTest {
             return random.nextInt();
         }
         if (raw == double.class) {
-            double[] odd = {0.0, -0.0, 1e-7, 1e21, 0.1, Double.NaN, Double.POSITIVE_INFINITY, Double.MAX_VALUE, Double.MIN_VALUE};
-            return random.nextInt(3) == 0 ? odd[random.nextInt(odd.length)] : random.nextDouble() * 1e6;
+            double[] odd = {0.0, -0.0, 1e-7, 1e21, 0.1, 1e7, 9999999.0, 0.001, Double.MAX_VALUE, Double.MIN_VALUE,
+                Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+            return random.nextInt(3) == 0 ? odd[random.nextInt(odd.length)] : random.nextDouble() * Math.pow(10, random.nextInt(-9, 12));
         }
         if (raw == boolean.class) {
             return random.nextBoolean();
@@ -182,8 +214,10 @@ class ProtocolCodecEquivalenceTest {
         return null;
     }
 
+    /** Half of them plain printable ASCII (what the agent mostly sends), half with what needs escaping. */
     private static String randomString(SplittableRandom random) {
-        String alphabet = "az09-_.:/ \"\\\n\t\u0001\u001f\u007f\u00e9\u4e2d\u2028";
+        String alphabet = random.nextBoolean() ? " !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~"
+                : "az09-_.:/ \"\\\n\t\u0001\u001f\u007f\u00e9\u4e2d\u2028";
         StringBuilder s = new StringBuilder();
         for (int i = random.nextInt(12); i > 0; i--) {
             if (random.nextInt(20) == 0) {
@@ -219,6 +253,9 @@ class ProtocolCodecEquivalenceTest {
         assertThat(got).as(() -> "decode of " + what.get()).isEqualTo(want);
         if (fast != null) {
             assertThat(fast).as(() -> "streamed " + what.get()).isEqualTo(want);
+            // equal trees may differ in field order or node class; the text shows both
+            assertThat(fast.toString()).as(() -> "streamed " + what.get()).isEqualTo(want.toString());
+            assertThat(classes(fast.body())).as(() -> "node classes of " + what.get()).isEqualTo(classes(((Envelope) want).body()));
         }
         if (want instanceof Envelope e && MessageCodec.classOf(e.type()) != null) {
             Class<? extends Message> type = MessageCodec.classOf(e.type());
@@ -230,6 +267,20 @@ class ProtocolCodecEquivalenceTest {
             }
         }
         return fast != null;
+    }
+
+    /** The class of every node of a tree, depth first, with the field names. */
+    private static List<String> classes(com.fasterxml.jackson.databind.JsonNode node) {
+        List<String> out = new ArrayList<>();
+        out.add(node.getClass().getSimpleName());
+        node.fields().forEachRemaining(f -> {
+            out.add(f.getKey());
+            out.addAll(classes(f.getValue()));
+        });
+        if (node.isArray()) {
+            node.forEach(child -> out.addAll(classes(child)));
+        }
+        return out;
     }
 
     @FunctionalInterface
