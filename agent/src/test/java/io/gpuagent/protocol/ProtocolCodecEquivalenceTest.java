@@ -245,7 +245,7 @@ class ProtocolCodecEquivalenceTest {
     }
 
     /** True when the streaming reader read the payload itself. */
-    private static boolean compare(byte[] payload) throws Exception {
+    static boolean compare(byte[] payload) throws Exception {
         Envelope fast = EnvelopeCodec.stream(payload);
         Object want = outcome(() -> EnvelopeCodec.decodeTree(payload));
         Object got = outcome(() -> EnvelopeCodec.decode(payload));
