@@ -1,12 +1,18 @@
 package io.gpuagent.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
@@ -14,6 +20,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -72,6 +80,17 @@ public final class MessageCodec {
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     }
 
+    private static final SerializableString V = new SerializedString("v");
+    private static final SerializableString TYPE = new SerializedString("type");
+    private static final SerializableString ID = new SerializedString("id");
+    private static final SerializableString BODY = new SerializedString("body");
+    /** The wire types, quoted once. */
+    private static final Map<Class<? extends Message>, SerializableString> WIRE_TYPES = NAMES.entrySet().stream()
+            .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> new SerializedString(e.getValue())));
+
+    /** The body of an envelope written into a generator that goes on writing: no flush per value. */
+    private static final ObjectWriter BODY_WRITER = JSON.writer().without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
+
     private MessageCodec() {
     }
 
@@ -93,6 +112,11 @@ public final class MessageCodec {
         return java.util.Collections.unmodifiableMap(TYPES);
     }
 
+    /** The message class of a wire type, or null for a type this protocol version does not have. */
+    public static Class<? extends Message> classOf(String type) {
+        return TYPES.get(type);
+    }
+
     /** The message an envelope carries. */
     public static Message decode(Envelope e) throws ProtocolException {
         Class<? extends Message> type = TYPES.get(e.type());
@@ -100,6 +124,42 @@ public final class MessageCodec {
             throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown message type \"" + e.type()
                     + "\"; this agent speaks " + String.join(", ", TYPES.keySet()), e.id());
         }
+        Message common = bindCommon(type, e.body());
+        return common != null ? common : bind(e, type);
+    }
+
+    /**
+     * The requests a scheduler sends most (status, heartbeat, offer.get, list) in their common shape,
+     * straight from the tree; null when anything is unusual (a field of another type, an invalid
+     * session id), and {@link #bind} then decides, so the rules and the errors stay databind's.
+     */
+    static Message bindCommon(Class<? extends Message> type, ObjectNode body) {
+        if (body == null) {
+            return null;
+        }
+        if (type == Message.Status.class) {
+            JsonNode session = body.get("session");
+            return session != null && session.isTextual() && FieldException.isId(session.textValue())
+                    ? new Message.Status(session.textValue()) : null;
+        }
+        if (type == Message.Heartbeat.class) {
+            JsonNode time = body.get("time");
+            if (time == null || time.isNull()) {
+                return new Message.Heartbeat(null);
+            }
+            return time.isTextual() ? new Message.Heartbeat(time.textValue()) : null;
+        }
+        if (type == Message.GetOffer.class) {
+            return new Message.GetOffer();
+        }
+        if (type == Message.ListSessions.class) {
+            return new Message.ListSessions();
+        }
+        return null;
+    }
+
+    /** The reference binding: databind with the strict coercion rules above. */
+    static Message bind(Envelope e, Class<? extends Message> type) throws ProtocolException {
         try {
             return JSON.treeToValue(e.body(), type);
         } catch (ValueInstantiationException ex) {
@@ -123,6 +183,42 @@ public final class MessageCodec {
     public static Envelope encode(Message m, String id) {
         ObjectNode body = JSON.valueToTree(m);
         return new Envelope(Envelope.VERSION, typeOf(m), id, body);
+    }
+
+    /**
+     * Writes the frame payload of {@code m} with {@code id} (null for events) straight from the
+     * record (the common answers field by field by {@link AnswerWriter}, the others by databind):
+     * the same bytes as {@code EnvelopeCodec.encode(encode(m, id))} (field order, numbers,
+     * escapes; ProtocolCodecEquivalenceTest holds it), without the tree and the array in between.
+     * {@code out} (a frame buffer) is flushed, not closed.
+     */
+    public static void write(Message m, String id, OutputStream out) throws IOException {
+        SerializableString type = WIRE_TYPES.get(m.getClass());
+        if (type == null) {
+            throw new IllegalArgumentException(m.getClass() + " has no wire type");
+        }
+        boolean common = AnswerWriter.handles(m);
+        if (common && AnswerWriter.writePlain(m, type.getValue(), id, out)) {
+            return;
+        }
+        try (JsonGenerator g = BODY_WRITER.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeFieldName(V);
+            g.writeNumber(Envelope.VERSION);
+            g.writeFieldName(TYPE);
+            g.writeString(type);
+            if (id != null) {
+                g.writeFieldName(ID);
+                g.writeString(id);
+            }
+            g.writeFieldName(BODY);
+            if (common) {
+                AnswerWriter.writeBody(g, m);
+            } else {
+                BODY_WRITER.writeValue(g, m);
+            }
+            g.writeEndObject();
+        }
     }
 
     /** An error message for a request that failed. */

@@ -37,8 +37,17 @@ final class FrameEchoServer implements AutoCloseable {
     private final Channel server;
 
     FrameEchoServer(TlsContexts tls, int maxFrameBytes) throws InterruptedException {
+        this(tls, maxFrameBytes, 0);
+    }
+
+    /**
+     * @param answerBytes 0: the request's payload goes back as it is; more: padded with spaces (JSON
+     *                    whitespace) to that many bytes, so that the answer is as large as the agent's
+     *                    (a control for what the size of the answer costs, TLS above all)
+     */
+    FrameEchoServer(TlsContexts tls, int maxFrameBytes, int answerBytes) throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(2, new NamedThreadFactory(THREADS, true), NioIoHandler.newFactory());
-        EchoHandler echo = new EchoHandler();
+        EchoHandler echo = new EchoHandler(answerBytes);
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -67,13 +76,23 @@ final class FrameEchoServer implements AutoCloseable {
 
     @ChannelHandler.Sharable
     private static final class EchoHandler extends ChannelInboundHandlerAdapter {
+        private final int answerBytes;
+        private final byte[] pad;
+
+        EchoHandler(int answerBytes) {
+            this.answerBytes = answerBytes;
+            this.pad = " ".repeat(answerBytes).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf payload = (ByteBuf) msg;
             try {
-                ByteBuf out = ctx.alloc().ioBuffer(4 + payload.readableBytes());
-                out.writeInt(payload.readableBytes());
+                int n = Math.max(answerBytes, payload.readableBytes());
+                ByteBuf out = ctx.alloc().ioBuffer(4 + n);
+                out.writeInt(n);
                 out.writeBytes(payload);
+                out.writeBytes(pad, 0, 4 + n - out.writerIndex());
                 ctx.write(out);
             } finally {
                 payload.release();

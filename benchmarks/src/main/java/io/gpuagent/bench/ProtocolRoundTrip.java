@@ -51,7 +51,9 @@ import java.util.concurrent.TimeUnit;
  * per-address cap raised (64 connections from one address; the default allows 8).
  *
  * <p>Usage: {@code java -cp benchmarks.jar io.gpuagent.bench.ProtocolRoundTrip [--samples N]
- * [--warmup N] [--seconds S] [--loads 1x1,1x16,64x1|none]} (scripts/bench-protocol.sh).
+ * [--warmup N] [--seconds S] [--loads 1x1,1x16,64x1|none] [--echo-answer-bytes N]} (scripts/bench-protocol.sh);
+ * {@code --echo-answer-bytes 676} pads the echo's answers to the size of the agent's status answer,
+ * a control that separates what the protocol costs from what the larger answer costs.
  */
 public final class ProtocolRoundTrip {
     private static final String AGENT_THREADS = "gpu-agent-market-io";
@@ -61,6 +63,7 @@ public final class ProtocolRoundTrip {
     private int warmup = 20_000;
     private int seconds = 10;
     private List<int[]> loads = List.of(new int[] {1, 1}, new int[] {1, 16}, new int[] {64, 1});
+    private int echoAnswerBytes;
     private long failures;
 
     private ProtocolRoundTrip() {
@@ -86,10 +89,11 @@ public final class ProtocolRoundTrip {
                 case "--samples" -> b.samples = Integer.parseInt(args[i + 1]);
                 case "--warmup" -> b.warmup = Integer.parseInt(args[i + 1]);
                 case "--seconds" -> b.seconds = Integer.parseInt(args[i + 1]);
+                case "--echo-answer-bytes" -> b.echoAnswerBytes = Integer.parseInt(args[i + 1]);
                 case "--loads" -> b.loads = args[i + 1].equals("none") ? List.of() : Arrays.stream(args[i + 1].split(","))
                         .map(l -> Arrays.stream(l.split("x")).mapToInt(Integer::parseInt).toArray()).toList();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (--samples N --warmup N --seconds S --loads CxD,...)");
+                        + " (--samples N --warmup N --seconds S --loads CxD,... --echo-answer-bytes N)");
             }
         }
         System.exit(b.run() ? 0 : 1);
@@ -116,8 +120,8 @@ public final class ProtocolRoundTrip {
         // the hub's first periodic offer check would push an offer to every connection: have it now, with none
         agentWithTls.hub().offer(false);
         agentPlain.hub().offer(false);
-        try (FrameEchoServer echoWithTls = new FrameEchoServer(agentTls, FrameDecoder.DEFAULT_MAX_PAYLOAD);
-             FrameEchoServer echoPlain = new FrameEchoServer(null, FrameDecoder.DEFAULT_MAX_PAYLOAD);
+        try (FrameEchoServer echoWithTls = new FrameEchoServer(agentTls, FrameDecoder.DEFAULT_MAX_PAYLOAD, echoAnswerBytes);
+             FrameEchoServer echoPlain = new FrameEchoServer(null, FrameDecoder.DEFAULT_MAX_PAYLOAD, echoAnswerBytes);
              FrameLoadClient tlsClient = new FrameLoadClient(schedulerTls);
              FrameLoadClient plainClient = new FrameLoadClient(null)) {
             List<Target[]> pairs = List.of(
@@ -130,6 +134,9 @@ public final class ProtocolRoundTrip {
                     payload(MessageCodec.encode(port.status(new Message.Status("s-1")), ID)).length,
                     payload(heartbeat()).length,
                     payload(MessageCodec.encode(new Message.Heartbeat(Instant.now().toString()), ID)).length);
+            System.out.printf(Locale.ROOT, "echo answers: %s; TLS cipher suite order: %s%n", echoAnswerBytes == 0
+                    ? "the request's own payload" : "the request padded with spaces to " + echoAnswerBytes + " B",
+                    TlsContexts.CIPHER_SUITES);
             // JIT warm-up of every path (both servers, both requests, TLS and not) before anything is recorded
             for (Target[] pair : pairs) {
                 for (Target t : pair) {

@@ -5,12 +5,14 @@ import io.gpuagent.market.tls.TlsSettings;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 
 import java.security.GeneralSecurityException;
+import java.util.List;
 import javax.net.ssl.SSLException;
 
 /**
@@ -27,6 +29,9 @@ import javax.net.ssl.SSLException;
  *   <tr><td>{@link Role#SCHEDULER}</td><td>client</td><td>required</td><td>yes, unless pins are configured</td></tr>
  * </table>
  *
+ * <p>Cipher suites: the three of TLS 1.3 (both AES-GCM and ChaCha20-Poly1305), the order chosen for
+ * the JIT this JVM runs with ({@link #CIPHER_SUITES}).
+ *
  * <p>Put the handler first in the pipeline: {@code ch.pipeline().addLast("tls", contexts.newHandler(ch))}
  * (server) or {@code newHandler(ch, host, port)} (client), then the frame decoder. The handshake
  * timeout is already set on it; when it fires the handler closes the channel and fails
@@ -36,6 +41,21 @@ import javax.net.ssl.SSLException;
 public final class TlsContexts {
     /** TLS 1.3 only: 1.2 and older are refused in the handshake. */
     public static final String PROTOCOL = "TLSv1.3";
+
+    private static final String AES_128 = "TLS_AES_128_GCM_SHA256";
+    private static final String AES_256 = "TLS_AES_256_GCM_SHA384";
+    private static final String CHACHA20 = "TLS_CHACHA20_POLY1305_SHA256";
+
+    /**
+     * The TLS 1.3 cipher suites, in this side's order of preference (a TLS server's order decides).
+     * AES-GCM first on a JVM with the C2 compiler, whose AES and GHASH intrinsics make it the
+     * cheapest by far; ChaCha20-Poly1305 first on a JVM without it, such as the agent's own unit
+     * ({@code -XX:TieredStopAtLevel=1}): there AES-GCM runs as plain Java, about 19 us for a
+     * 700-byte record against 5 us for ChaCha20-Poly1305 (docs/benchmarks.md, issue 13). The same
+     * three suites either way; only their order differs.
+     */
+    public static final List<String> CIPHER_SUITES = cipherSuites(System.getProperty("java.vm.info", ""),
+            System.getProperty("java.vm.name", ""));
 
     /** Which end of the link this context serves. */
     public enum Role {
@@ -91,6 +111,17 @@ public final class TlsContexts {
         return build(Role.MARKETPLACE, settings);
     }
 
+    /**
+     * The order of {@link #CIPHER_SUITES} for a JVM that says this of itself: {@code java.vm.info}
+     * reads "emulated-client" when only C1 compiles ({@code TieredStopAtLevel=1}) and "interpreted
+     * mode" with no compiler; a client VM has no C2 at all.
+     */
+    static List<String> cipherSuites(String vmInfo, String vmName) {
+        boolean withoutC2 = vmInfo.contains("emulated-client") || vmInfo.contains("interpreted mode")
+                || vmName.contains("Client VM");
+        return withoutC2 ? List.of(CHACHA20, AES_128, AES_256) : List.of(AES_128, AES_256, CHACHA20);
+    }
+
     /** A context for {@code role} from {@code settings}. */
     public static TlsContexts build(Role role, TlsSettings settings) throws SSLException {
         PeerTrustManager trust;
@@ -107,6 +138,7 @@ public final class TlsContexts {
         boolean hostname = role.isClient() && settings.pins().isEmpty();
         SslContext ctx = b.sslProvider(SslProvider.JDK)
                 .protocols(PROTOCOL)
+                .ciphers(CIPHER_SUITES, IdentityCipherSuiteFilter.INSTANCE)
                 .trustManager(trust)
                 .endpointIdentificationAlgorithm(hostname ? "HTTPS" : null)
                 .build();
