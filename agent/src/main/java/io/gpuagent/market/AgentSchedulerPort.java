@@ -7,7 +7,6 @@ import io.gpuagent.protocol.Message;
 import io.gpuagent.session.LaunchRequest;
 import io.gpuagent.session.SessionException;
 import io.gpuagent.session.SessionCore;
-import io.gpuagent.session.SessionState;
 import io.gpuagent.session.SessionUsage;
 import io.gpuagent.session.SessionView;
 
@@ -153,15 +152,6 @@ public final class AgentSchedulerPort implements SchedulerPort {
                     + s.rentalId() + ", not " + v.rental());
         }
         return payments.voucher(v);
-    }
-
-    @Override
-    public List<Message.SessionUsage> usage() {
-        if (sessions == null) {
-            return List.of();
-        }
-        return sessions.list().stream().filter(v -> v.state() == SessionState.RUNNING)
-                .map(AgentSchedulerPort::usageEvent).toList();
     }
 
     @Override

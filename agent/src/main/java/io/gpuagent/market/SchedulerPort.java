@@ -22,8 +22,6 @@ public interface SchedulerPort {
 
     Message.VoucherAck voucher(Message.Voucher voucher) throws CommandException;
 
-    /** The usage of every running session, pushed each second. */
-    java.util.List<Message.SessionUsage> usage();
 
     /** Whether the host is drained (no new sessions). */
     boolean draining();

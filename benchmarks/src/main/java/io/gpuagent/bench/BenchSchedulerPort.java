@@ -67,11 +67,6 @@ final class BenchSchedulerPort implements SchedulerPort {
     }
 
     @Override
-    public List<Message.SessionUsage> usage() {
-        return List.of();
-    }
-
-    @Override
     public boolean draining() {
         return false;
     }

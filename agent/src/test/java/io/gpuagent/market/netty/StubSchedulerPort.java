@@ -70,11 +70,6 @@ final class StubSchedulerPort implements SchedulerPort {
     }
 
     @Override
-    public List<Message.SessionUsage> usage() {
-        return List.of(new Message.SessionUsage("s-1", "r", 5, null));
-    }
-
-    @Override
     public boolean draining() {
         return draining;
     }
