@@ -7,9 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,6 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * second later, so reading eight sessions one after the other held the meter for eight seconds
  * and the live billed seconds stalled, then jumped (issue 13); here the reads run side by side on
  * the usage executor and the meter never waits for them.
+ *
+ * <p>A check is one call listing the running session containers' ids; only a session whose
+ * container is not among them costs an inspect (its exit code and the engine's times, to settle
+ * it). Usage comes from the kernel's cgroup files where the runtime can read them (HostCgroups).
  *
  * <p>At most one check runs at a time: a check due while the previous one still runs is skipped
  * (the next one comes five ticks later). The meter's ticks are never delayed by the engine.
@@ -74,9 +77,9 @@ final class EngineWatch {
     }
 
     private void run(List<Session> running, boolean readDisk) {
-        List<ContainerState> containers;
+        java.util.Set<String> alive;
         try {
-            containers = runtime.list(Collections.singletonMap(LaunchPolicy.LABEL_SESSION, null));
+            alive = runtime.runningIds(Collections.singletonMap(LaunchPolicy.LABEL_SESSION, null));
             if (engineWarned) {
                 log.info("the container engine answers again");
                 engineWarned = false;
@@ -89,24 +92,34 @@ final class EngineWatch {
             }
             return;
         }
-        Map<String, ContainerState> byId = new HashMap<>();
-        containers.forEach(c -> byId.put(c.id(), c));
         List<CompletableFuture<Void>> pending = new java.util.ArrayList<>();
         for (Session billed : running) {
             Session s = table.get(billed.id()).orElse(billed);
             if (s.state() != SessionState.RUNNING) {
                 continue; // stopping meanwhile: its stop settles it with its own reason
             }
-            ContainerState c = byId.get(s.containerId());
-            if (c == null) {
-                settler.settle(s.id(), SessionState.FAILED, EndReason.CONTAINER_DISAPPEARED, "the container disappeared",
-                        null);
-            } else if (!c.running()) {
-                settler.settle(s.id(), SessionState.ENDED, EndReason.ofExit(c.oomKilled()),
-                        Settler.exitDetail(c, "the container exited"), c);
-            } else {
-                pending.add(CompletableFuture.runAsync(() -> usage.refresh(s, readDisk), reads));
+            if (!alive.contains(s.containerId())) {
+                // not among the running: only now is it worth an inspect, for its exit and times
+                Optional<ContainerState> c;
+                try {
+                    c = runtime.inspect(s.containerId());
+                } catch (ContainerException e) {
+                    log.debug("session {}: its container could not be inspected ({}): the next check looks again",
+                            s.id(), e.getMessage());
+                    continue;
+                }
+                if (c.isEmpty()) {
+                    settler.settle(s.id(), SessionState.FAILED, EndReason.CONTAINER_DISAPPEARED,
+                            "the container disappeared", null);
+                    continue;
+                }
+                if (!c.get().running()) {
+                    settler.settle(s.id(), SessionState.ENDED, EndReason.ofExit(c.get().oomKilled()),
+                            Settler.exitDetail(c.get(), "the container exited"), c.get());
+                    continue;
+                }
             }
+            pending.add(CompletableFuture.runAsync(() -> usage.refresh(s, readDisk), reads));
         }
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> {
             log.warn("reading sessions' usage failed: {}", e.toString());

@@ -280,6 +280,27 @@ public abstract class ContainerRuntimeContract {
     }
 
     @Test
+    void runningIdsAreTheRunningContainersWithTheLabels() throws Exception {
+        String created = runtime.create(spec(runUntilTerm(0)).label("io.gpuagent.test.group", "a").build());
+        String running = runtime.create(spec(runUntilTerm(0)).label("io.gpuagent.test.group", "a").build());
+        String exited = runtime.create(spec(runUntilTerm(0)).label("io.gpuagent.test.group", "a").build());
+        String other = runtime.create(spec(runUntilTerm(0)).label("io.gpuagent.test.group", "b").build());
+        runtime.start(running);
+        runtime.start(exited);
+        runtime.start(other);
+        runtime.stop(exited, Duration.ofSeconds(5));
+
+        assertThat(runtime.runningIds(Map.of(RUN_LABEL, run, "io.gpuagent.test.group", "a")))
+                .as("neither the created nor the exited one").containsExactly(running);
+        Map<String, String> anyGroup = new HashMap<>();
+        anyGroup.put(RUN_LABEL, run);
+        anyGroup.put("io.gpuagent.test.group", null);
+        assertThat(runtime.runningIds(anyGroup)).containsExactlyInAnyOrder(running, other);
+        assertThat(runtime.runningIds(Map.of(RUN_LABEL, run + "-nobody"))).isEmpty();
+        assertThat(runtime.inspect(created).orElseThrow().status()).as("listing changes nothing").isEqualTo("created");
+    }
+
+    @Test
     void missingContainersAreEmptyOnInspectAndNotFoundOnStartAndStop() throws Exception {
         String missing = run + "-missing";
         assertThat(runtime.inspect(missing)).isEmpty();

@@ -312,6 +312,20 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     }
 
     @Override
+    public synchronized java.util.Set<String> runningIds(Map<String, String> labels) throws ContainerException {
+        enter("runningIds");
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (Box b : containers.values()) {
+            boolean all = labels.entrySet().stream().allMatch(e -> b.spec.labels().containsKey(e.getKey())
+                    && (e.getValue() == null || e.getValue().equals(b.spec.labels().get(e.getKey()))));
+            if (all && b.state().running()) {
+                out.add(b.state().id());
+            }
+        }
+        return out;
+    }
+
+    @Override
     public synchronized ContainerUsage usage(String idOrName) throws ContainerException {
         enter("usage");
         Box b = require("read the usage of container", idOrName);

@@ -32,12 +32,18 @@ import java.util.concurrent.TimeUnit;
  * {@link ContainerRuntime} on the Docker Engine API over its unix socket, through docker-java's
  * zero-dependency transport. The only class of the agent that talks to Docker; see
  * docs/docker.md for the socket, API version negotiation, timeouts and how each spec field maps.
- * Thread-safe: docker-java's clients are, and this class keeps no other state.
+ * Thread-safe: docker-java's clients are, and the only other state is {@link HostCgroups}' map of
+ * where running containers' counters are.
  */
 public final class DockerContainerRuntime implements ContainerRuntime {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerContainerRuntime.class);
+
     private final DockerSettings settings;
     private final EngineErrors errors;
     private final DockerConnection connection;
+    /** Null: usage only from the engine's stats endpoint. */
+    private final HostCgroups cgroups;
+    private final java.util.concurrent.atomic.AtomicBoolean engineUsageNoted = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** The engine at {@code socket}, with {@link DockerSettings#defaults default} timeouts. */
     public DockerContainerRuntime(Path socket) {
@@ -46,9 +52,15 @@ public final class DockerContainerRuntime implements ContainerRuntime {
 
     /** Connects lazily: nothing is sent to the engine before the first call. */
     public DockerContainerRuntime(DockerSettings settings) {
+        this(settings, new HostCgroups(Path.of("/proc")));
+    }
+
+    /** With {@code cgroups} null, usage is read from the engine's stats endpoint only (tests compare the two). */
+    DockerContainerRuntime(DockerSettings settings, HostCgroups cgroups) {
         this.settings = settings;
         this.errors = new EngineErrors(settings.socket());
         this.connection = new DockerConnection(settings, errors);
+        this.cgroups = cgroups;
     }
 
     @Override
@@ -171,6 +183,9 @@ public final class DockerContainerRuntime implements ContainerRuntime {
     @Override
     public void remove(String idOrName) throws ContainerException {
         try {
+            if (cgroups != null) {
+                cgroups.forget(idOrName);
+            }
             connection.calls().removeContainerCmd(idOrName).withForce(true).withRemoveVolumes(true).exec();
         } catch (NotFoundException gone) {
             // a missing container is not an error
@@ -209,8 +224,55 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         return out;
     }
 
+    /**
+     * From the kernel's cgroup files when the agent sees the engine's containers' processes
+     * ({@link HostCgroups}: a few file reads), else from the engine's stats endpoint and its
+     * {@code top} (about a second, the engine's collection interval). Same figures either way.
+     */
+    @Override
+    public java.util.Set<String> runningIds(Map<String, String> labels) throws ContainerException {
+        List<String> filter = new ArrayList<>();
+        labels.forEach((k, v) -> filter.add(v == null ? k : k + "=" + v));
+        try {
+            // without "all" the engine lists the containers whose process runs: running, restarting, paused
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (Container ct : connection.calls().listContainersCmd().withShowAll(false).withLabelFilter(filter).exec()) {
+                ids.add(ct.getId());
+            }
+            return ids;
+        } catch (RuntimeException e) {
+            throw errors.map("list running containers " + labels, e, settings.callTimeout());
+        }
+    }
+
     @Override
     public io.gpuagent.container.ContainerUsage usage(String idOrName) throws ContainerException {
+        if (cgroups != null) {
+            Optional<io.gpuagent.container.ContainerUsage> fast = cgroups.read(idOrName, this::firstPid);
+            if (fast.isPresent()) {
+                return fast.get();
+            }
+            if (engineUsageNoted.compareAndSet(false, true)) {
+                log.info("container {}: its cgroup files are not readable from here (another PID or cgroup namespace, "
+                        + "or an unknown layout); usage is read from the engine's stats endpoint", idOrName);
+            }
+        }
+        return engineUsage(idOrName);
+    }
+
+    /** The container's first process on the host, 0 when none runs. */
+    private int firstPid(String idOrName) throws ContainerException {
+        try {
+            InspectContainerResponse r = connection.calls().inspectContainerCmd(idOrName).exec();
+            Long pid = r.getState() == null ? null : r.getState().getPidLong();
+            return pid == null ? 0 : Math.toIntExact(pid);
+        } catch (RuntimeException e) {
+            throw errors.map("inspect container " + idOrName, e, settings.callTimeout());
+        }
+    }
+
+    /** Usage from the engine's one-shot stats and its {@code top}. */
+    io.gpuagent.container.ContainerUsage engineUsage(String idOrName) throws ContainerException {
         String what = "read the usage of container " + idOrName;
         java.util.concurrent.atomic.AtomicReference<com.github.dockerjava.api.model.Statistics> first =
                 new java.util.concurrent.atomic.AtomicReference<>();

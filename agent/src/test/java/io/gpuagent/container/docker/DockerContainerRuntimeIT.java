@@ -175,6 +175,35 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
     }
 
     @Test
+    void usageFromTheCgroupFilesIsTheEnginesOwn() throws Exception {
+        // some CPU first, then idle, so both readings see the same counters
+        String id = runtime.create(spec(List.of("sh", "-c",
+                "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; trap 'exit 0' TERM; sleep 1000 & wait")).build());
+        runtime.start(id);
+        HostCgroups cgroups = new HostCgroups(Path.of("/proc"));
+        try (DockerContainerRuntime fromFiles = new DockerContainerRuntime(DockerSettings.defaults(socket), cgroups);
+             DockerContainerRuntime fromEngine = new DockerContainerRuntime(DockerSettings.defaults(socket), null)) {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                io.gpuagent.container.ContainerUsage a = fromFiles.usage(id);
+                assertThat(cgroups.known()).as("read from the files, not the engine").isEqualTo(1);
+                io.gpuagent.container.ContainerUsage b = fromEngine.usage(id);
+                io.gpuagent.container.ContainerUsage c = fromFiles.usage(id);
+                assertThat(a.pids()).as("PIDs").hasSize(2).containsExactlyInAnyOrderElementsOf(b.pids());
+                assertThat(a.cpuNanos()).as("the loop is done: CPU time stands still").isEqualTo(c.cpuNanos())
+                        .isGreaterThan(10_000_000L);
+                assertThat(b.cpuNanos()).as("the engine's CPU time").isEqualTo(a.cpuNanos());
+                assertThat(b.memoryBytes()).as("memory").isBetween(a.memoryBytes() - 262_144, a.memoryBytes() + 262_144);
+                assertThat(b.netRxBytes()).as("received bytes").isEqualTo(a.netRxBytes());
+                assertThat(b.netTxBytes()).as("sent bytes").isEqualTo(a.netTxBytes());
+            });
+            runtime.remove(id);
+            assertThatThrownBy(() -> fromFiles.usage(id)).as("a removed container is not found, whichever path")
+                    .isInstanceOf(io.gpuagent.container.ContainerNotFoundException.class);
+            assertThat(cgroups.known()).as("and forgotten").isZero();
+        }
+    }
+
+    @Test
     void theEngineStoresEverySecurityDecisionOfTheSpec() throws Exception {
         // created only, never started: the engine stores the binding and binds nothing, so any port will do
         int hostPort = 18080;
