@@ -31,12 +31,13 @@ public final class EventBridge implements SessionListener, GpuHealthListener {
         hub.offer(false);
     }
 
-    /** The live meter: one {@code session.usage} per metered session per tick (droppable: the next supersedes it). */
+    /**
+     * The live meter: one {@code session.usage} per metered session per tick, all of a tick in one
+     * flush (droppable: the next supersedes them).
+     */
     @Override
     public void onUsage(List<SessionView> metered) {
-        for (SessionView v : metered) {
-            hub.publish(AgentSchedulerPort.usageEvent(v), true);
-        }
+        hub.publishAll(metered.stream().map(AgentSchedulerPort::usageEvent).toList(), true);
     }
 
     @Override

@@ -10,6 +10,14 @@ public interface SchedulerEvents {
      */
     void publish(Message.Event event, boolean droppable);
 
+    /**
+     * Sends {@code events} in this order to every welcomed scheduler in one flush (one TLS record
+     * where they fit); droppable ones, as in {@link #publish}.
+     */
+    default void publishAll(java.util.List<? extends Message.Event> events, boolean droppable) {
+        events.forEach(e -> publish(e, droppable));
+    }
+
     /** Re-sends the offer when it changed ({@code force}: even when it did not). */
     void offer(boolean force);
 }

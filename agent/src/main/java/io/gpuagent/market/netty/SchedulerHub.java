@@ -2,14 +2,14 @@ package io.gpuagent.market.netty;
 
 import io.gpuagent.market.SchedulerEvents;
 import io.gpuagent.market.SchedulerPort;
-import io.gpuagent.protocol.Envelope;
 import io.gpuagent.protocol.Message;
-import io.gpuagent.protocol.MessageCodec;
+import io.gpuagent.protocol.Outgoing;
 import io.netty.channel.Channel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -80,13 +80,39 @@ public final class SchedulerHub implements SchedulerEvents {
         if (channels.isEmpty()) {
             return;
         }
-        Envelope env = MessageCodec.encode(event, null);
+        // written by the frame encoder straight from the record (MessageCodec.write): no tree per event
+        Outgoing out = new Outgoing(event, null);
         for (Channel ch : channels) {
             if (droppable && !ch.isWritable()) {
                 continue;
             }
-            stats.sent(env.type());
-            ch.writeAndFlush(env);
+            stats.sent(out.type());
+            ch.writeAndFlush(out);
+        }
+    }
+
+    /** One task on each connection's event loop writes them all and flushes once. */
+    @Override
+    public void publishAll(List<? extends Message.Event> events, boolean droppable) {
+        if (channels.isEmpty() || events.isEmpty()) {
+            return;
+        }
+        List<Outgoing> out = events.stream().map(e -> new Outgoing(e, null)).toList();
+        for (Channel ch : channels) {
+            if (droppable && !ch.isWritable()) {
+                continue;
+            }
+            out.forEach(o -> stats.sent(o.type()));
+            try {
+                ch.eventLoop().execute(() -> {
+                    for (Outgoing o : out) {
+                        ch.write(o);
+                    }
+                    ch.flush();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the link is shutting down: nobody left to tell
+            }
         }
     }
 
@@ -94,9 +120,9 @@ public final class SchedulerHub implements SchedulerEvents {
         if (droppable && !ch.isWritable()) {
             return;
         }
-        Envelope env = MessageCodec.encode(event, null);
-        stats.sent(env.type());
-        ch.writeAndFlush(env);
+        Outgoing out = new Outgoing(event, null);
+        stats.sent(out.type());
+        ch.writeAndFlush(out);
     }
 
     /** Recomputes the offer and pushes it when it changed (or always, when {@code force}). */

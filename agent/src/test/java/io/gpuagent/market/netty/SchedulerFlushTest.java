@@ -55,4 +55,42 @@ class SchedulerFlushTest {
         assertThat(counter.flushes).as("one flush for the three answers to one read").isEqualTo(1);
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void aTicksUsageEventsLeaveInOneFlushInOrder() throws Exception {
+        StubSchedulerPort port = new StubSchedulerPort();
+        MarketStats stats = new MarketStats();
+        SchedulerHub hub = new SchedulerHub(port, stats);
+        FlushCounter counter = new FlushCounter();
+        EmbeddedChannel ch = new EmbeddedChannel(counter, new SchedulerChannelInitializer(null, false, null, 0, null,
+                new SchedulerChannelInitializer.Limits(4096, 1000, 1000, 60_000, 1000), port,
+                hub, stats, new ManualClock(), Runnable::run, "listen"));
+        hub.add(ch);
+        for (Object out = ch.readOutbound(); out != null; out = ch.readOutbound()) {
+            ((ByteBuf) out).release(); // the offer a new connection gets
+        }
+        counter.flushes = 0;
+        java.util.List<Message.SessionUsage> tick = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            tick.add(new Message.SessionUsage("s-" + i, "0x" + i, 100 + i, null));
+        }
+        hub.publishAll(tick, true);
+        ch.runPendingTasks();
+
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        for (Object out = ch.readOutbound(); out != null; out = ch.readOutbound()) {
+            ByteBuf b = (ByteBuf) out;
+            while (b.isReadable()) {
+                byte[] payload = new byte[b.readInt()];
+                b.readBytes(payload);
+                Message.SessionUsage u = (Message.SessionUsage) MessageCodec.decode(EnvelopeCodec.decode(payload));
+                seen.add(u.session() + "=" + u.billedSeconds());
+            }
+            b.release();
+        }
+        assertThat(seen).containsExactly("s-0=100", "s-1=101", "s-2=102", "s-3=103", "s-4=104", "s-5=105", "s-6=106",
+                "s-7=107");
+        assertThat(counter.flushes).as("one flush (one TLS record, one write) for the tick's eight events").isEqualTo(1);
+        ch.finishAndReleaseAll();
+    }
 }
