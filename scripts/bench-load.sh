@@ -15,7 +15,9 @@
 #   - start to READY=1 with the 8 sessions reconciled (the agent restarted while they run).
 # Usage: scripts/bench-load.sh [WINDOW]; env: GPU_AGENT_BENCH_DIR (default /tmp/gpu-agent-bench-load),
 # SESSIONS (8), VOUCHER_EVERY (30; the credit limit is 60 s), NMT (0), CDS (1: the launcher's class-data sharing), CDS_DIR (its archive;
-# default: in the run directory, so a run starts without one and its restart with one), SKIP_BUILD (0).
+# default: in the run directory, so a run starts without one and its restart with one), SKIP_BUILD (0),
+# SETTLE (20: seconds between the sessions paid and the window; the JIT keeps compiling for minutes), EXTRA_JAVA_OPTS,
+# HISTO (0; 1: the live heap's class histogram after the window).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -146,13 +148,14 @@ PY
 
 start_agent
 echo "== agent start (no sessions yet): READY in $ready_ms ms"
-java -jar "$jar" demo load --config "$config" --sessions "$sessions" --seconds $((window + 45)) \
+java -jar "$jar" demo load --config "$config" --sessions "$sessions" --seconds $((window + ${SETTLE:-20} + 25)) \
     --voucher-every "$voucher_every" --keep --csv "$dir/usage.csv" >"$dir/load.log" 2>&1 &
 load=$!
 for _ in $(seq 240); do grep -q "following for" "$dir/load.log" && break; sleep 0.5; done
 grep -q "following for" "$dir/load.log" || { cat "$dir/load.log"; exit 1; }
-say "$sessions sessions running and paid; settling 20 s"
-sleep 20
+settle=${SETTLE:-20}
+say "$sessions sessions running and paid; settling $settle s"
+sleep "$settle"
 
 prometheus-node-exporter --web.listen-address="$exporter" >"$dir/node-exporter.log" 2>&1 &
 ne=$!
@@ -191,6 +194,12 @@ print("  threads: %d (the CPU of threads that ended in the window is in the tota
 PY
 grep -E "VmRSS|VmHWM|Threads" "/proc/$agent/status" | sed 's/^/agent /'
 jcmd "$agent" GC.heap_info 2>/dev/null | sed -n '2,6p' | sed 's/^/agent heap: /'
+if [[ ${HISTO:-0} == 1 ]]; then # after the window: the histogram's full collection would be in it
+    echo "agent live heap (GC.class_histogram, after a full collection), top 20:"
+    jcmd "$agent" GC.class_histogram 2>/dev/null | sed -n '2,23p;$p' | sed 's/^/  /'
+    jcmd "$agent" GC.heap_info 2>/dev/null | sed -n '2,6p' | sed 's/^/agent heap after it: /'
+    grep -E "VmRSS" "/proc/$agent/status" | sed 's/^/agent after it: /'
+fi
 grep -E "VmRSS" "/proc/$ne/status" | sed 's/^/node-exporter /'
 echo "agent /metrics: $(scrape "$metrics")"
 echo "node-exporter /metrics: $(scrape "$exporter")"

@@ -122,6 +122,22 @@ public final class Daemon {
                 t.start();
             });
         }
+        // the scheduler link's TLS contexts (the JDK's TLS classes, keys, PKIX checks: a third of a
+        // second on a cold JVM) are made beside the sessions' start too
+        java.util.concurrent.CompletableFuture<io.gpuagent.market.netty.MarketLink.Tls> tlsStart = null;
+        if (config.market().enabled()) {
+            tlsStart = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return SchedulerLinkFactory.prepareTls(config, clock);
+                } catch (io.gpuagent.market.MarketException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, r -> {
+                Thread t = new Thread(r, "gpu-agent-tls-start");
+                t.setDaemon(true);
+                t.start();
+            });
+        }
         if (config.sessions().enabled()) {
             try {
                 // the credit limit counts from the first tick after the escrow is up (about when the meter starts)
@@ -164,7 +180,16 @@ public final class Daemon {
 
         if (config.market().enabled()) {
             notifier.status("connecting the scheduler link");
-            market = SchedulerLinkFactory.start(config, gpus, sessions, escrow, clock,
+            io.gpuagent.market.netty.MarketLink.Tls tls;
+            try {
+                tls = tlsStart.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof io.gpuagent.market.MarketException m) {
+                    throw m;
+                }
+                throw e;
+            }
+            market = SchedulerLinkFactory.start(config, tls, gpus, sessions, escrow, clock,
                     AgentVersion.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
         } else {
             log.info("market.listen and market.dial are empty: no scheduler link (this host takes no rentals from a marketplace)");

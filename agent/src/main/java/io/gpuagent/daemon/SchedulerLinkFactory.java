@@ -22,23 +22,36 @@ final class SchedulerLinkFactory {
     private SchedulerLinkFactory() {
     }
 
-    /** @param escrow the escrow's bridge, or null when escrow is disabled */
-    static MarketLink start(AgentConfig config, GpuMonitor gpus, SessionService sessions, EscrowBridge escrow, Clock clock,
-                            String version, String hostId, String epoch) throws MarketException {
-        PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
+    /** The link's settings from the configuration. */
+    static MarketLink.Settings settings(AgentConfig config) {
         AgentConfig.Market m = config.market();
+        return new MarketLink.Settings(address("market.listen", m.listen()),
+                address("market.dial", m.dial()), (int) m.maxFrameBytes(), m.handshakeTimeoutMs(), m.readTimeoutMs(),
+                m.idleTimeoutMs(), m.messagesPerSecond(), (int) m.maxConnections(), (int) m.maxConnectionsPerAddress(),
+                Duration.ofMillis(m.heartbeatIntervalMs()), Duration.ofMillis(m.offerIntervalMs()),
+                Duration.ofMillis(m.reconnectInitialMs()), Duration.ofMillis(m.reconnectMaxMs()));
+    }
+
+    /** The link's TLS contexts (MarketLink.prepareTls), which the daemon makes beside the sessions' start. */
+    static MarketLink.Tls prepareTls(AgentConfig config, Clock clock) throws MarketException {
+        return MarketLink.prepareTls(settings(config), config.market().plaintext() ? null : config.market(), clock);
+    }
+
+    /**
+     * @param escrow the escrow's bridge, or null when escrow is disabled
+     * @param tls    the link's TLS contexts from {@link #prepareTls}
+     */
+    static MarketLink start(AgentConfig config, MarketLink.Tls tls, GpuMonitor gpus, SessionService sessions,
+                            EscrowBridge escrow, Clock clock, String version, String hostId, String epoch)
+            throws MarketException {
+        PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
         SessionCore manager = sessions == null ? null : sessions.manager();
         OfferBuilder offers = new OfferBuilder(config, gpus.inventory(), gpus.health(),
                 manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
                 version, hostId, clock);
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());
-        MarketLink.Settings settings = new MarketLink.Settings(address("market.listen", m.listen()),
-                address("market.dial", m.dial()), (int) m.maxFrameBytes(), m.handshakeTimeoutMs(), m.readTimeoutMs(),
-                m.idleTimeoutMs(), m.messagesPerSecond(), (int) m.maxConnections(), (int) m.maxConnectionsPerAddress(),
-                Duration.ofMillis(m.heartbeatIntervalMs()), Duration.ofMillis(m.offerIntervalMs()),
-                Duration.ofMillis(m.reconnectInitialMs()), Duration.ofMillis(m.reconnectMaxMs()));
-        MarketLink link = MarketLink.start(settings, m.plaintext() ? null : m, port, clock);
+        MarketLink link = MarketLink.start(settings(config), tls.server(), tls.client(), port, clock);
         EventBridge bridge = new EventBridge(link.hub());
         if (sessions != null) {
             sessions.addListener(bridge);

@@ -21,7 +21,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The wallet's encrypted keystore: Ethereum's Web3 Secret Storage (version 3), scrypt (n = 2^18,
- * r = 8, p = 1: about a second and 256 MiB to open, once at start) and AES-128-CTR. Files are
+ * r = 8, p = 1: about two seconds and 256 MiB to open, once at start, outside the heap:
+ * {@link OffHeapScrypt}) and AES-128-CTR. Files are
  * written mode 0600 in a 0700 directory, atomically, and never overwritten. The "light" scrypt
  * (n = 2^12) is for tests only.
  */
@@ -113,10 +114,64 @@ public final class Keystore {
                     : "no keystore at " + file + "; create one with `gpu-agent wallet new` (or set escrow.keystore)", e);
         }
         try {
-            return Credentials.create(Wallet.decrypt(password, w));
+            return Credentials.create(decrypt(password, w));
         } catch (CipherException e) {
             throw new WalletException("cannot open keystore " + file + ": wrong password, or the file is damaged ("
                     + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * web3j's {@code Wallet.decrypt}, but a scrypt keystore's key is derived by
+     * {@link OffHeapScrypt} (its 256 MiB outside the 64 MiB heap); other KDFs (PBKDF2) go to web3j.
+     * Same checks and messages: version 3, AES-128-CTR, the MAC (Keccak-256 of the key's second
+     * half and the ciphertext) before anything is decrypted.
+     */
+    static ECKeyPair decrypt(String password, WalletFile w) throws CipherException {
+        WalletFile.Crypto crypto = w.getCrypto();
+        if (crypto == null || !(crypto.getKdfparams() instanceof WalletFile.ScryptKdfParams params)) {
+            return Wallet.decrypt(password, w);
+        }
+        if (w.getVersion() != 3) {
+            throw new CipherException("Wallet version is not supported");
+        }
+        if (!"aes-128-ctr".equals(crypto.getCipher())) {
+            throw new CipherException("Wallet cipher is not supported");
+        }
+        byte[] derived;
+        try {
+            derived = OffHeapScrypt.derive(password.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    Numeric.hexStringToByteArray(params.getSalt()), params.getN(), params.getR(),
+                    params.getP(), params.getDklen());
+        } catch (IllegalArgumentException e) {
+            throw new CipherException("the keystore's scrypt parameters are unusable: " + e.getMessage());
+        }
+        if (derived.length < 32) {
+            throw new CipherException("the keystore's scrypt dklen is " + derived.length + ", at least 32 are needed");
+        }
+        try {
+            byte[] cipherText = Numeric.hexStringToByteArray(crypto.getCiphertext());
+            byte[] macInput = new byte[16 + cipherText.length];
+            System.arraycopy(derived, 16, macInput, 0, 16);
+            System.arraycopy(cipherText, 0, macInput, 16, cipherText.length);
+            byte[] mac = Numeric.hexStringToByteArray(crypto.getMac());
+            if (!java.security.MessageDigest.isEqual(org.web3j.crypto.Hash.sha3(macInput), mac)) {
+                throw new CipherException("Invalid password provided");
+            }
+            byte[] iv = Numeric.hexStringToByteArray(crypto.getCipherparams().getIv());
+            javax.crypto.Cipher aes = javax.crypto.Cipher.getInstance("AES/CTR/NoPadding");
+            aes.init(javax.crypto.Cipher.DECRYPT_MODE, new javax.crypto.spec.SecretKeySpec(derived, 0, 16, "AES"),
+                    new javax.crypto.spec.IvParameterSpec(iv));
+            byte[] key = aes.doFinal(cipherText);
+            try {
+                return ECKeyPair.create(key);
+            } finally {
+                java.util.Arrays.fill(key, (byte) 0);
+            }
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            throw new CipherException("cannot decrypt the key: " + e.getMessage());
+        } finally {
+            java.util.Arrays.fill(derived, (byte) 0);
         }
     }
 }

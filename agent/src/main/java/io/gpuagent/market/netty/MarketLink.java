@@ -97,21 +97,39 @@ public final class MarketLink implements AutoCloseable {
      */
     public static MarketLink start(Settings settings, io.gpuagent.config.AgentConfig.Market tls, SchedulerPort port,
                                    Clock clock) throws MarketException {
-        TlsContexts serverTls = null;
-        TlsContexts clientTls = null;
-        if (tls != null) {
-            try {
-                TlsSettings files = TlsSettings.fromConfig(tls, clock.wallTime());
-                files.warnings().forEach(w -> log.warn("scheduler link TLS: {}", w));
-                serverTls = settings.listen() == null ? null : TlsContexts.agentListen(files);
-                clientTls = settings.dial() == null ? null : TlsContexts.agentDialOut(files);
-            } catch (TlsSetupException e) {
-                throw new MarketException(e.getMessage(), e);
-            } catch (javax.net.ssl.SSLException e) {
-                throw new MarketException("cannot set up TLS for the scheduler link: " + e.getMessage(), e);
-            }
+        Tls contexts = prepareTls(settings, tls, clock);
+        return start(settings, contexts.server(), contexts.client(), port, clock);
+    }
+
+    /** The link's TLS contexts (both null for plaintext), made before the link starts. */
+    public record Tls(TlsContexts server, TlsContexts client) {
+    }
+
+    /**
+     * Reads the TLS files and builds the contexts of the link's listening and dial-out sides (the
+     * slowest part of its start: the JDK's TLS classes, the keys, the PKIX checks); the daemon runs
+     * it beside the sessions' start and hands the result to {@link #start(Settings, TlsContexts,
+     * TlsContexts, SchedulerPort, Clock)}. Also loads Netty's buffer classes, which every connection
+     * needs.
+     *
+     * @param tls the TLS files and pins ({@code market.tls_*}), or null for plaintext
+     */
+    public static Tls prepareTls(Settings settings, io.gpuagent.config.AgentConfig.Market tls, Clock clock)
+            throws MarketException {
+        io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(16).release();
+        if (tls == null) {
+            return new Tls(null, null);
         }
-        return start(settings, serverTls, clientTls, port, clock);
+        try {
+            TlsSettings files = TlsSettings.fromConfig(tls, clock.wallTime());
+            files.warnings().forEach(w -> log.warn("scheduler link TLS: {}", w));
+            return new Tls(settings.listen() == null ? null : TlsContexts.agentListen(files),
+                    settings.dial() == null ? null : TlsContexts.agentDialOut(files));
+        } catch (TlsSetupException e) {
+            throw new MarketException(e.getMessage(), e);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new MarketException("cannot set up TLS for the scheduler link: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -53,4 +53,30 @@ class KeystoreTest {
         assertThatThrownBy(() -> Keystore.load(dir.resolve("none.json"), "pw")).hasMessageContaining("gpu-agent wallet new");
         assertThatThrownBy(() -> Keystore.address(dir.resolve("none.json"))).hasMessageContaining("gpu-agent wallet new");
     }
+
+    @Test
+    void theOffHeapDecryptionGivesWeb3jsKeyAndRefusesWhatWeb3jRefuses() throws Exception {
+        Path ks = dir.resolve("k.json");
+        Keystore.importKey(ks, "0x" + "11".repeat(32), "pw", true);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        org.web3j.crypto.WalletFile w = json.readValue(ks.toFile(), org.web3j.crypto.WalletFile.class);
+        assertThat(Keystore.decrypt("pw", w).getPrivateKey())
+                .isEqualTo(org.web3j.crypto.Wallet.decrypt("pw", w).getPrivateKey());
+        String before = Files.readString(ks);
+
+        assertThatThrownBy(() -> Keystore.decrypt("not it", w)).isInstanceOf(
+                org.web3j.crypto.exception.CipherException.class).hasMessageContaining("Invalid password");
+        org.web3j.crypto.WalletFile badMac = json.readValue(before.replaceFirst("\"mac\":\"[0-9a-f]", "\"mac\":\"x"),
+                org.web3j.crypto.WalletFile.class);
+        assertThatThrownBy(() -> Keystore.decrypt("pw", badMac)).hasMessageContaining("Invalid password");
+        org.web3j.crypto.WalletFile otherCipher = json.readValue(before.replace("aes-128-ctr", "aes-256-gcm"),
+                org.web3j.crypto.WalletFile.class);
+        assertThatThrownBy(() -> Keystore.decrypt("pw", otherCipher)).hasMessageContaining("cipher is not supported");
+        org.web3j.crypto.WalletFile badN = json.readValue(before.replaceFirst("\"n\":4096", "\"n\":4000"),
+                org.web3j.crypto.WalletFile.class);
+        assertThatThrownBy(() -> Keystore.decrypt("pw", badN)).hasMessageContaining("scrypt").hasMessageContaining("4000");
+        assertThatThrownBy(() -> Keystore.load(dir.resolve("k.json"), "not it")).isInstanceOf(WalletException.class)
+                .hasMessageContaining("wrong password");
+        assertThat(Files.readString(ks)).as("the keystore is untouched").isEqualTo(before);
+    }
 }
