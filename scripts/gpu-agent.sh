@@ -19,7 +19,8 @@ set -eu
 
 # The JVM flags, in one place. Why each one is here: docs/operations.md ("JVM flags and memory").
 GPU_AGENT_JAVA_OPTS_DEFAULT="-XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=96m \
--XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxDirectMemorySize=32m \
+-XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=0.05 -Xss512k \
+-XX:MaxDirectMemorySize=32m \
 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Dfile.encoding=UTF-8"
 
 GPU_AGENT_HOME=${GPU_AGENT_HOME:-/usr/lib/gpu-agent}
