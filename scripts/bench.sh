@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproducible performance figures for docs/benchmarks.md. Usage: scripts/bench.sh [seconds-of-idle]
 #  1. JMH: one telemetry tick over 8 simulated H100s, all fields (CPU per tick, allocations).
-#  2. `gpu-agent probe` wall time (10 runs).
+#  2. `gpu-agent probe --json` wall time (10 runs): JVM defaults, the launcher (unit flags) without and
+#     with its class-data sharing archive, and native/build/nvml_client reading the same library.
 #  3. The daemon on the 8x H100 simulated server with the systemd unit's JVM flags: time to READY=1,
 #     resident memory and CPU at idle.
 #  4. JMH: one /metrics body (8 GPUs, all families) without HTTP, allocations per scrape; shared=true:
@@ -12,6 +13,9 @@
 #  6. JMH: the journal's group commit of 64 sessions' tick records, and one durable append.
 #  7. Launch overhead of a session over a raw Docker create+start, interleaved, on the test engine.
 #  8. Heap per running session (after full GCs), 24 sessions on the test engine.
+#  9. The whole load (issue 13): scripts/bench-load.sh (8 GPUs, 8 sessions, escrow on a local chain,
+#     a scheduler paying by voucher; CPU per thread, memory, /metrics beside prometheus-node-exporter,
+#     the live meter, READY after a restart). BENCH_LOAD_WINDOW (default 120 s), SETTLE as there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,17 +32,33 @@ echo "== 1. JMH telemetry tick (8 GPUs)"
 java -jar benchmarks/target/benchmarks.jar TelemetryTickBenchmark -prof gc -rf text -rff /tmp/jmh-tick.txt >/dev/null
 grep -E "^Benchmark|TelemetryTick" /tmp/jmh-tick.txt | grep -E "Benchmark |avgt|gc.alloc.rate.norm"
 
-echo "== 2. probe wall time (10 runs, ms)"
-times=()
-for _ in $(seq 10); do
-    t0=$(date +%s%N)
-    java -jar $jar probe --nvml-library "$GPU_AGENT_NVML_LIBRARY" >/dev/null
-    times+=($((($(date +%s%N) - t0) / 1000000)))
-done
-printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "min %d  median %d  max %d\n", a[1], a[int((NR+1)/2)], a[NR]}'
+echo "== 2. probe --json wall time (10 runs each, ms): the JVM's defaults, the launcher, the launcher with its CDS archive, a native NVML client"
+median() { sort -n | awk '{a[NR]=$1} END {printf "min %d  median %d  max %d", a[1], a[int((NR+1)/2)], a[NR]}'; }
+wall() { # command...: 10 runs, prints min/median/max in ms
+    local times=()
+    for _ in $(seq 10); do
+        local t0; t0=$(date +%s%N)
+        "$@" >/dev/null
+        times+=($((($(date +%s%N) - t0) / 1000000)))
+    done
+    printf '%s\n' "${times[@]}" | median
+}
+cds=$(mktemp -d /tmp/gpu-agent-bench-cds.XXXXXX)
+launch() { GPU_AGENT_JAR=$root/$jar GPU_AGENT_HOME=$root/agent/target GPU_AGENT_CDS_DIR=$cds "$root/scripts/gpu-agent.sh" "$@"; }
+echo "java -jar, JVM defaults:    $(wall java -jar $jar probe --json --nvml-library "$GPU_AGENT_NVML_LIBRARY")"
+echo "launcher, no CDS archive:   $(wall launch probe --json --nvml-library "$GPU_AGENT_NVML_LIBRARY")"
+# the archive is written by the daemon at its exit (scripts/gpu-agent.sh): a short run makes it
+(export GPU_AGENT_JAR=$root/$jar GPU_AGENT_HOME=$root/agent/target GPU_AGENT_CDS_DIR=$cds
+ exec "$root/scripts/gpu-agent.sh" run --set "gpu.nvml_library=$GPU_AGENT_NVML_LIBRARY" --set "agent.state_dir=$cds/state" \
+    --set log.level=warn --set sessions.enabled=false --set metrics.enabled=false >/dev/null 2>&1) &
+cpid=$!; sleep 4; kill -TERM $cpid; wait $cpid || true
+echo "launcher with its archive:  $(wall launch probe --json --nvml-library "$GPU_AGENT_NVML_LIBRARY") ($(ls "$cds"/*.jsa 2>/dev/null | wc -l) archive)"
+echo "native NVML client (C, dlopen, the same library): $(wall native/build/nvml_client "$GPU_AGENT_NVML_LIBRARY")"
+rm -rf "$cds"
 
 echo "== 3. daemon, 8 GPUs at 1 Hz, unit JVM flags, ${idle}s idle"
 opts=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
+opts="$opts $(sed -n 's/^GPU_AGENT_DAEMON_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' scripts/gpu-agent.sh)" # what the launcher adds for `run`
 echo "JVM flags: $opts"
 sock=$(mktemp -u /tmp/gpu-agent-bench.XXXXXX.sock)
 python3 - "$sock" > /tmp/bench-ready.txt <<'PY' &
@@ -92,3 +112,6 @@ echo "== 8. heap per running session (24 sessions on the test engine)"
 java -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.SessionMemory \
     "${GPU_AGENT_DOCKER_DIR:-/var/tmp/gpu-agent-docker}/docker.sock" gpu-agent-test/busybox:1 24 2>/dev/null
 rm -f "$sock"
+
+echo "== 9. the whole load: 8 GPUs, 8 sessions, escrow, a scheduler (scripts/bench-load.sh)"
+SKIP_BUILD=1 SETTLE=${SETTLE:-120} HISTO=1 scripts/bench-load.sh "${BENCH_LOAD_WINDOW:-120}"
