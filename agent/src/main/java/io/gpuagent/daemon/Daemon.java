@@ -124,11 +124,11 @@ public final class Daemon {
         }
         // the scheduler link's TLS contexts (the JDK's TLS classes, keys, PKIX checks: a third of a
         // second on a cold JVM) are made beside the sessions' start too
-        java.util.concurrent.CompletableFuture<io.gpuagent.market.netty.MarketLink.Tls> tlsStart = null;
+        java.util.concurrent.CompletableFuture<SchedulerLinkFactory.Prepared> tlsStart = null;
         if (config.market().enabled()) {
             tlsStart = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return SchedulerLinkFactory.prepareTls(config, clock);
+                    return SchedulerLinkFactory.prepare(config, clock);
                 } catch (io.gpuagent.market.MarketException e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
@@ -180,12 +180,19 @@ public final class Daemon {
 
         if (config.market().enabled()) {
             notifier.status("connecting the scheduler link");
-            io.gpuagent.market.netty.MarketLink.Tls tls;
+            SchedulerLinkFactory.Prepared tls;
             try {
                 tls = tlsStart.join();
             } catch (java.util.concurrent.CompletionException e) {
-                if (e.getCause() instanceof io.gpuagent.market.MarketException m) {
+                Throwable c = e.getCause();
+                if (c instanceof io.gpuagent.market.MarketException m) {
                     throw m;
+                }
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (c instanceof Error x) {
+                    throw x;
                 }
                 throw e;
             }

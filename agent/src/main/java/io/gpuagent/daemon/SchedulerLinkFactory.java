@@ -32,16 +32,22 @@ final class SchedulerLinkFactory {
                 Duration.ofMillis(m.reconnectInitialMs()), Duration.ofMillis(m.reconnectMaxMs()));
     }
 
-    /** The link's TLS contexts (MarketLink.prepareTls), which the daemon makes beside the sessions' start. */
-    static MarketLink.Tls prepareTls(AgentConfig config, Clock clock) throws MarketException {
-        return MarketLink.prepareTls(settings(config), config.market().plaintext() ? null : config.market(), clock);
+    /** The link's settings and TLS contexts (MarketLink.prepareTls), which the daemon makes beside the sessions' start. */
+    record Prepared(MarketLink.Settings settings, MarketLink.Tls tls) {
+    }
+
+    /** Resolves the addresses once (a dial-out host name is looked up here) and makes the TLS contexts. */
+    static Prepared prepare(AgentConfig config, Clock clock) throws MarketException {
+        MarketLink.Settings settings = settings(config);
+        return new Prepared(settings, MarketLink.prepareTls(settings, config.market().plaintext() ? null : config.market(),
+                clock));
     }
 
     /**
      * @param escrow the escrow's bridge, or null when escrow is disabled
-     * @param tls    the link's TLS contexts from {@link #prepareTls}
+     * @param prepared the link's settings and TLS contexts from {@link #prepare}
      */
-    static MarketLink start(AgentConfig config, MarketLink.Tls tls, GpuMonitor gpus, SessionService sessions,
+    static MarketLink start(AgentConfig config, Prepared prepared, GpuMonitor gpus, SessionService sessions,
                             EscrowBridge escrow, Clock clock, String version, String hostId, String epoch)
             throws MarketException {
         PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
@@ -51,7 +57,8 @@ final class SchedulerLinkFactory {
                 version, hostId, clock);
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());
-        MarketLink link = MarketLink.start(settings(config), tls.server(), tls.client(), port, clock);
+        MarketLink link = MarketLink.start(prepared.settings(), prepared.tls().server(), prepared.tls().client(), port,
+                clock);
         EventBridge bridge = new EventBridge(link.hub());
         if (sessions != null) {
             sessions.addListener(bridge);

@@ -187,6 +187,9 @@ public final class DockerContainerRuntime implements ContainerRuntime {
                 cgroups.forget(idOrName);
             }
             connection.calls().removeContainerCmd(idOrName).withForce(true).withRemoveVolumes(true).exec();
+            if (cgroups != null) {
+                cgroups.forget(idOrName); // a read in flight may have put it back
+            }
         } catch (NotFoundException gone) {
             // a missing container is not an error
         } catch (RuntimeException e) {
@@ -224,11 +227,6 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         return out;
     }
 
-    /**
-     * From the kernel's cgroup files when the agent sees the engine's containers' processes
-     * ({@link HostCgroups}: a few file reads), else from the engine's stats endpoint and its
-     * {@code top} (about a second, the engine's collection interval). Same figures either way.
-     */
     @Override
     public java.util.Set<String> runningIds(Map<String, String> labels) throws ContainerException {
         List<String> filter = new ArrayList<>();
@@ -245,14 +243,19 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         }
     }
 
+    /**
+     * From the kernel's cgroup files when the agent sees the engine's containers' processes
+     * ({@link HostCgroups}: a few file reads), else from the engine's stats endpoint and its
+     * {@code top} (about a second, the engine's collection interval). Same figures either way.
+     */
     @Override
     public io.gpuagent.container.ContainerUsage usage(String idOrName) throws ContainerException {
         if (cgroups != null) {
-            Optional<io.gpuagent.container.ContainerUsage> fast = cgroups.read(idOrName, this::firstPid);
+            Optional<io.gpuagent.container.ContainerUsage> fast = cgroups.read(idOrName, this::target);
             if (fast.isPresent()) {
                 return fast.get();
             }
-            if (engineUsageNoted.compareAndSet(false, true)) {
+            if (cgroups.unreadable(idOrName) && engineUsageNoted.compareAndSet(false, true)) {
                 log.info("container {}: its cgroup files are not readable from here (another PID or cgroup namespace, "
                         + "or an unknown layout); usage is read from the engine's stats endpoint", idOrName);
             }
@@ -260,12 +263,12 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         return engineUsage(idOrName);
     }
 
-    /** The container's first process on the host, 0 when none runs. */
-    private int firstPid(String idOrName) throws ContainerException {
+    /** The container's full id and first process on the host (0 when none runs). */
+    private HostCgroups.Target target(String idOrName) throws ContainerException {
         try {
             InspectContainerResponse r = connection.calls().inspectContainerCmd(idOrName).exec();
             Long pid = r.getState() == null ? null : r.getState().getPidLong();
-            return pid == null ? 0 : Math.toIntExact(pid);
+            return new HostCgroups.Target(r.getId(), pid == null ? 0 : Math.toIntExact(pid));
         } catch (RuntimeException e) {
             throw errors.map("inspect container " + idOrName, e, settings.callTimeout());
         }

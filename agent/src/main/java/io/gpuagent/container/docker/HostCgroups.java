@@ -32,21 +32,28 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Thread-safe. The container's first PID and cgroup directories are looked up once per container
  * (the engine's inspect) and kept while they hold: a read that finds the PID no longer in the
- * cgroup (a restart) or the files gone forgets them.
+ * cgroup (a restart) or the files gone forgets them. A running container whose cgroup cannot be
+ * found is remembered as such until it is forgotten, so the fallback costs no extra inspect.
  */
 final class HostCgroups {
     /** Where a container's counters live: its first process and its cgroup directories. */
     record Handle(int pid, Path cpu, Path memory, boolean unified) {
     }
 
-    /** Looks up a container's first PID (0 when it runs no process). */
+    /** A container's full id and its first PID on the host (0 when it runs no process). */
+    record Target(String id, int pid) {
+    }
+
+    /** Looks up a container's id and first PID (the engine's inspect). */
     @FunctionalInterface
     interface PidLookup {
-        int pid(String containerId) throws io.gpuagent.container.ContainerException;
+        Target lookup(String idOrName) throws io.gpuagent.container.ContainerException;
     }
 
     private final Path proc;
     private final Map<String, Handle> handles = new ConcurrentHashMap<>();
+    /** Containers whose process runs but whose cgroup these files do not show: the engine is asked. */
+    private final Set<String> unreadable = ConcurrentHashMap.newKeySet();
 
     /** Reads under {@code proc} (the host's {@code /proc}; another root in tests). */
     HostCgroups(Path proc) {
@@ -66,23 +73,32 @@ final class HostCgroups {
                 return u;
             }
             handles.remove(containerId, h); // restarted or gone: look again
-        }
-        int pid = lookup.pid(containerId);
-        if (pid <= 0) {
+        } else if (unreadable.contains(containerId)) {
             return Optional.empty();
         }
-        Optional<Handle> found = locate(pid);
-        if (found.isEmpty()) {
-            return Optional.empty();
+        Target t = lookup.lookup(containerId);
+        if (t.pid() <= 0) {
+            return Optional.empty(); // not running now: nothing to remember
         }
-        Optional<ContainerUsage> u = readAt(found.get());
-        u.ifPresent(x -> handles.put(containerId, found.get()));
+        Optional<Handle> found = locate(t.pid(), t.id());
+        Optional<ContainerUsage> u = found.flatMap(this::readAt);
+        if (u.isPresent()) {
+            handles.put(containerId, found.get());
+        } else {
+            unreadable.add(containerId);
+        }
         return u;
+    }
+
+    /** Whether this container's counters come from the engine because its cgroup files could not be found. */
+    boolean unreadable(String containerId) {
+        return unreadable.contains(containerId);
     }
 
     /** Forgets a container (removed). */
     void forget(String containerId) {
         handles.remove(containerId);
+        unreadable.remove(containerId);
     }
 
     /** How many containers' places are kept (tests). */
@@ -90,8 +106,14 @@ final class HostCgroups {
         return handles.size();
     }
 
-    /** The cgroup directories of {@code pid}, or empty when the layout is not one this class reads. */
-    Optional<Handle> locate(int pid) {
+    /**
+     * The cgroup directories of {@code pid}, or empty when the layout is not one this class reads or
+     * the cgroup is not the container's: its path must name the container's full id (Docker's
+     * {@code /docker/<id>} or {@code docker-<id>.scope}, whatever the driver), so a PID that names
+     * another process here (another PID namespace) is never billed to the container. A process in a
+     * sub-cgroup of the container's counts from the container's own directory.
+     */
+    Optional<Handle> locate(int pid, String containerId) {
         List<String> cgroups;
         List<String> mounts;
         try {
@@ -119,6 +141,9 @@ final class HostCgroups {
                 }
             }
         }
+        cpuacct = own(cpuacct, containerId);
+        memory = own(memory, containerId);
+        unified = own(unified, containerId);
         if (cpuacct != null && memory != null) { // v1 (the unified hierarchy may exist beside it, empty)
             Path cpuDir = mounted(mounts, "cgroup", "cpuacct", cpuacct);
             Path memDir = mounted(mounts, "cgroup", "memory", memory);
@@ -129,6 +154,19 @@ final class HostCgroups {
             return dir == null ? Optional.empty() : Optional.of(new Handle(pid, dir, dir, true));
         }
         return Optional.empty();
+    }
+
+    /** {@code path} up to the segment that names the container, or null when none does. */
+    private static String own(String path, String containerId) {
+        if (path == null || containerId == null || containerId.length() < 12) {
+            return null;
+        }
+        int at = path.indexOf(containerId);
+        if (at < 0) {
+            return null;
+        }
+        int end = path.indexOf('/', at);
+        return end < 0 ? path : path.substring(0, end);
     }
 
     /**

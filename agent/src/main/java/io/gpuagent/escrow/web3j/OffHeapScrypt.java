@@ -19,6 +19,8 @@ import java.util.Arrays;
  */
 final class OffHeapScrypt {
     private static final sun.misc.Unsafe UNSAFE = unsafe();
+    /** The largest array allowed: a standard keystore's (n = 2^18, r = 8); the unit's MemoryMax leaves room for it. */
+    static final long MAX_BYTES = 256L << 20;
 
     private OffHeapScrypt() {
     }
@@ -36,9 +38,15 @@ final class OffHeapScrypt {
         if (n < 2 || (n & (n - 1)) != 0) {
             throw new IllegalArgumentException("scrypt n must be a power of 2 above 1, not " + n);
         }
-        if (r < 1 || p < 1 || dkLen < 1 || (long) r * p >= (1 << 30) || (long) n * r > (1L << 31) / 128 * 8) {
+        if (r < 1 || p < 1 || dkLen < 1 || 128L * r * p > Integer.MAX_VALUE / 2) {
             throw new IllegalArgumentException("scrypt parameters out of range: n=" + n + " r=" + r + " p=" + p
                     + " dklen=" + dkLen);
+        }
+        if (128L * n * r > MAX_BYTES) {
+            throw new IllegalArgumentException("scrypt n=" + n + " r=" + r + " needs " + (128L * n * r >> 20)
+                    + " MiB, more than the " + (MAX_BYTES >> 20) + " MiB of a standard keystore (n=262144 r=8) that the"
+                    + " agent's memory limit allows for; re-encrypt the key with standard parameters (gpu-agent wallet"
+                    + " import)");
         }
         int blockInts = 32 * r; // 128 * r bytes
         byte[] b = pbkdf2(password, salt, p * 128 * r);

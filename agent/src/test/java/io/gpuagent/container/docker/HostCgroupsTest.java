@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * compares it with the engine's own stats on a real container.
  */
 class HostCgroupsTest {
-    private static final String ID = "c0ffee";
+    private static final String ID = "c0ffee0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
     private static final String NET_DEV = """
             Inter-|   Receive                                                |  Transmit
              face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -36,7 +36,7 @@ class HostCgroupsTest {
     private HostCgroups.PidLookup pid(int pid) {
         return id -> {
             lookups.incrementAndGet();
-            return pid;
+            return new HostCgroups.Target(ID, pid);
         };
     }
 
@@ -117,15 +117,48 @@ class HostCgroupsTest {
     }
 
     @Test
-    void answersEmptyWhenTheFilesCannotTellAndKeepsNothing() throws Exception {
+    void answersEmptyWhenTheFilesCannotTellAndAsksTheEngineNoMore() throws Exception {
         HostCgroups c = v2(4242);
         assertThat(c.read(ID, pid(0))).as("no process").isEmpty();
+        assertThat(c.unreadable(ID)).as("not running is not unreadable").isFalse();
         assertThat(c.read(ID, pid(9999))).as("a PID this /proc does not show (another PID namespace)").isEmpty();
-        write(root.resolve("proc/4242/cgroup"), "0::/elsewhere\n");
-        assertThat(c.read(ID, pid(4242))).as("a cgroup outside the mount").isEmpty();
-        write(root.resolve("proc/4242/cgroup"), "garbage\n");
-        assertThat(c.read(ID, pid(4242))).as("an unknown layout").isEmpty();
-        assertThat(c.known()).isZero();
+        assertThat(c.unreadable(ID)).isTrue();
+        int asked = lookups.get();
+        assertThat(c.read(ID, pid(4242))).as("remembered: no inspect").isEmpty();
+        assertThat(lookups).hasValue(asked);
+        c.forget(ID);
+        assertThat(c.read(ID, pid(4242))).as("forgotten: looked up again").isPresent();
+
+        for (String cgroup : new String[] {"0::/elsewhere\n", "0::/system.slice/docker-feed.scope\n", "garbage\n"}) {
+            HostCgroups fresh = new HostCgroups(root.resolve("proc"));
+            write(root.resolve("proc/4242/cgroup"), cgroup);
+            assertThat(fresh.read(ID, pid(4242))).as("cgroup %s", cgroup.trim()).isEmpty();
+            assertThat(fresh.known()).isZero();
+        }
+    }
+
+    @Test
+    void aPidWhoseCgroupIsNotTheContainersIsNeverBilledToIt() throws Exception {
+        HostCgroups c = v2(4242);
+        // another process's cgroup that exists and reads fine, but does not name the container
+        Path other = root.resolve("sys/fs/cgroup/user.slice");
+        Files.createDirectories(other);
+        write(other.resolve("cpu.stat"), "usage_usec 99\n");
+        write(other.resolve("memory.current"), "1\n");
+        write(other.resolve("cgroup.procs"), "4242\n");
+        write(root.resolve("proc/4242/cgroup"), "0::/user.slice\n");
+        assertThat(c.read(ID, pid(4242))).isEmpty();
+        assertThat(c.unreadable(ID)).isTrue();
+    }
+
+    @Test
+    void aFirstProcessInASubCgroupCountsFromTheContainersOwnDirectory() throws Exception {
+        HostCgroups c = v2(4400);
+        write(root.resolve("proc/4400/cgroup"), "0::/system.slice/docker-" + ID + ".scope/inner\n");
+        write(root.resolve("proc/4400/net/dev"), NET_DEV);
+        ContainerUsage u = c.read(ID, pid(4400)).orElseThrow();
+        assertThat(u.cpuNanos()).as("the container's cpu.stat").isEqualTo(2_500_000_000L);
+        assertThat(u.pids()).containsExactlyInAnyOrder(4400, 4321);
     }
 
     @Test

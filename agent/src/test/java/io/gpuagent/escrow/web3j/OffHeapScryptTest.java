@@ -49,7 +49,12 @@ class OffHeapScryptTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("power of 2").hasMessageContaining("1000");
         assertThatThrownBy(() -> OffHeapScrypt.derive(new byte[1], new byte[1], 1024, 0, 1, 32))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("r=0");
-        assertThatThrownBy(() -> OffHeapScrypt.derive(new byte[1], new byte[1], 1 << 30, 8, 1, 32))
-                .as("more than 2 GiB of array").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OffHeapScrypt.derive(new byte[1], new byte[1], 1 << 19, 8, 1, 32))
+                .as("512 MiB of array").isInstanceOf(IllegalArgumentException.class).hasMessageContaining("512 MiB")
+                .hasMessageContaining("wallet import");
+        assertThatThrownBy(() -> OffHeapScrypt.derive(new byte[1], new byte[1], 16, 1 << 26, 1, 32))
+                .as("r that would overflow").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OffHeapScrypt.derive(new byte[1], new byte[1], 16, 1 << 12, 1 << 12, 32))
+                .as("r * p that would overflow").isInstanceOf(IllegalArgumentException.class);
     }
 }
