@@ -25,6 +25,10 @@ import java.util.List;
  * <p>ProtocolCodecEquivalenceTest holds both to databind's bytes, with records whose components it
  * fills by reflection at random: a component added to one of these records fails that test until it
  * is written here too.
+ *
+ * <p>Why this class is long (over 400 lines): each common message is written twice, once into the
+ * unescaped byte array and once through a generator, and the two writers of a message must change
+ * together; they sit side by side here rather than in classes that would each need the other's names.
  */
 final class AnswerWriter {
     private static final Name SESSION = new Name("session");

@@ -274,57 +274,9 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         }
     }
 
-    /** Usage from the engine's one-shot stats and its {@code top}. */
+    /** Usage from the engine's one-shot stats and its {@code top} (EngineUsage). */
     io.gpuagent.container.ContainerUsage engineUsage(String idOrName) throws ContainerException {
-        String what = "read the usage of container " + idOrName;
-        java.util.concurrent.atomic.AtomicReference<com.github.dockerjava.api.model.Statistics> first =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        ResultCallback.Adapter<com.github.dockerjava.api.model.Statistics> cb = new ResultCallback.Adapter<>() {
-            @Override
-            public void onNext(com.github.dockerjava.api.model.Statistics s) {
-                if (first.compareAndSet(null, s)) {
-                    try {
-                        close();
-                    } catch (java.io.IOException ignored) {
-                        // one sample is all we need
-                    }
-                }
-            }
-        };
-        List<Integer> pids = new ArrayList<>();
-        try {
-            connection.calls().statsCmd(idOrName).withNoStream(true).exec(cb);
-            if (!cb.awaitCompletion(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS) && first.get() == null) {
-                throw abandon(cb, new ContainerException(what + ": not done within " + settings.callTimeout().toSeconds() + " s"));
-            }
-            com.github.dockerjava.api.command.TopContainerResponse top = connection.calls().topContainerCmd(idOrName).exec();
-            int pidColumn = java.util.Arrays.asList(top.getTitles()).indexOf("PID");
-            if (pidColumn >= 0 && top.getProcesses() != null) {
-                for (String[] row : top.getProcesses()) {
-                    pids.add(Integer.parseInt(row[pidColumn].trim()));
-                }
-            }
-        } catch (InterruptedException e) {
-            throw abandon(cb, errors.interrupted(what, e));
-        } catch (RuntimeException e) {
-            throw errors.map(what, e, settings.callTimeout());
-        }
-        com.github.dockerjava.api.model.Statistics s = first.get();
-        if (s == null) {
-            throw new ContainerException(what + ": the engine sent no statistics");
-        }
-        long cpu = s.getCpuStats() != null && s.getCpuStats().getCpuUsage() != null
-                && s.getCpuStats().getCpuUsage().getTotalUsage() != null ? s.getCpuStats().getCpuUsage().getTotalUsage() : 0;
-        long mem = s.getMemoryStats() != null && s.getMemoryStats().getUsage() != null ? s.getMemoryStats().getUsage() : 0;
-        long rx = 0;
-        long tx = 0;
-        if (s.getNetworks() != null) {
-            for (com.github.dockerjava.api.model.StatisticNetworksConfig n : s.getNetworks().values()) {
-                rx += n.getRxBytes() == null ? 0 : n.getRxBytes();
-                tx += n.getTxBytes() == null ? 0 : n.getTxBytes();
-            }
-        }
-        return new io.gpuagent.container.ContainerUsage(cpu, mem, rx, tx, pids);
+        return EngineUsage.read(connection, errors, settings, idOrName);
     }
 
     @Override
@@ -430,7 +382,7 @@ public final class DockerContainerRuntime implements ContainerRuntime {
     }
 
     /** Aborts a stream given up on; a failure to close travels with the failure being reported. */
-    private static ContainerException abandon(ResultCallback.Adapter<?> cb, ContainerException failure) {
+    static ContainerException abandon(ResultCallback.Adapter<?> cb, ContainerException failure) {
         try {
             cb.close();
         } catch (IOException e) {
