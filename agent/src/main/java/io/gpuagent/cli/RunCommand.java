@@ -58,11 +58,15 @@ final class RunCommand implements Callable<Integer> {
                 lib -> NvmlGpuDriver.open(lib, Clock.SYSTEM));
         CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        // set only once a running daemon has drained after a stop request: a start that failed exits
+        // with its own code (the hook must not turn it into 0, or systemd's Restart=on-failure and the
+        // owner's scripts would take a failed start for a clean stop)
+        java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
         Thread hook = new Thread(() -> {
             stopRequested.countDown();
             try {
                 // keep the JVM alive until the drain is done (or its timeout passed)
-                if (stopped.await(config.shutdown().drainTimeoutMs() * 2 + 1000, TimeUnit.MILLISECONDS)) {
+                if (stopped.await(config.shutdown().drainTimeoutMs() * 2 + 1000, TimeUnit.MILLISECONDS) && drained.get()) {
                     // a JVM ended by SIGTERM exits 143 however it drained; a finished drain is a clean stop
                     // (steps that hit their timeout were logged by name)
                     Runtime.getRuntime().halt(ExitCodes.OK);
@@ -94,6 +98,7 @@ final class RunCommand implements Callable<Integer> {
         stopRequested.await();
         log.info("stop requested: draining");
         daemon.stop();
+        drained.set(true);
         stopped.countDown();
         return ExitCodes.OK;
     }
