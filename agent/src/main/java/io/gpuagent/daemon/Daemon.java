@@ -35,6 +35,9 @@ import java.util.Optional;
  *   <li>the operator endpoint ({@link MetricsHttpServer}): {@code /readyz} says 503 until the next step;</li>
  *   <li>{@code READY=1} to systemd, then the watchdog, fed while the sampler and the meter progress.</li>
  * </ol>
+ * Three things that take long on a cold JVM run beside that order on threads of their own, each
+ * joined at its step: the Docker client's first call (begun before NVML is opened), the wallet's
+ * scrypt with the escrow store, and the scheduler link's TLS contexts.
  * {@link #stop()} runs in reverse: {@code STOPPING=1}, the watchdog, the operator endpoint, the
  * scheduler link, the control socket, the sessions (a last meter tick, the journal closed; renters'
  * containers keep running), the escrow, the GPU layer; each step within the drain timeout, saying
@@ -71,6 +74,8 @@ public final class Daemon {
     private volatile EscrowBridge escrow;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
+    /** Set by the start-up thread when the Docker connection is given to the session service. */
+    private boolean dockerHandedOver;
 
     /** The agent for this configuration; nothing starts before {@link #start()}. */
     public Daemon(AgentConfig config, Clock clock, SystemdNotifier notifier, Map<String, String> env, DriverFactory drivers) {
@@ -96,6 +101,23 @@ public final class Daemon {
     public void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
             io.gpuagent.market.MarketException, EscrowStartException {
         long t0 = clock.monotonicNanos();
+        // the Docker client's first call runs beside NVML's start and the journal's replay
+        java.util.concurrent.CompletableFuture<SessionService.Engine> docker =
+                config.sessions().enabled() ? SessionService.connect(config) : null;
+        try {
+            startAll(t0, docker);
+        } catch (GpuUnavailableException | MetricsServerException | SessionService.SessionStartException
+                 | io.gpuagent.market.MarketException | EscrowStartException | RuntimeException | Error e) {
+            if (docker != null && !dockerHandedOver) {
+                docker.thenAccept(x -> x.runtime().close()); // the start failed before the sessions took it
+            }
+            throw e;
+        }
+    }
+
+    private void startAll(long t0, java.util.concurrent.CompletableFuture<SessionService.Engine> docker)
+            throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
+            io.gpuagent.market.MarketException, EscrowStartException {
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
         var info = driver.driverInfo();
@@ -141,7 +163,8 @@ public final class Daemon {
         if (config.sessions().enabled()) {
             try {
                 // the credit limit counts from the first tick after the escrow is up (about when the meter starts)
-                sessions = SessionService.start(config, gpus, clock, Daemon::fatal, notifier::status,
+                dockerHandedOver = true; // from here the session service closes it on every path
+                sessions = SessionService.start(config, docker, gpus, clock, Daemon::fatal, notifier::status,
                         escrowStart == null ? io.gpuagent.session.PaymentGate.NONE : this::paidSeconds,
                         escrowStart != null ? config.escrow().creditLimitS() : 0);
             } catch (SessionService.SessionStartException e) {

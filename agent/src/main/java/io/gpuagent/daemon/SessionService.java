@@ -67,13 +67,41 @@ public final class SessionService {
         return clock.monotonicNanos() - lastTickNanos.get() <= Duration.ofSeconds(5).toNanos();
     }
 
+    /** The engine, reached: its runtime and its {@code describe()} line, or why it could not be reached. */
+    record Engine(ContainerRuntime runtime, String description, ContainerException failure) {
+    }
+
     /**
+     * Starts reaching the container engine on a thread of its own ({@code gpu-agent-docker-start}):
+     * the Docker client's first call costs 0.3 s and more on a cold JVM (its classes, its JSON
+     * mapper, the API version's negotiation), so the daemon begins it before it opens NVML and the
+     * call runs beside the GPU layer's start and the journal's replay. Never fails: a failure comes
+     * back in {@link Engine#failure} for {@link #start} to report.
+     */
+    static java.util.concurrent.CompletableFuture<Engine> connect(AgentConfig config) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            ContainerRuntime runtime = new DockerContainerRuntime(new DockerSettings(Path.of(config.docker().socket()),
+                    Duration.ofSeconds(5), Duration.ofMillis(config.docker().callTimeoutMs()), Duration.ofHours(2)));
+            try {
+                return new Engine(runtime, runtime.describe(), null);
+            } catch (ContainerException e) {
+                return new Engine(runtime, null, e);
+            }
+        }, r -> {
+            Thread t = new Thread(r, "gpu-agent-docker-start");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    /**
+     * @param engine          the engine being reached ({@link #connect}, started by the caller)
      * @param payments        how far vouchers pay each rental ({@link PaymentGate#NONE} without escrow)
      * @param creditLimitSeconds how far metering may run ahead of the vouchers before a session ends
      */
-    static SessionService start(AgentConfig config, GpuMonitor gpus, Clock clock, Consumer<Throwable> fatal,
-                                Consumer<String> status, PaymentGate payments, long creditLimitSeconds)
-            throws SessionStartException {
+    static SessionService start(AgentConfig config, java.util.concurrent.CompletableFuture<Engine> engine, GpuMonitor gpus,
+                                Clock clock, Consumer<Throwable> fatal, Consumer<String> status, PaymentGate payments,
+                                long creditLimitSeconds) throws SessionStartException {
         Path dir = config.agent().journalDirectory();
         List<JournalRecord> records = new ArrayList<>();
         Journal journal;
@@ -81,15 +109,24 @@ public final class SessionService {
         try {
             journal = Journal.open(dir, clock, records::add);
         } catch (IOException e) {
+            engine.thenAccept(x -> x.runtime().close());
             throw new SessionStartException("cannot open the journal in " + dir + ": " + e.getMessage()
                     + " (gpu-agent journal dump --dir " + dir + " shows what is readable)", e);
         }
         status.accept("connecting to Docker at " + config.docker().socket());
-        ContainerRuntime runtime = new DockerContainerRuntime(new DockerSettings(Path.of(config.docker().socket()),
-                Duration.ofSeconds(5), Duration.ofMillis(config.docker().callTimeoutMs()), Duration.ofHours(2)));
+        Engine reached;
         try {
-            log.info("container engine: {}", runtime.describe());
-        } catch (ContainerException e) {
+            reached = engine.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            journal.close();
+            throw new SessionStartException("cannot set up the Docker client for " + config.docker().socket() + ": "
+                    + e.getCause(), e.getCause());
+        }
+        ContainerRuntime runtime = reached.runtime();
+        if (reached.failure() == null) {
+            log.info("container engine: {}", reached.description());
+        } else {
+            ContainerException e = reached.failure();
             runtime.close();
             journal.close();
             throw new SessionStartException("Docker does not answer at " + config.docker().socket() + " ("
