@@ -138,27 +138,13 @@ public final class Daemon {
         java.util.concurrent.CompletableFuture<io.gpuagent.escrow.Payouts> escrowStart = null;
         if (config.escrow().enabled()) {
             notifier.status("opening the wallet and the escrow store");
-            escrowStart = java.util.concurrent.CompletableFuture.supplyAsync(this::startPayouts, r -> {
-                Thread t = new Thread(r, "gpu-agent-escrow-start");
-                t.setDaemon(true);
-                t.start();
-            });
+            escrowStart = StartThread.run("gpu-agent-escrow-start", this::startPayouts);
         }
         // the scheduler link's TLS contexts (the JDK's TLS classes, keys, PKIX checks: a third of a
         // second on a cold JVM) are made beside the sessions' start too
         java.util.concurrent.CompletableFuture<SchedulerLinkFactory.Prepared> tlsStart = null;
         if (config.market().enabled()) {
-            tlsStart = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    return SchedulerLinkFactory.prepare(config, clock);
-                } catch (io.gpuagent.market.MarketException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
-            }, r -> {
-                Thread t = new Thread(r, "gpu-agent-tls-start");
-                t.setDaemon(true);
-                t.start();
-            });
+            tlsStart = StartThread.run("gpu-agent-tls-start", () -> SchedulerLinkFactory.prepare(config, clock));
         }
         if (config.sessions().enabled()) {
             try {
@@ -203,22 +189,7 @@ public final class Daemon {
 
         if (config.market().enabled()) {
             notifier.status("connecting the scheduler link");
-            SchedulerLinkFactory.Prepared tls;
-            try {
-                tls = tlsStart.join();
-            } catch (java.util.concurrent.CompletionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof io.gpuagent.market.MarketException m) {
-                    throw m;
-                }
-                if (c instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (c instanceof Error x) {
-                    throw x;
-                }
-                throw e;
-            }
+            SchedulerLinkFactory.Prepared tls = StartThread.join(tlsStart, io.gpuagent.market.MarketException.class);
             market = SchedulerLinkFactory.start(config, tls, gpus, sessions, escrow, clock,
                     AgentVersion.version(), hostname(), Long.toString(clock.wallTime().toEpochMilli()));
         } else {
@@ -270,13 +241,9 @@ public final class Daemon {
         return sampling && (sessions == null || sessions.progressing());
     }
 
-    private io.gpuagent.escrow.Payouts startPayouts() {
-        try {
-            return io.gpuagent.escrow.web3j.Web3jPayouts.start(config.escrow(),
-                    java.nio.file.Path.of(config.agent().stateDir()), clock);
-        } catch (io.gpuagent.escrow.WalletException | java.io.IOException e) {
-            throw new java.util.concurrent.CompletionException(e);
-        }
+    private io.gpuagent.escrow.Payouts startPayouts() throws io.gpuagent.escrow.WalletException, java.io.IOException {
+        return io.gpuagent.escrow.web3j.Web3jPayouts.start(config.escrow(), java.nio.file.Path.of(config.agent().stateDir()),
+                clock);
     }
 
     /** The sessions' payment gate: empty (never overdue) until the escrow is up. */

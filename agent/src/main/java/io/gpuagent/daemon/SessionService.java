@@ -79,7 +79,7 @@ public final class SessionService {
      * back in {@link Engine#failure} for {@link #start} to report.
      */
     static java.util.concurrent.CompletableFuture<Engine> connect(AgentConfig config) {
-        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        return StartThread.run("gpu-agent-docker-start", () -> {
             ContainerRuntime runtime = new DockerContainerRuntime(new DockerSettings(Path.of(config.docker().socket()),
                     Duration.ofSeconds(5), Duration.ofMillis(config.docker().callTimeoutMs()), Duration.ofHours(2)));
             try {
@@ -87,10 +87,6 @@ public final class SessionService {
             } catch (ContainerException e) {
                 return new Engine(runtime, null, e);
             }
-        }, r -> {
-            Thread t = new Thread(r, "gpu-agent-docker-start");
-            t.setDaemon(true);
-            t.start();
         });
     }
 
