@@ -14,9 +14,7 @@ public interface SchedulerEvents {
      * Sends {@code events} in this order to every welcomed scheduler in one flush (one TLS record
      * where they fit); droppable ones, as in {@link #publish}.
      */
-    default void publishAll(java.util.List<? extends Message.Event> events, boolean droppable) {
-        events.forEach(e -> publish(e, droppable));
-    }
+    void publishAll(java.util.List<? extends Message.Event> events, boolean droppable);
 
     /** Re-sends the offer when it changed ({@code force}: even when it did not). */
     void offer(boolean force);

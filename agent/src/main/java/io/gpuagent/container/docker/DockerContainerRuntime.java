@@ -211,8 +211,7 @@ public final class DockerContainerRuntime implements ContainerRuntime {
 
     @Override
     public List<ContainerState> list(Map<String, String> labels) throws ContainerException {
-        List<String> filter = new ArrayList<>();
-        labels.forEach((k, v) -> filter.add(v == null ? k : k + "=" + v));
+        List<String> filter = labelFilter(labels);
         List<Container> found;
         try {
             found = connection.calls().listContainersCmd().withShowAll(true).withLabelFilter(filter).exec();
@@ -229,8 +228,7 @@ public final class DockerContainerRuntime implements ContainerRuntime {
 
     @Override
     public java.util.Set<String> runningIds(Map<String, String> labels) throws ContainerException {
-        List<String> filter = new ArrayList<>();
-        labels.forEach((k, v) -> filter.add(v == null ? k : k + "=" + v));
+        List<String> filter = labelFilter(labels);
         try {
             // without "all" the engine lists the containers whose process runs: running, restarting, paused
             java.util.Set<String> ids = new java.util.HashSet<>();
@@ -379,6 +377,13 @@ public final class DockerContainerRuntime implements ContainerRuntime {
             all.remove(all.size() - 1);
         }
         return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    /** The engine's label filter: {@code key=value}, or {@code key} alone for any value (null). */
+    private static List<String> labelFilter(Map<String, String> labels) {
+        List<String> filter = new ArrayList<>();
+        labels.forEach((k, v) -> filter.add(v == null ? k : k + "=" + v));
+        return filter;
     }
 
     /** Aborts a stream given up on; a failure to close travels with the failure being reported. */

@@ -62,7 +62,7 @@ public final class SchedulerHub implements SchedulerEvents {
     void add(Channel ch) {
         channels.add(ch);
         Message.Offer offer = port.offer();
-        send(ch, offer, false);
+        send(ch, new Outgoing(offer, null), false);
     }
 
     void remove(Channel ch) {
@@ -83,11 +83,7 @@ public final class SchedulerHub implements SchedulerEvents {
         // written by the frame encoder straight from the record (MessageCodec.write): no tree per event
         Outgoing out = new Outgoing(event, null);
         for (Channel ch : channels) {
-            if (droppable && !ch.isWritable()) {
-                continue;
-            }
-            stats.sent(out.type());
-            ch.writeAndFlush(out);
+            send(ch, out, droppable);
         }
     }
 
@@ -116,11 +112,10 @@ public final class SchedulerHub implements SchedulerEvents {
         }
     }
 
-    private void send(Channel ch, Message.Event event, boolean droppable) {
+    private void send(Channel ch, Outgoing out, boolean droppable) {
         if (droppable && !ch.isWritable()) {
             return;
         }
-        Outgoing out = new Outgoing(event, null);
         stats.sent(out.type());
         ch.writeAndFlush(out);
     }
