@@ -31,7 +31,7 @@ if [ ${#dirs[@]} -eq 0 ]; then
     dirs=("$root/agent/target")
     cp benchmarks/target/benchmarks.jar agent/target/benchmarks.jar
 fi
-opts=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
+opts=$(scripts/jvm-flags.sh)
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(java -version 2>&1 | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- agent benchmarks || echo ' (modified)')"
 echo "== JVM flags: $opts"

@@ -29,7 +29,7 @@ if [ -n "${BENCH_CPUS:-}" ]; then
 fi
 jmh_opts=()
 if [ "${2:-}" = unit ]; then
-    opts=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
+    opts=$(scripts/jvm-flags.sh)
     # the load client and the echo server share the agent's 64 MiB heap in this mode
     jmh_opts=(-jvmArgs "$opts")
 else

@@ -9,10 +9,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 export GPU_AGENT_SIM_CONFIG=$root/config/sim/server-8x-h100.conf
 lib=$root/native/build/libnvidia-ml.so.1
-base=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
-daemon=$(sed -n 's/^GPU_AGENT_DAEMON_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' scripts/gpu-agent.sh)
-noscale=$base
-base="$base $daemon"
+noscale=$(scripts/jvm-flags.sh)
+base=$(scripts/jvm-flags.sh daemon)
 ts=$(mktemp /tmp/gpu-agent-ready.XXXXXX)
 trap 'rm -f "$ts"' EXIT
 one() { # flags -> ms

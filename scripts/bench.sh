@@ -57,8 +57,7 @@ echo "native NVML client (C, dlopen, the same library): $(wall native/build/nvml
 rm -rf "$cds"
 
 echo "== 3. daemon, 8 GPUs at 1 Hz, unit JVM flags, ${idle}s idle"
-opts=$(sed -n '/^GPU_AGENT_JAVA_OPTS_DEFAULT=/,/"$/p' scripts/gpu-agent.sh | tr -d '\\\n' | sed 's/^GPU_AGENT_JAVA_OPTS_DEFAULT="//; s/"$//')
-opts="$opts $(sed -n 's/^GPU_AGENT_DAEMON_JAVA_OPTS_DEFAULT="\(.*\)"$/\1/p' scripts/gpu-agent.sh)" # what the launcher adds for `run`
+opts=$(scripts/jvm-flags.sh daemon) # with what the launcher adds for `run`
 echo "JVM flags: $opts"
 sock=$(mktemp -u /tmp/gpu-agent-bench.XXXXXX.sock)
 python3 - "$sock" > /tmp/bench-ready.txt <<'PY' &
