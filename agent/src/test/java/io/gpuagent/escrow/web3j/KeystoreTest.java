@@ -66,7 +66,10 @@ class KeystoreTest {
 
         assertThatThrownBy(() -> Keystore.decrypt("not it", w)).isInstanceOf(
                 org.web3j.crypto.exception.CipherException.class).hasMessageContaining("Invalid password");
-        org.web3j.crypto.WalletFile badMac = json.readValue(before.replaceFirst("\"mac\":\"[0-9a-f]", "\"mac\":\"x"),
+        // another valid hex digit in the MAC's first place (a non-hex one would parse to the same byte for an 'f')
+        int at = before.indexOf("\"mac\":\"") + "\"mac\":\"".length();
+        char flipped = before.charAt(at) == '0' ? '1' : '0';
+        org.web3j.crypto.WalletFile badMac = json.readValue(before.substring(0, at) + flipped + before.substring(at + 1),
                 org.web3j.crypto.WalletFile.class);
         assertThatThrownBy(() -> Keystore.decrypt("pw", badMac)).hasMessageContaining("Invalid password");
         org.web3j.crypto.WalletFile otherCipher = json.readValue(before.replace("aes-128-ctr", "aes-256-gcm"),
