@@ -21,6 +21,44 @@ public interface GpuDriver extends AutoCloseable {
     /** Subscribes to XID and ECC events on every GPU that supports them. */
     GpuEventStream openEvents() throws GpuException;
 
+    /**
+     * The GPU's MIG state, or null when the card has no MIG (GeForce cards; a driver without the
+     * MIG calls). Reads the instances that exist now.
+     */
+    default MigState mig(int index) throws GpuException {
+        return null;
+    }
+
+    /**
+     * Asks for MIG mode on or off. Returns true when the mode is in effect now, false when it is
+     * pending until the GPU is reset (the driver's answer, see {@link MigState#resetPending()}).
+     *
+     * @throws GpuException when the card has no MIG or the driver refuses
+     */
+    default boolean setMigMode(int index, boolean enabled) throws GpuException {
+        throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + ": this driver has no MIG support");
+    }
+
+    /**
+     * Creates a GPU instance of the profile (by {@link MigProfile#profileIndex()}) with one compute
+     * instance spanning it, and returns it. {@code placementStart} null lets the driver place it.
+     *
+     * @throws GpuException when MIG is off, the profile does not fit, or the driver refuses
+     */
+    default MigInstance createMigInstance(int index, int profileIndex, Integer placementStart) throws GpuException {
+        throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + ": this driver has no MIG support");
+    }
+
+    /** Destroys a GPU instance and its compute instances (the driver refuses while a process uses it). */
+    default void destroyMigInstance(int index, int gpuInstanceId) throws GpuException {
+        throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + ": this driver has no MIG support");
+    }
+
+    /** How the GPUs are linked (PCIe common ancestors, NVLink); {@link GpuTopology#unknown} when the driver cannot say. */
+    default GpuTopology topology(java.util.List<String> uuids) throws GpuException {
+        return GpuTopology.unknown(uuids);
+    }
+
     /** Shuts the driver library down; calls after this fail. */
     @Override
     void close();
