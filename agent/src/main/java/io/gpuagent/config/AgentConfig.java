@@ -26,7 +26,8 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param callTimeoutMs    deadline of each NVML call before the GPU is marked UNKNOWN
      * @param healthEvents     whether to watch XID / ECC events
      * @param migLayouts       MIG layouts the agent makes: {@code "GPU=profile,profile,..."} (GPU by index
-     *                         or UUID) or {@code "GPU=off"}; GPUs not listed keep their MIG mode and
+     *                         or UUID; profiles separated by commas or spaces, spaces in {@code --set}
+     *                         and the environment, where commas separate list items) or {@code "GPU=off"}; GPUs not listed keep their MIG mode and
      *                         instances as found (docs/mig.md)
      */
     public record Gpu(String nvmlLibrary, long sampleIntervalMs, long callTimeoutMs, boolean healthEvents,
@@ -45,7 +46,7 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
                 int eq = l.indexOf('=');
                 String v = l.substring(eq + 1).trim();
                 m.put(l.substring(0, eq).trim(), v.equals("off") ? java.util.List.of()
-                        : java.util.Arrays.stream(v.split(",")).map(String::trim).toList());
+                        : java.util.Arrays.stream(v.split("[,\\s]+")).toList());
             }
             return m;
         }

@@ -9,7 +9,7 @@ final class ConfigValidator {
     private static final String MIG_PROFILE = "[1-8]g\\.[0-9]{1,4}gb(\\+me)?";
     /** {@code GPU=profiles}: the GPU as an index or a {@code GPU-} UUID, then profiles or {@code off}. */
     private static final Pattern MIG_LAYOUT = Pattern.compile("\\s*([0-9]{1,3}|GPU-[0-9a-fA-F-]{8,64})\\s*=\\s*(off|"
-            + MIG_PROFILE + "(\\s*,\\s*" + MIG_PROFILE + "){0,6})\\s*");
+            + MIG_PROFILE + "((\\s*,\\s*|\\s+)" + MIG_PROFILE + "){0,6})\\s*");
     private static final Pattern MIG_PRICE = Pattern.compile("([^=]*[^=\\s] )?" + MIG_PROFILE + "=[0-9]{1,30}");
     private static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error");
     private static final Set<String> FORMATS = Set.of("auto", "text", "journald");
