@@ -82,6 +82,24 @@ public final class DockerContainerRuntime implements ContainerRuntime {
     }
 
     @Override
+    public Optional<io.gpuagent.container.ImageConfig> inspectImage(String image) throws ContainerException {
+        com.github.dockerjava.api.command.InspectImageResponse r;
+        try {
+            r = connection.calls().inspectImageCmd(image).exec();
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            throw errors.map("inspect image " + image, e, settings.callTimeout());
+        }
+        // the image's own config ("Config"); "ContainerConfig" is the build container's and may differ
+        com.github.dockerjava.api.model.ContainerConfig cfg = r.getConfig();
+        List<String> env = cfg == null || cfg.getEnv() == null ? List.of() : java.util.Arrays.asList(cfg.getEnv());
+        Map<String, String> labels = cfg == null || cfg.getLabels() == null ? Map.of() : cfg.getLabels();
+        return Optional.of(new io.gpuagent.container.ImageConfig(r.getId(), io.gpuagent.container.ImageConfig.parseEnv(env),
+                labels));
+    }
+
+    @Override
     public void pull(String image, PullProgressListener progress) throws ContainerException {
         ImageReference ref;
         try {
