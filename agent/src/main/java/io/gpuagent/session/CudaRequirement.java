@@ -121,11 +121,14 @@ public final class CudaRequirement {
 
     private static Factor factor(String variable, String text, String factor) throws ImageCudaException {
         int opStart = indexOfAny(factor, "<>=!");
+        if (opStart <= 0) {
+            throw invalid(variable, text, factor, "not NAME OP VALUE");
+        }
         int opEnd = opStart;
         while (opEnd < factor.length() && "<>=!".indexOf(factor.charAt(opEnd)) >= 0) {
             opEnd++;
         }
-        if (opStart <= 0 || opEnd == factor.length()) {
+        if (opEnd == factor.length()) {
             throw invalid(variable, text, factor, "not NAME OP VALUE");
         }
         String name = factor.substring(0, opStart).toLowerCase(Locale.ROOT);
