@@ -139,7 +139,7 @@ public final class SessionService {
         SessionCore manager = SessionCore.builder()
                 .runtime(runtime)
                 .journal(journal)
-                .policy(new LaunchPolicy(config.sessions()))
+                .policy(new LaunchPolicy(config.sessions(), io.gpuagent.session.CudaCheck.of(gpus.inventory())))
                 .gpus(allocator, uuids.size())
                 .ports(new PortAllocator(range[0], range[1]))
                 .clock(clock)

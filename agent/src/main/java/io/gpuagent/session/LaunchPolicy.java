@@ -3,6 +3,7 @@ package io.gpuagent.session;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.GpuAttachMode;
+import io.gpuagent.container.ImageConfig;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,7 +26,11 @@ import java.util.regex.Pattern;
  *   <li>memory (= memory+swap), CPU, pids and disk limits from the owner's per-GPU figures;</li>
  *   <li>images only from the allow list and not on the deny list;</li>
  *   <li>a network of its own; published ports only from the owner's range;</li>
- *   <li>renter-supplied {@code NVIDIA_*} variables stripped (GPU visibility is the agent's to set);</li>
+ *   <li>renter-supplied {@code NVIDIA_*} variables stripped, and the variables through which an
+ *       image could select GPUs pinned in every mode ({@link GpuVisibility}: the session's UUIDs,
+ *       or {@code void});</li>
+ *   <li>the image's CUDA requirement checked against the driver ({@link #checkCuda}, by the
+ *       launcher once the image is local);</li>
  *   <li>the renter's SSH public key installed as root's {@code authorized_keys}.</li>
  * </ul>
  */
@@ -57,9 +62,17 @@ public final class LaunchPolicy {
     private final List<ImagePattern> allowed;
     private final List<ImagePattern> denied;
     private final GpuAttachMode attach;
+    private final CudaCheck cuda;
 
+    /** A policy that checks no image's CUDA (the driver's version unknown: tests, CPU-only hosts). */
     public LaunchPolicy(AgentConfig.Sessions config) {
+        this(config, CudaCheck.UNKNOWN_DRIVER);
+    }
+
+    /** A policy whose launches refuse images the driver described by {@code cuda} cannot run. */
+    public LaunchPolicy(AgentConfig.Sessions config, CudaCheck cuda) {
         this.config = config;
+        this.cuda = cuda;
         this.allowed = config.allowedImages().stream().map(ImagePattern::new).toList();
         this.denied = config.deniedImages().stream().map(ImagePattern::new).toList();
         this.attach = GpuAttachMode.valueOf(config.gpuAttach().toUpperCase(Locale.ROOT));
@@ -169,12 +182,9 @@ public final class LaunchPolicy {
     public ContainerSpec containerSpec(LaunchRequest r, List<String> gpus, List<Integer> hostPorts, long epoch,
                                        long journalSeq) {
         int n = Math.max(1, gpus.size());
-        Map<String, String> env = new LinkedHashMap<>();
-        r.env().forEach((k, v) -> {
-            if (!k.toUpperCase(Locale.ROOT).startsWith("NVIDIA_")) {
-                env.put(k, v);
-            }
-        });
+        Map<String, String> env = renterEnv(r);
+        List<String> attached = attach == GpuAttachMode.NONE ? List.of() : gpus;
+        env.putAll(GpuVisibility.pinned(attach, attached));
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(LABEL_SESSION, r.sessionId());
         labels.put(LABEL_RENTAL, r.rentalId());
@@ -193,8 +203,33 @@ public final class LaunchPolicy {
         long memory = config.memoryPerGpuMb() * 1024 * 1024 * n;
         Long disk = config.diskPerGpuGb() == 0 ? null : config.diskPerGpuGb() * 1024 * 1024 * 1024 * n;
         return new ContainerSpec(containerName(r.sessionId()), r.image(), r.command(), env, labels, attach,
-                attach == GpuAttachMode.NONE ? List.of() : gpus, memory, config.cpusPerGpu() * 1_000_000_000L * n,
+                attached, memory, config.cpusPerGpu() * 1_000_000_000L * n,
                 config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files);
+    }
+
+    /**
+     * Refuses an image whose CUDA requirement the driver cannot meet on the session's GPUs (nothing
+     * to check for a session without GPUs). The environment judged is the container's: the
+     * image's, with the renter's allowed variables on top, as the engine will merge them.
+     */
+    public void checkCuda(LaunchRequest r, ImageConfig image, List<String> gpus) throws ImageCudaException {
+        if (gpus.isEmpty()) {
+            return;
+        }
+        Map<String, String> env = new LinkedHashMap<>(image.env());
+        env.putAll(renterEnv(r));
+        cuda.check(r.image(), env, gpus);
+    }
+
+    /** The renter's variables the container gets: none that the toolkit reads (NVIDIA_*, see GpuVisibility). */
+    private static Map<String, String> renterEnv(LaunchRequest r) {
+        Map<String, String> env = new LinkedHashMap<>();
+        r.env().forEach((k, v) -> {
+            if (GpuVisibility.renterMaySet(k)) {
+                env.put(k, v);
+            }
+        });
+        return env;
     }
 
     /** Container and network name of a session: the engine refuses a second one of the same name. */
