@@ -76,17 +76,22 @@ public final class GpuAllocator {
             for (String uuid : e.getValue()) {
                 GpuUnit known = nextUnits.get(uuid);
                 GpuUnit before = units.containsKey(uuid) ? units.get(uuid) : retained.get(uuid);
+                GpuUnit held = known != null ? known : before;
+                // a unit gone because its GPU changed MIG mode says so, not merely that it is gone
+                List<UnitConflict> cross = held == null ? List.of() : crossLevel(held, e.getKey(), nextUnits);
                 if (known != null) {
                     retained.remove(uuid);
-                    conflicts.addAll(crossLevel(known, e.getKey(), nextUnits));
                 } else if (before != null) {
                     retained.put(uuid, before);
-                    conflicts.add(new UnitConflict(uuid, e.getKey(), "held by " + e.getKey()
-                            + ", gone from the machine's units; kept held until the session ends"));
+                    if (cross.isEmpty()) {
+                        conflicts.add(new UnitConflict(uuid, e.getKey(), "held by " + e.getKey()
+                                + ", gone from the machine's units; kept held until the session ends"));
+                    }
                 } else {
                     conflicts.add(new UnitConflict(uuid, e.getKey(), "held by " + e.getKey()
                             + ", not on this machine; kept held until the session ends"));
                 }
+                conflicts.addAll(cross);
             }
         }
         install(next);
@@ -134,14 +139,15 @@ public final class GpuAllocator {
     }
 
     /**
-     * Records the units a running container already has (restart reconciliation). A unit held by
-     * another session, or whose GPU (or instance) another session holds, is not recorded; a UUID
-     * the layout does not list is recorded (so that it is never given to another session if it
-     * appears later) and reported.
+     * Records the units a running container already has (restart reconciliation). A unit another
+     * session holds is not recorded (one holder per unit). Everything else is recorded, and
+     * reported when it disagrees with the layout: a unit whose GPU (or one of whose instances)
+     * another container holds (both holds then keep the other level from being given out), a GPU
+     * that runs MIG now, a UUID the layout does not list (so that it is never given to another
+     * session should it appear later).
      */
     public synchronized List<UnitConflict> adopt(String sessionId, Collection<String> uuids) {
         List<UnitConflict> conflicts = new ArrayList<>();
-        Set<String> gpusWithHeldInstances = gpusWithHeldInstances();
         for (String u : uuids) {
             String cur = holder.get(u);
             if (sessionId.equals(cur)) {
@@ -152,13 +158,13 @@ public final class GpuAllocator {
                 continue;
             }
             GpuUnit unit = units.get(u);
-            if (unit != null && blocked(unit, gpusWithHeldInstances)) {
+            if (unit != null && blocked(unit, gpusWithHeldInstances())) {
                 conflicts.add(new UnitConflict(u, sessionId, unit.isMig() ? "its GPU is held whole by "
                         + holder.get(unit.gpuUuid()) : "some of its MIG instances are held"));
-                continue;
-            }
-            if (unit == null) {
-                conflicts.add(new UnitConflict(u, sessionId, "not on this machine; held until the session ends"));
+            } else if (unit == null) {
+                conflicts.add(new UnitConflict(u, sessionId, runsMig(u)
+                        ? "runs MIG now; held whole until the session ends, its instances are not given out meanwhile"
+                        : "not on this machine; held until the session ends"));
             }
             holder.put(u, sessionId);
             List<String> mine = new ArrayList<>(bySession.getOrDefault(sessionId, List.of()));
@@ -361,8 +367,8 @@ public final class GpuAllocator {
         List<UnitConflict> out = new ArrayList<>();
         if (held.isMig()) {
             if (nextUnits.containsKey(held.gpuUuid())) {
-                out.add(new UnitConflict(held.gpuUuid(), session, "listed whole, but its MIG instance " + held.uuid()
-                        + " is held by " + session + "; not given out until it is released"));
+                out.add(new UnitConflict(held.uuid(), session, "held by " + session + ", but its GPU " + held.gpuUuid()
+                        + " is listed whole now; the GPU is not given out until the instance is released"));
             }
         } else {
             nextUnits.values().stream().filter(u -> u.isMig() && u.gpuUuid().equals(held.uuid())).findFirst()

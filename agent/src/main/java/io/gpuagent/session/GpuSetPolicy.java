@@ -201,7 +201,11 @@ public final class GpuSetPolicy {
         return new Candidate(idx.clone(), weakest, sum, cut);
     }
 
-    /** Greedy growth from one seed: each step adds the GPU with the most score to the set so far. */
+    /**
+     * Greedy growth from one seed: each step adds the GPU with the most score to the set so far,
+     * plus half its best link to a GPU still outside while there is room for that one too (so that
+     * a GPU whose NVLink partner is free beats an orphan the members score the same with).
+     */
     private int[] grow(List<String> free, int seed, int count, boolean nvlinkOnly) {
         int[] set = new int[count];
         boolean[] in = new boolean[free.size()];
@@ -220,6 +224,9 @@ public final class GpuSetPolicy {
                     ok = !nvlinkOnly || nvlinked(free.get(g), free.get(set[m]));
                     s += pairScore(free.get(g), free.get(set[m]));
                 }
+                if (ok && k + 1 < count) {
+                    s += bestOutside(free, in, g) / 2;
+                }
                 if (ok && s > pickScore) {
                     pick = g;
                     pickScore = s;
@@ -233,6 +240,16 @@ public final class GpuSetPolicy {
         }
         Arrays.sort(set);
         return set;
+    }
+
+    private long bestOutside(List<String> free, boolean[] in, int g) {
+        long best = 0;
+        for (int h = 0; h < free.size(); h++) {
+            if (h != g && !in[h]) {
+                best = Math.max(best, pairScore(free.get(g), free.get(h)));
+            }
+        }
+        return best;
     }
 
     /** Advances {@code idx} to the next combination in lexicographic order; false after the last. */
