@@ -39,7 +39,7 @@ public record UnitLayout(List<GpuUnit> units, GpuTopology topology) {
             }
         }
         if (topology == null) {
-            topology = GpuTopology.unknown(units.stream().filter(u -> !u.isMig()).map(GpuUnit::uuid).toList());
+            topology = GpuTopology.unknown(units.stream().map(GpuUnit::gpuUuid).distinct().toList());
         }
     }
 
