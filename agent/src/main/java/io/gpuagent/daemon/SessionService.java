@@ -131,8 +131,7 @@ public final class SessionService {
                     + "without renting", e);
         }
         List<String> uuids = gpus.inventory().gpus().stream().map(d -> d.uuid()).toList();
-        GpuAllocator allocator = new GpuAllocator(uuids, u -> gpus.health().state(u) != null
-                && gpus.health().state(u).health() == GpuHealth.HEALTHY);
+        GpuAllocator allocator = new GpuAllocator(uuids, gpus.health()::isHealthy);
         int[] range = config.sessions().portBounds();
         // listeners join later (the scheduler link starts after reconciliation): fan out to whoever registered
         ListenerList listeners = new ListenerList();

@@ -196,9 +196,9 @@ final class SessionTable {
         synchronized (lock) {
             Session s = require(id);
             List<String> held = c.gpuUuids().isEmpty() ? s.gpus() : c.gpuUuids();
-            List<String> conflicts = gpus.adopt(id, held);
+            List<UnitConflict> conflicts = gpus.adopt(id, held);
             if (!conflicts.isEmpty()) {
-                log.error("session {}: its container holds GPUs also held elsewhere: {}", id, conflicts);
+                log.error("session {}: its container holds units the allocator disagrees with: {}", id, conflicts);
             }
             ports.adopt(id, s.hostPorts());
             Session next = s.with(d -> {
@@ -329,9 +329,12 @@ final class SessionTable {
         }
     }
 
-    /** The session holding a GPU, if any. */
-    Optional<String> gpuOwner(String gpuUuid) {
-        return gpus.ownerOf(gpuUuid);
+    /**
+     * The sessions a fault on a unit concerns: the holder of a MIG instance; for a GPU, the holder
+     * of it whole and of each of its MIG instances.
+     */
+    List<String> sessionsOn(String unitUuid) {
+        return gpus.sessionsOn(unitUuid);
     }
 
     private Session require(String id) {
