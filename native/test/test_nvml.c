@@ -672,6 +672,7 @@ static void test_event_wait_wakes(void)
 struct caller {
     nvmlDevice_t d;
     nvmlReturn_t rc;
+    double started_ms; /* 0: from when the call is made; else set before the thread is created */
     double took_ms;
 };
 
@@ -679,7 +680,7 @@ static void *temperature_thread(void *arg)
 {
     struct caller *c = arg;
     unsigned t;
-    double t0 = now_ms();
+    double t0 = c->started_ms > 0 ? c->started_ms : now_ms();
     c->rc = nvmlDeviceGetTemperature(c->d, NVML_TEMPERATURE_GPU, &t);
     c->took_ms = now_ms() - t0;
     return NULL;
@@ -708,7 +709,7 @@ static void test_hang(void)
     pthread_t th[3];
     struct caller hung[3];
     for (int i = 0; i < 3; i++) {
-        hung[i] = (struct caller){.d = d0, .rc = 12345};
+        hung[i] = (struct caller){.d = d0, .rc = 12345, .started_ms = now_ms()};
         pthread_create(&th[i], NULL, temperature_thread, &hung[i]);
     }
     sleep_ms(100);
