@@ -120,6 +120,8 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
             }
         }
         mig = java.util.Collections.unmodifiableMap(next);
+        // the registry must know an instance before it counts as healthy (and can be handed out)
+        next.forEach((gpu, st) -> health.updateInstances(gpu, st.current() ? st.instances() : List.of()));
     }
 
     private void readTopology() {

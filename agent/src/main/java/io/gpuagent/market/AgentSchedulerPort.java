@@ -114,10 +114,10 @@ public final class AgentSchedulerPort implements SchedulerPort {
                                 : "no GPU or MIG instance " + uuid + " on this host"));
                 floor = floor.add(u.price().orElseThrow(() -> new CommandException("gpu_not_offered",
                         u.kind().toUpperCase(java.util.Locale.ROOT) + " " + uuid + " (" + u.gpu().name()
-                                + (u.whole() ? "" : " " + u.mig().profile()) + ") is not offered: the owner set no price for it")));
+                                + (u.whole() ? "" : " " + u.unit().migProfile()) + ") is not offered: the owner set no price for it")));
             }
         } else if (l.migProfile() != null) {
-            floor = catalog.units().stream().filter(u -> !u.whole() && u.mig().profile().equalsIgnoreCase(l.migProfile()))
+            floor = catalog.units().stream().filter(u -> !u.whole() && u.unit().migProfile().equalsIgnoreCase(l.migProfile()))
                     .map(UnitCatalog.Unit::price).flatMap(Optional::stream).min(BigInteger::compareTo)
                     .orElseThrow(() -> new CommandException("gpu_not_offered", "no MIG instance of profile "
                             + l.migProfile() + " is offered on this host (see the offer's units)"));

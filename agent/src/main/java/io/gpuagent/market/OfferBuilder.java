@@ -90,10 +90,9 @@ public final class OfferBuilder {
             if (!u.whole()) {
                 inMig.add(d.uuid());
             }
-            offered.add(new Message.OfferUnit(u.id(), u.kind(), d.index(), d.uuid(), d.name(),
-                    u.whole() ? null : u.mig().profile(), u.whole() ? null : u.mig().sliceCount(),
-                    (u.whole() ? d.memoryTotalBytes() : u.mig().memoryBytes()) / (1024 * 1024),
-                    u.whole() ? null : u.mig().gpuInstanceId(), h, isFree, u.price().map(BigInteger::toString).orElse(null)));
+            offered.add(new Message.OfferUnit(u.id(), u.kind(), d.index(), d.uuid(), d.name(), u.unit().migProfile(),
+                    u.slices(), u.unit().memoryBytes() / (1024 * 1024), u.whole() ? null : u.unit().gpuInstanceId(), h,
+                    isFree, u.price().map(BigInteger::toString).orElse(null)));
         }
         List<Message.OfferGpu> gpus = new ArrayList<>();
         for (GpuDevice d : inventory.gpus()) {
@@ -120,11 +119,10 @@ public final class OfferBuilder {
                 clock.wallTime().toString(), offered, units.nvlinkGroups());
     }
 
-    /** A unit's health: its GPU's (a MIG instance is also unhealthy alone when its own XID said so). */
+    /** A unit's health: its GPU's, or for a MIG instance its own when an XID scoped to it said worse. */
     private String healthOf(UnitCatalog.Unit u) {
-        GpuHealthState s = health.state(u.gpu().uuid());
-        GpuHealth h = s == null ? GpuHealth.UNKNOWN : s.health();
-        return h.name().toLowerCase(Locale.ROOT);
+        GpuHealth h = health.unitHealth(u.id());
+        return (h == null ? GpuHealth.UNKNOWN : h).name().toLowerCase(Locale.ROOT);
     }
 
     private static long memTotalMb() {

@@ -2,35 +2,40 @@ package io.gpuagent.market;
 
 import io.gpuagent.gpu.GpuDevice;
 import io.gpuagent.gpu.GpuReadings;
-import io.gpuagent.gpu.GpuTopology;
-import io.gpuagent.gpu.MigInstance;
 import io.gpuagent.gpu.MigProfile;
 import io.gpuagent.gpu.MigState;
+import io.gpuagent.session.GpuSetPolicy;
+import io.gpuagent.session.GpuUnit;
+import io.gpuagent.session.UnitLayout;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * What this host rents out, unit by unit, with the owner's price: every GPU not in MIG mode whole,
- * and every MIG instance of the GPUs in MIG mode (a GPU in MIG mode is never rented whole). Read
- * fresh from the GPU layer on each call: MIG instances change when the agent applies a layout.
+ * What this host rents out, unit by unit, with the owner's price. The units are the allocator's
+ * ({@link UnitLayout#of}: every GPU not in MIG mode whole, every MIG instance of the others), read
+ * fresh from the GPU layer on each call, since MIG instances change when the agent applies a layout.
  */
 public final class UnitCatalog {
     /**
      * One rentable unit.
      *
-     * @param mig   the MIG instance, or null for a whole GPU
      * @param price the owner's price per second, empty when the owner priced no such unit
      */
-    public record Unit(String id, GpuDevice gpu, MigInstance mig, Optional<BigInteger> price) {
+    public record Unit(GpuUnit unit, GpuDevice gpu, Integer slices, Optional<BigInteger> price) {
+        public String id() {
+            return unit.uuid();
+        }
+
         public boolean whole() {
-            return mig == null;
+            return !unit.isMig();
         }
 
         public String kind() {
-            return mig == null ? "gpu" : "mig";
+            return unit.isMig() ? "mig" : "gpu";
         }
     }
 
@@ -46,19 +51,24 @@ public final class UnitCatalog {
         return prices;
     }
 
+    public UnitLayout layout() {
+        return UnitLayout.of(gpus.inventory(), gpus.migStates(), gpus.topology());
+    }
+
     /** Every unit, GPU by GPU in index order, a MIG GPU's instances by placement. */
     public List<Unit> units() {
+        Map<String, MigState> mig = gpus.migStates();
         List<Unit> out = new ArrayList<>();
-        for (GpuDevice d : gpus.inventory().gpus()) {
-            MigState st = gpus.migStates().get(d.uuid());
-            if (st == null || !st.current()) {
-                out.add(new Unit(d.uuid(), d, null, prices.priceOf(d.name())));
+        for (GpuUnit u : layout().units()) {
+            GpuDevice d = gpus.inventory().byUuid(u.gpuUuid()).orElseThrow();
+            if (!u.isMig()) {
+                out.add(new Unit(u, d, null, prices.priceOf(d.name())));
                 continue;
             }
-            int full = st.profiles().stream().mapToInt(MigProfile::sliceCount).max().orElse(7);
-            st.instances().stream().sorted(java.util.Comparator.comparingInt(MigInstance::placementStart))
-                    .forEach(m -> out.add(new Unit(m.uuid(), d, m,
-                            prices.priceOfMig(d.name(), m.profile(), m.sliceCount(), full))));
+            MigState st = mig.get(d.uuid());
+            int full = st == null ? 7 : st.profiles().stream().mapToInt(MigProfile::sliceCount).max().orElse(7);
+            int slices = slicesOf(u.migProfile());
+            out.add(new Unit(u, d, slices, prices.priceOfMig(d.name(), u.migProfile(), slices, full)));
         }
         return out;
     }
@@ -73,39 +83,18 @@ public final class UnitCatalog {
         return st == null ? null : st.current() ? "enabled" : "disabled";
     }
 
-    /**
-     * The GPUs linked by NVLink, as groups of indexes: the connected components of the NVLink graph
-     * (on real machines each is fully connected: an NVSwitch board, or bridged pairs). GPUs with no
-     * NVLink are in no group.
-     */
+    /** The GPUs NVLink joins, as groups of indexes ({@link GpuSetPolicy#nvlinkGroups}). */
     public List<List<Integer>> nvlinkGroups() {
-        GpuTopology t = gpus.topology();
-        List<GpuDevice> devs = gpus.inventory().gpus();
-        int n = Math.min(t.size(), devs.size());
-        boolean[] seen = new boolean[n];
-        List<List<Integer>> groups = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            if (seen[i]) {
-                continue;
-            }
-            List<Integer> g = new ArrayList<>();
-            java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(List.of(i));
-            seen[i] = true;
-            while (!todo.isEmpty()) {
-                int a = todo.pop();
-                g.add(devs.get(a).index());
-                for (int b = 0; b < n; b++) {
-                    if (!seen[b] && t.nvlinks(a, b) > 0) {
-                        seen[b] = true;
-                        todo.push(b);
-                    }
-                }
-            }
-            if (g.size() > 1) {
-                g.sort(null);
-                groups.add(List.copyOf(g));
-            }
+        List<List<Integer>> out = new ArrayList<>();
+        for (List<String> g : GpuSetPolicy.nvlinkGroups(gpus.topology())) {
+            out.add(g.stream().map(u -> gpus.inventory().byUuid(u).map(GpuDevice::index).orElse(-1)).toList());
         }
-        return groups;
+        return out;
+    }
+
+    /** The compute slices a profile name states: the 3 of {@code 3g.40gb}. */
+    static int slicesOf(String profile) {
+        int g = profile.indexOf('g');
+        return g > 0 ? Integer.parseInt(profile.substring(0, g)) : 0;
     }
 }

@@ -57,4 +57,18 @@ public record GpuUnit(String uuid, Kind kind, String gpuUuid, int gpuIndex, Stri
     public boolean isMig() {
         return kind == Kind.MIG;
     }
+
+    /**
+     * How much of a GPU this unit is, for the per-GPU CPU, memory and disk limits: 1 for a whole GPU,
+     * compute slices / 7 for a MIG instance (A100, H100 and H200 have 7; an A30's 4 slices count as
+     * 4/7 here, a conservative share).
+     */
+    public double gpuShare() {
+        if (!isMig()) {
+            return 1.0;
+        }
+        int g = migProfile.indexOf('g');
+        int slices = g > 0 ? Integer.parseInt(migProfile.substring(0, g)) : 7;
+        return Math.min(1.0, slices / 7.0);
+    }
 }

@@ -95,9 +95,11 @@ public final class LaunchPolicy {
             throw new PolicyViolationException("renter", "renter is missing or longer than 128 characters");
         }
         checkImage(r.image());
-        int gpus = r.gpuUuids().isEmpty() ? r.gpuCount() : r.gpuUuids().size();
-        if (gpus < 0 || gpus > machineGpus) {
-            throw new PolicyViolationException("gpu_count", "asked for " + gpus + " GPUs; this machine has " + machineGpus);
+        // named units (whole GPUs, MIG instances: several per GPU) are checked by the allocator
+        int gpus = r.gpuUuids().isEmpty() ? r.gpuCount() : 0;
+        if (gpus < 0 || gpus > machineGpus || r.gpuUuids().size() > 1024) {
+            throw new PolicyViolationException("gpu_count", "asked for " + Math.max(gpus, r.gpuUuids().size())
+                    + " GPUs; this machine has " + machineGpus);
         }
         if (r.command().size() > MAX_COMMAND_ARGS) {
             throw new PolicyViolationException("command", "command has " + r.command().size() + " arguments; at most "
@@ -181,7 +183,16 @@ public final class LaunchPolicy {
      */
     public ContainerSpec containerSpec(LaunchRequest r, List<String> gpus, List<Integer> hostPorts, long epoch,
                                        long journalSeq) {
-        int n = Math.max(1, gpus.size());
+        return containerSpec(r, gpus, Math.max(1, gpus.size()), hostPorts, epoch, journalSeq);
+    }
+
+    /**
+     * @param gpuShare how many GPUs' worth the units are (a MIG instance is its slices / 7): the
+     *                 per-GPU CPU, memory and disk limits are multiplied by it
+     */
+    public ContainerSpec containerSpec(LaunchRequest r, List<String> gpus, double gpuShare, List<Integer> hostPorts,
+                                       long epoch, long journalSeq) {
+        double n = gpuShare;
         Map<String, String> env = renterEnv(r);
         List<String> attached = attach == GpuAttachMode.NONE ? List.of() : gpus;
         env.putAll(GpuVisibility.pinned(attach, attached));
@@ -200,10 +211,10 @@ public final class LaunchPolicy {
             files.add(new ContainerSpec.ContainerFile("/root/.ssh/authorized_keys",
                     (r.sshPublicKey().strip() + "\n").getBytes(StandardCharsets.UTF_8), 0600));
         }
-        long memory = config.memoryPerGpuMb() * 1024 * 1024 * n;
-        Long disk = config.diskPerGpuGb() == 0 ? null : config.diskPerGpuGb() * 1024 * 1024 * 1024 * n;
+        long memory = (long) (config.memoryPerGpuMb() * 1024 * 1024 * n);
+        Long disk = config.diskPerGpuGb() == 0 ? null : (long) (config.diskPerGpuGb() * 1024 * 1024 * 1024 * n);
         return new ContainerSpec(containerName(r.sessionId()), r.image(), r.command(), env, labels, attach,
-                attached, memory, config.cpusPerGpu() * 1_000_000_000L * n,
+                attached, memory, (long) (config.cpusPerGpu() * 1_000_000_000L * n),
                 config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files);
     }
 

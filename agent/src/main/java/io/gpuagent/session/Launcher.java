@@ -153,7 +153,8 @@ final class Launcher {
             }
             SessionTable.Transition starting = table.transition(id, SessionState.STARTING, null, null);
             listener.onChange(starting.session().view());
-            ContainerSpec spec = policy.containerSpec(r, accepted.gpus(), accepted.hostPorts(), epoch, starting.seq());
+            ContainerSpec spec = policy.containerSpec(r, accepted.gpus(), table.gpuShare(accepted.gpus()),
+                    accepted.hostPorts(), epoch, starting.seq());
             runtime.createNetwork(spec.network(), Map.of(LaunchPolicy.LABEL_SESSION, id));
             String containerId;
             try {

@@ -43,6 +43,11 @@ final class SessionTable {
     private final Clock clock;
     private final long epoch;
 
+    /** How many GPUs' worth these units are ({@link GpuAllocator#share}). */
+    double gpuShare(List<String> units) {
+        return gpus.share(units);
+    }
+
     SessionTable(SessionJournal journal, GpuAllocator gpus, PortAllocator ports, Clock clock, long epoch) {
         this.journal = journal;
         this.gpus = gpus;
@@ -98,7 +103,7 @@ final class SessionTable {
             admission.check(r);
             List<String> g;
             try {
-                g = gpus.allocate(r.sessionId(), r.gpuCount(), r.gpuUuids());
+                g = gpus.allocate(r.sessionId(), UnitRequest.from(r.gpuUuids(), r.migProfile(), r.gpuCount(), r.topology()));
             } catch (AllocationException e) {
                 throw new SessionException(e.code(), e.getMessage(), e);
             }
