@@ -22,7 +22,12 @@ import java.util.Map;
  */
 public record LaunchRequest(String sessionId, String rentalId, String renter, int gpuCount, List<String> gpuUuids,
                             String image, List<String> command, Map<String, String> env, List<Integer> ports,
-                            String sshPublicKey, String pricePerSecond, long maxDurationSeconds, String migProfile,
+                            String sshPublicKey, String pricePerSecond, long maxDurationSeconds,
+                            // absent from journal records when unset: a record without them keeps the bytes
+                            // of the agent before units (SessionJournalCompatibilityTest), for a downgrade
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            String migProfile,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                             String topology) {
 
     /** A request for whole GPUs with the default topology wish. */

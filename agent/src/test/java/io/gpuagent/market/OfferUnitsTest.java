@@ -52,7 +52,9 @@ class OfferUnitsTest {
         int[][] nv = new int[4][4];
         nv[0][1] = nv[1][0] = 12;
         nv[2][3] = nv[3][2] = 12;
-        driver.topology(new GpuTopology(List.of("a", "b", "c", "d"), anc, nv, false));
+        List<String> uuids = java.util.stream.IntStream.range(0, 4)
+                .mapToObj(i -> String.format("GPU-fake0000-0000-0000-0000-%012d", i)).toList();
+        driver.topology(new GpuTopology(uuids, anc, nv, false));
         OfferBuilder offers = offers(List.of("offer.mig_prices=1g.10gb=95"));
         new MigConfigurator(gpus).apply(Map.of("0", List.of("3g.40gb", "1g.10gb")), Set.of());
 
