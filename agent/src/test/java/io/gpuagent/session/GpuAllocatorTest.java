@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import static io.gpuagent.session.AllocationRefusals.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,15 +23,6 @@ class GpuAllocatorTest {
         return units.stream().map(GpuUnit::uuid).toList();
     }
 
-    private static void refused(ThrowingCall call, String code) {
-        assertThatThrownBy(call::run).isInstanceOfSatisfying(AllocationException.class,
-                e -> assertThat(e.code()).isEqualTo(code));
-    }
-
-    @FunctionalInterface
-    private interface ThrowingCall {
-        void run() throws Exception;
-    }
 
     @Test
     void eachGpuGoesToOneSessionAndARetryGetsTheSameGpus() throws Exception {

@@ -12,6 +12,7 @@ import io.gpuagent.gpu.GpuInventory;
 import io.gpuagent.gpu.nvml.NvmlGpuDriver;
 import io.gpuagent.journal.Journal;
 import io.gpuagent.testsupport.SimNvml;
+import io.gpuagent.testsupport.TestDocker;
 import io.gpuagent.util.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,8 +42,9 @@ import static org.awaitility.Awaitility.await;
  * {@code Config.Env} (create merges the image's environment under the container's), and for a
  * running container the OCI spec the engine wrote for runc ({@code process.env} of the bundle's
  * {@code config.json} under the engine's containerd state), which is what NVIDIA's hook reads.
- * The test engine (Docker 20.10) has neither NVIDIA's runtime nor CDI, so {@code nvidia} and
- * {@code cdi} containers are created, never started: their environment is checked as data.
+ * The test engine (Docker 20.10) has no CDI, so {@code cdi} containers are created, never started,
+ * and their environment is checked as data; so are {@code nvidia} ones here (MigRentalsIT starts
+ * them, through the test engine's stand-in NVIDIA hook).
  */
 class ImageGpuAccessIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,18 +55,14 @@ class ImageGpuAccessIT {
     Path dir;
     private Path socket;
     private DockerContainerRuntime runtime;
-    private final List<String> images = new ArrayList<>();
+    private TestDocker docker;
     private GpuInventory inventory;
 
     @BeforeEach
     void engineAndDriver() throws Exception {
         socket = io.gpuagent.container.docker.DockerContainerRuntimeIT.socketFromEnvironment();
-        runtime = new DockerContainerRuntime(socket);
-        try {
-            runtime.describe();
-        } catch (Exception e) {
-            fail("no Docker engine at " + socket + " (" + e.getMessage() + "): start it with scripts/docker-test-env.sh start");
-        }
+        docker = new TestDocker(socket);
+        runtime = io.gpuagent.container.docker.DockerContainerRuntimeIT.engineOrFail(socket);
         SimNvml.use(SimNvml.machine("server-8x-h100.conf"), null);
         try (NvmlGpuDriver nvml = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
             List<GpuDevice> gpus = new ArrayList<>();
@@ -84,37 +82,16 @@ class ImageGpuAccessIT {
                 runtime.removeNetwork(c.name());
             }
         }
-        for (String image : images) {
-            docker("rmi", "-f", image);
-        }
+        docker.close();
         runtime.close();
     }
 
-    /** A local image from the busybox test image whose config adds these ENV lines. */
     private String imageWith(String tag, String... envLines) throws Exception {
-        String from = "gpu-agent-it-gpu-base-" + tag;
-        docker("create", "--name", from, "--network", "none", BASE, "true");
-        List<String> cmd = new ArrayList<>(List.of("commit"));
-        for (String line : envLines) {
-            cmd.add("--change");
-            cmd.add("ENV " + line);
-        }
-        String image = "gpu-agent-test/gpu-access:" + tag;
-        cmd.add(from);
-        cmd.add(image);
-        docker(cmd.toArray(String[]::new));
-        docker("rm", "-f", from);
-        images.add(image);
-        return image;
+        return docker.imageWith("gpu-agent-test/gpu-access", tag, envLines);
     }
 
     private String docker(String... args) throws Exception {
-        List<String> c = new ArrayList<>(List.of("docker", "-H", "unix://" + socket));
-        c.addAll(List.of(args));
-        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", c) + ": " + out).isZero();
-        return out;
+        return docker.run(args);
     }
 
     private List<String> configEnv(String name) throws Exception {

@@ -5,11 +5,11 @@ import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.protocol.Message;
 import io.gpuagent.testsupport.RunningAgent;
+import io.gpuagent.testsupport.TestDocker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,14 +37,11 @@ class MigRentalsIT {
     @TempDir
     Path dir;
 
-    private final List<String> images = new ArrayList<>();
-    private Path socket;
+    private TestDocker docker;
 
     @AfterEach
     void removeImages() throws Exception {
-        for (String image : images) {
-            docker("rmi", "-f", image);
-        }
+        docker.close();
     }
 
     private static Message.Launch launch(String session, String image, Integer gpus, String migProfile, String topology,
@@ -56,9 +53,10 @@ class MigRentalsIT {
 
     @Test
     void slicesOfOneGpuAndAnNvlinkedPairAreRentedEachSeeingOnlyItsOwnUnits() throws Exception {
-        socket = DockerContainerRuntimeIT.socketFromEnvironment();
-        String baked = imageWith("baked", "NVIDIA_VISIBLE_DEVICES=all");
-        String newCuda = imageWith("cuda128", "NVIDIA_REQUIRE_CUDA=cuda>=12.8");
+        Path socket = DockerContainerRuntimeIT.socketFromEnvironment();
+        docker = new TestDocker(socket);
+        String baked = docker.imageWith("gpu-agent-test/mig-rentals", "baked", "NVIDIA_VISIBLE_DEVICES=all");
+        String newCuda = docker.imageWith("gpu-agent-test/mig-rentals", "cuda128", "NVIDIA_REQUIRE_CUDA=cuda>=12.8");
         try (RunningAgent agent = new RunningAgent(dir.resolve("agent"), "server-8x-h100-mig.conf",
                 "sessions.enabled=true", "docker.socket=" + socket, "sessions.gpu_attach=nvidia",
                 "sessions.cpus_per_gpu=1", "sessions.memory_per_gpu_mb=1024", "sessions.disk_per_gpu_gb=1",
@@ -156,7 +154,7 @@ class MigRentalsIT {
             assertThat(endA.session().billedSeconds()).isPositive();
         } finally {
             for (String s : List.of("s-small", "s-big", "s-pair", "s-newcuda")) {
-                dockerQuiet("rm", "-f", "gpu-agent-" + s);
+                docker.quiet("rm", "-f", "gpu-agent-" + s);
             }
         }
     }
@@ -181,39 +179,7 @@ class MigRentalsIT {
                 java.util.Objects::nonNull);
     }
 
-    /** A local image from the busybox test image whose config adds these ENV lines. */
-    private String imageWith(String tag, String... envLines) throws Exception {
-        String from = "gpu-agent-it-mig-base-" + tag;
-        dockerQuiet("rm", "-f", from);
-        docker("create", "--name", from, "--network", "none", SessionsOnDockerIT.IMAGE, "true");
-        List<String> cmd = new ArrayList<>(List.of("commit"));
-        for (String line : envLines) {
-            cmd.add("--change");
-            cmd.add("ENV " + line);
-        }
-        String image = "gpu-agent-test/mig-rentals:" + tag;
-        cmd.add(from);
-        cmd.add(image);
-        docker(cmd.toArray(String[]::new));
-        docker("rm", "-f", from);
-        images.add(image);
-        return image;
-    }
-
     private String docker(String... args) throws Exception {
-        List<String> c = new ArrayList<>(List.of("docker", "-H", "unix://" + socket));
-        c.addAll(List.of(args));
-        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", c) + ": " + out).isZero();
-        return out;
-    }
-
-    private void dockerQuiet(String... args) throws Exception {
-        List<String> c = new ArrayList<>(List.of("docker", "-H", "unix://" + socket));
-        c.addAll(List.of(args));
-        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        p.waitFor();
+        return docker.run(args);
     }
 }

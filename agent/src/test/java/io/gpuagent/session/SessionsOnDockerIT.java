@@ -54,12 +54,7 @@ class SessionsOnDockerIT {
     @BeforeEach
     void engine() throws Exception {
         socket = io.gpuagent.container.docker.DockerContainerRuntimeIT.socketFromEnvironment();
-        runtime = new DockerContainerRuntime(socket);
-        try {
-            runtime.describe();
-        } catch (Exception e) {
-            fail("no Docker engine at " + socket + " (" + e.getMessage() + "): start it with scripts/docker-test-env.sh start");
-        }
+        runtime = io.gpuagent.container.docker.DockerContainerRuntimeIT.engineOrFail(socket);
     }
 
     @AfterEach

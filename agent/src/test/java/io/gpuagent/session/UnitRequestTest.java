@@ -6,21 +6,13 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static io.gpuagent.session.AllocationRefusals.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** How a launch's fields map onto a {@link UnitRequest}, and the codes for contradictions. */
 class UnitRequestTest {
 
-    private static void refused(ThrowingCall call, String code) {
-        assertThatThrownBy(call::run).isInstanceOfSatisfying(AllocationException.class,
-                e -> assertThat(e.code()).isEqualTo(code));
-    }
-
-    @FunctionalInterface
-    private interface ThrowingCall {
-        void run() throws Exception;
-    }
 
     @Test
     void namedUnitsWinThenAProfileThenACountWithItsTopology() throws Exception {

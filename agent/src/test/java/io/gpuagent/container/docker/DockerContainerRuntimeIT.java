@@ -62,6 +62,18 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         raw = new RawEngine(socket);
     }
 
+    /** A runtime on the test engine, or the test fails saying how to start the engine. */
+    public static DockerContainerRuntime engineOrFail(Path socket) {
+        DockerContainerRuntime runtime = new DockerContainerRuntime(socket);
+        try {
+            runtime.describe();
+        } catch (Exception e) {
+            runtime.close();
+            fail("no Docker engine at " + socket + " (" + e.getMessage() + "): start it with scripts/docker-test-env.sh start");
+        }
+        return runtime;
+    }
+
     /**
      * What this JVM's tests left (they carry {@link #SUITE_LABEL} with {@link #SUITE}), and what a
      * crashed earlier run left (the run label, made over {@link #STALE} ago). Never another live
