@@ -125,20 +125,6 @@ public final class GpuAllocator {
     }
 
     /**
-     * The launch's fields before units ({@code wanted} when given, else {@code count} whole GPUs,
-     * best-connected first); kept for the callers that still pass them.
-     */
-    public List<String> allocate(String sessionId, int count, List<String> wanted) throws AllocationException {
-        if (wanted != null && !wanted.isEmpty()) {
-            return allocate(sessionId, UnitRequest.exact(wanted));
-        }
-        if (count < 0) {
-            throw new AllocationException("gpu_count", "asked for " + count + " GPUs");
-        }
-        return allocate(sessionId, UnitRequest.gpus(count, TopologyWish.PREFER));
-    }
-
-    /**
      * Records the units a running container already has (restart reconciliation). A unit another
      * session holds is not recorded (one holder per unit). Everything else is recorded, and
      * reported when it disagrees with the layout: a unit whose GPU (or one of whose instances)
@@ -223,7 +209,6 @@ public final class GpuAllocator {
         return List.copyOf(units.values());
     }
 
-    /** A unit of the current layout, or one still held after a layout dropped it. */
     /**
      * The GPUs' worth of these units ({@link GpuUnit#gpuShare()} summed), for the per-GPU limits; a
      * unit the layout no longer lists counts as a whole GPU. At least 1 (a CPU-only session gets one
@@ -237,6 +222,7 @@ public final class GpuAllocator {
         return Math.max(1.0 / 7, uuids.isEmpty() ? 1.0 : s);
     }
 
+    /** A unit of the current layout, or one still held after a layout dropped it. */
     public synchronized Optional<GpuUnit> unit(String uuid) {
         return Optional.ofNullable(known(uuid));
     }

@@ -19,6 +19,12 @@ class GpuAllocatorTest {
     private final GpuAllocator alloc = new GpuAllocator(List.of("GPU-a", "GPU-b", "GPU-c", "GPU-d"),
             u -> !unhealthy.contains(u));
 
+    /** A launch's fields as they were before units: named GPUs, else a count. */
+    private static List<String> take(GpuAllocator alloc, String session, int count, List<String> wanted)
+            throws AllocationException {
+        return alloc.allocate(session, UnitRequest.from(wanted, null, count, null));
+    }
+
     private static List<String> uuids(List<GpuUnit> units) {
         return units.stream().map(GpuUnit::uuid).toList();
     }
@@ -26,15 +32,15 @@ class GpuAllocatorTest {
 
     @Test
     void eachGpuGoesToOneSessionAndARetryGetsTheSameGpus() throws Exception {
-        assertThat(alloc.allocate("s1", 2, List.of())).containsExactly("GPU-a", "GPU-b");
-        assertThat(alloc.allocate("s1", 2, List.of())).as("idempotent").containsExactly("GPU-a", "GPU-b");
+        assertThat(take(alloc, "s1", 2, List.of())).containsExactly("GPU-a", "GPU-b");
+        assertThat(take(alloc, "s1", 2, List.of())).as("idempotent").containsExactly("GPU-a", "GPU-b");
         assertThat(alloc.allocate("s1", UnitRequest.migProfile("1g.10gb"))).as("idempotent whatever it asks now")
                 .containsExactly("GPU-a", "GPU-b");
-        assertThat(alloc.allocate("s2", 2, List.of())).containsExactly("GPU-c", "GPU-d");
-        refused(() -> alloc.allocate("s3", 1, List.of()), "gpus_unavailable");
+        assertThat(take(alloc, "s2", 2, List.of())).containsExactly("GPU-c", "GPU-d");
+        refused(() -> take(alloc, "s3", 1, List.of()), "gpus_unavailable");
         alloc.release("s1");
         assertThat(uuids(alloc.free())).containsExactly("GPU-a", "GPU-b");
-        assertThat(alloc.allocate("s3", 1, List.of())).containsExactly("GPU-a");
+        assertThat(take(alloc, "s3", 1, List.of())).containsExactly("GPU-a");
         assertThat(alloc.allocate("cpu-only", UnitRequest.gpus(0, TopologyWish.PREFER))).isEmpty();
         assertThat(alloc.heldBy("cpu-only")).isEmpty();
     }
@@ -42,21 +48,21 @@ class GpuAllocatorTest {
     @Test
     void unhealthyGpusAreNeverGivenOut() throws Exception {
         unhealthy.add("GPU-a");
-        assertThat(alloc.allocate("s1", 1, List.of())).containsExactly("GPU-b");
-        refused(() -> alloc.allocate("s2", 1, List.of("GPU-a")), "gpu_unhealthy");
+        assertThat(take(alloc, "s1", 1, List.of())).containsExactly("GPU-b");
+        refused(() -> take(alloc, "s2", 1, List.of("GPU-a")), "gpu_unhealthy");
         assertThat(uuids(alloc.free())).containsExactly("GPU-c", "GPU-d");
     }
 
     @Test
     void namedGpusMustBeFreeAndKnownAndAFailureAllocatesNothing() throws Exception {
-        alloc.allocate("s1", 0, List.of("GPU-c"));
-        assertThatThrownBy(() -> alloc.allocate("s2", 0, List.of("GPU-d", "GPU-c")))
+        take(alloc, "s1", 0, List.of("GPU-c"));
+        assertThatThrownBy(() -> take(alloc, "s2", 0, List.of("GPU-d", "GPU-c")))
                 .isInstanceOfSatisfying(AllocationException.class, e -> assertThat(e.code()).isEqualTo("gpu_busy"))
                 .hasMessageContaining("GPU-c").hasMessageContaining("s1");
         assertThat(alloc.ownerOf("GPU-d")).as("nothing half-allocated").isEmpty();
-        refused(() -> alloc.allocate("s2", 0, List.of("GPU-zz")), "gpu_unknown");
-        refused(() -> alloc.allocate("s2", 9, List.of()), "gpu_count");
-        refused(() -> alloc.allocate("s2", -1, List.of()), "gpu_count");
+        refused(() -> take(alloc, "s2", 0, List.of("GPU-zz")), "gpu_unknown");
+        refused(() -> take(alloc, "s2", 9, List.of()), "gpu_count");
+        refused(() -> take(alloc, "s2", -1, List.of()), "gpu_count");
         refused(() -> alloc.allocate("s2", UnitRequest.exact(List.of("GPU-d", "GPU-d"))), "unit_duplicate");
         assertThat(alloc.heldBy("s2")).as("every refusal left s2 with nothing").isEmpty();
         assertThat(uuids(alloc.free())).containsExactly("GPU-a", "GPU-b", "GPU-d");

@@ -38,6 +38,11 @@ import java.util.concurrent.TimeUnit;
  * docs/docker.md for the socket, API version negotiation, timeouts and how each spec field maps.
  * Thread-safe: docker-java's clients are, and the only other state is {@link HostCgroups}' map of
  * where running containers' counters are.
+ *
+ * <p>Over 400 lines on purpose: it is the one place that calls docker-java's command API, one short
+ * method per {@link ContainerRuntime} operation, each mapping the engine's failures the same way
+ * ({@link EngineErrors}); the mappings of specs, states, pulls and usage already live in classes of
+ * their own.
  */
 public final class DockerContainerRuntime implements ContainerRuntime {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DockerContainerRuntime.class);
@@ -74,15 +79,7 @@ public final class DockerContainerRuntime implements ContainerRuntime {
 
     @Override
     public boolean imagePresent(String image) throws ContainerException {
-        DockerClient c = connection.calls();
-        try {
-            c.inspectImageCmd(image).exec();
-            return true;
-        } catch (NotFoundException e) {
-            return false;
-        } catch (RuntimeException e) {
-            throw errors.map("inspect image " + image, e, settings.callTimeout());
-        }
+        return inspectImage(image).isPresent();
     }
 
     @Override
