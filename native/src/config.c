@@ -4,8 +4,10 @@
  *   # comment                       anything after '#' is ignored
  *   key = value                     top level: driver_version, nvml_version,
  *                                   cuda_driver_version, seed
+ *                                   nvlink (none | nvswitch), numa_cpus
  *   [gpu]                           one section per GPU, in index order: profile (required),
- *                                   pci_bus, uuid, serial, load, mig
+ *                                   pci_bus, uuid, serial, load, mig, mig_reset_required,
+ *                                   mig_instances, numa_node, pcie_switch, nvlink_bridge
  *   [faults]                        control commands applied at init (see control.c)
  *
  * Parsing is strict: an unknown key, section or value is an error naming the line.
@@ -91,9 +93,31 @@ static int set_top(sim_machine *m, const char *key, const char *val)
         if (parse_ull(val, 0, ~0ULL, &v) != 0)
             return -1;
         m->seed = v;
+    } else if (strcmp(key, "nvlink") == 0) {
+        if (strcmp(val, "nvswitch") == 0)
+            m->nvlink = NVLINK_NVSWITCH;
+        else if (strcmp(val, "none") == 0)
+            m->nvlink = NVLINK_NONE;
+        else
+            return -1;
+    } else if (strcmp(key, "numa_cpus") == 0) {
+        if (parse_ull(val, 1, 1024, &v) != 0)
+            return -1;
+        m->numa_cpus = (unsigned)v;
     } else {
         return -2;
     }
+    return 0;
+}
+
+static int parse_bool(const char *val, int *out)
+{
+    if (strcmp(val, "true") == 0)
+        *out = 1;
+    else if (strcmp(val, "false") == 0)
+        *out = 0;
+    else
+        return -1;
     return 0;
 }
 
@@ -145,9 +169,87 @@ static int set_gpu(sim_gpu_spec *g, const char *key, const char *val, char *why,
             snprintf(why, whylen, "mig must be 'enabled' or 'disabled', got '%s'", val);
             return -1;
         }
+    } else if (strcmp(key, "mig_reset_required") == 0) {
+        if (parse_bool(val, &g->mig_reset_required) != 0) {
+            snprintf(why, whylen, "mig_reset_required must be 'true' or 'false', got '%s'", val);
+            return -1;
+        }
+    } else if (strcmp(key, "numa_node") == 0) {
+        if (parse_ull(val, 0, 7, &v) != 0) {
+            snprintf(why, whylen, "numa_node must be a number 0..7, got '%s'", val);
+            return -1;
+        }
+        g->numa_node = (int)v;
+    } else if (strcmp(key, "pcie_switch") == 0) {
+        if (strcmp(val, "none") == 0) {
+            g->pcie_switch = -1;
+        } else if (parse_ull(val, 0, 255, &v) == 0) {
+            g->pcie_switch = (int)v;
+        } else {
+            snprintf(why, whylen, "pcie_switch must be a switch number 0..255 or 'none', got '%s'",
+                     val);
+            return -1;
+        }
+    } else if (strcmp(key, "nvlink_bridge") == 0) {
+        if (parse_ull(val, 0, SIM_MAX_GPUS - 1, &v) != 0) {
+            snprintf(why, whylen, "nvlink_bridge must be the index of the peer GPU, got '%s'", val);
+            return -1;
+        }
+        g->nvlink_bridge = (int)v;
     } else {
         snprintf(why, whylen, "unknown key '%s' in [gpu] (known: profile, pci_bus, uuid, serial, "
-                 "load, mig)", key);
+                 "load, mig, mig_reset_required, mig_instances, numa_node, pcie_switch, "
+                 "nvlink_bridge)", key);
+        return -1;
+    }
+    return 0;
+}
+
+/* "3g.40gb@4, 2g.20gb, 1g.10gb": profile names of the GPU's card, each with an optional
+ * memory-slice placement; checked to fit together on an empty GPU. */
+static int parse_mig_instances(sim_gpu_spec *g, const char *text, char *why, size_t whylen)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", text);
+    g->n_init_gi = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        item = trim(item);
+        if (*item == '\0')
+            continue;
+        if (g->n_init_gi == SIM_MIG_MEM_SLICES) {
+            snprintf(why, whylen, "mig_instances lists more than %d instances", SIM_MIG_MEM_SLICES);
+            return -1;
+        }
+        int start = -1;
+        char *at = strchr(item, '@');
+        if (at) {
+            *at = '\0';
+            unsigned long long v;
+            if (parse_ull(trim(at + 1), 0, SIM_MIG_MEM_SLICES - 1, &v) != 0) {
+                snprintf(why, whylen, "mig_instances: placement after '@' must be a memory slice "
+                         "0..7, got '%s'", at + 1);
+                return -1;
+            }
+            start = (int)v;
+        }
+        const sim_gi_profile *gp = sim_gi_profile_by_name(g->profile, trim(item));
+        if (!gp) {
+            char known[256] = "";
+            for (int i = 0; i < g->profile->mig->n; i++) {
+                strncat(known, i ? ", " : "", sizeof(known) - strlen(known) - 1);
+                strncat(known, g->profile->mig->p[i].name, sizeof(known) - strlen(known) - 1);
+            }
+            snprintf(why, whylen, "mig_instances: %s has no MIG profile '%s' (known: %s)",
+                     g->profile->key, trim(item), known);
+            return -1;
+        }
+        g->init_gi[g->n_init_gi] = gp;
+        g->init_start[g->n_init_gi++] = start;
+    }
+    char fit[160];
+    if (sim_mig_plan(g->profile, g->n_init_gi, g->init_gi, g->init_start, fit, sizeof(fit)) != 0) {
+        snprintf(why, whylen, "mig_instances: %s", fit);
         return -1;
     }
     return 0;
@@ -179,6 +281,7 @@ int sim_config_load(const char *path, sim_machine *m, char *err, size_t errlen)
     strcpy(m->driver_version, "550.54.15");
     strcpy(m->nvml_version, "12.550.54.15");
     m->cuda_driver_version = 12040;
+    m->numa_cpus = 32;
 
     FILE *f = fopen(path, "r");
     if (!f)
@@ -186,6 +289,10 @@ int sim_config_load(const char *path, sim_machine *m, char *err, size_t errlen)
 
     enum { TOP, GPU, FAULTS } section = TOP;
     int mig_line[SIM_MAX_GPUS] = {0};
+    int reset_line[SIM_MAX_GPUS] = {0};
+    int bridge_line[SIM_MAX_GPUS] = {0};
+    int inst_line[SIM_MAX_GPUS] = {0};
+    static char inst_text[SIM_MAX_GPUS][512]; /* only touched under the init lock */
     char buf[1024];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(buf, sizeof(buf), f)) {
@@ -208,6 +315,8 @@ int sim_config_load(const char *path, sim_machine *m, char *err, size_t errlen)
                 }
                 sim_gpu_spec *g = &m->gpus[m->ngpus++];
                 g->pci_bus = PCI_BUS_UNSET;
+                g->pcie_switch = -1;
+                g->nvlink_bridge = -1;
                 section = GPU;
             } else if (strcmp(line, "[faults]") == 0) {
                 section = FAULTS;
@@ -241,15 +350,25 @@ int sim_config_load(const char *path, sim_machine *m, char *err, size_t errlen)
             int r = set_top(m, key, val);
             if (r == -2)
                 rc = fail(err, errlen, path, lineno, "unknown key '%s' (known: driver_version, "
-                          "nvml_version, cuda_driver_version, seed; GPUs go in [gpu] sections)", key);
+                          "nvml_version, cuda_driver_version, seed, nvlink, numa_cpus; GPUs go in "
+                          "[gpu] sections)", key);
             else if (r != 0)
                 rc = fail(err, errlen, path, lineno, "invalid value '%s' for %s", val, key);
+        } else if (strcmp(key, "mig_instances") == 0) {
+            /* checked once the whole section (and so the profile) is known */
+            snprintf(inst_text[m->ngpus - 1], sizeof(inst_text[0]), "%s", val);
+            inst_line[m->ngpus - 1] = lineno;
         } else {
-            char why[200];
-            if (set_gpu(&m->gpus[m->ngpus - 1], key, val, why, sizeof(why)) != 0)
+            char why[300];
+            int gi = m->ngpus - 1;
+            if (set_gpu(&m->gpus[gi], key, val, why, sizeof(why)) != 0)
                 rc = fail(err, errlen, path, lineno, "%s", why);
             else if (strcmp(key, "mig") == 0)
-                mig_line[m->ngpus - 1] = lineno;
+                mig_line[gi] = lineno;
+            else if (strcmp(key, "mig_reset_required") == 0)
+                reset_line[gi] = lineno;
+            else if (strcmp(key, "nvlink_bridge") == 0)
+                bridge_line[gi] = lineno;
         }
     }
     if (rc == 0 && ferror(f))
@@ -262,9 +381,32 @@ int sim_config_load(const char *path, sim_machine *m, char *err, size_t errlen)
         sim_gpu_spec *g = &m->gpus[i];
         if (!g->profile)
             return fail(err, errlen, path, 0, "[gpu] number %d (index %d) has no profile", i + 1, i);
-        if (g->profile->geforce && mig_line[i])
-            return fail(err, errlen, path, mig_line[i], "mig is not supported on profile %s",
-                        g->profile->key);
+        if (!g->profile->mig && (mig_line[i] || reset_line[i] || inst_line[i])) {
+            int l = mig_line[i] ? mig_line[i] : (reset_line[i] ? reset_line[i] : inst_line[i]);
+            return fail(err, errlen, path, l, "mig is not supported on profile %s", g->profile->key);
+        }
+        if (inst_line[i]) {
+            char why[400];
+            if (!g->mig)
+                return fail(err, errlen, path, inst_line[i], "mig_instances needs mig = enabled");
+            if (parse_mig_instances(g, inst_text[i], why, sizeof(why)) != 0)
+                return fail(err, errlen, path, inst_line[i], "%s", why);
+        }
+        if (bridge_line[i]) {
+            int peer = g->nvlink_bridge;
+            if (!g->profile->bridge)
+                return fail(err, errlen, path, bridge_line[i], "profile %s takes no NVLink bridge",
+                            g->profile->key);
+            if (peer == i || peer >= m->ngpus || m->gpus[peer].nvlink_bridge != i ||
+                m->gpus[peer].profile != g->profile)
+                return fail(err, errlen, path, bridge_line[i], "nvlink_bridge = %d: the peer must "
+                            "be another GPU of the same profile whose nvlink_bridge names GPU %d",
+                            peer, i);
+        }
+        if (m->nvlink == NVLINK_NVSWITCH && g->profile->sxm &&
+            g->pci_bus >= 0x05 && g->pci_bus < 0x05 + sim_nvswitch_count(g->profile))
+            return fail(err, errlen, path, 0, "GPU %d: pci_bus 0x%02x is an NVSwitch's (0x05..)",
+                        i, g->pci_bus);
         apply_defaults(m, i);
         for (int j = 0; j < i; j++) {
             if (m->gpus[j].pci_bus == g->pci_bus)

@@ -56,7 +56,8 @@ static const struct cmd_def CMDS[] = {
     {"init", CMD_INIT, 1, 0, "init driver_mismatch|no_driver|ok"},
     {"lost", CMD_LOST, 1, 1, "lost <gpu>"},
     {"recover", CMD_RECOVER, 1, 1, "recover <gpu>"},
-    {"xid", CMD_XID, 2, 1, "xid <gpu> <xid>"},
+    {"xid", CMD_XID, 2, 1, "xid <gpu> <xid> [gi <id> [ci <id>]]"},
+    {"reset", CMD_RESET, 1, 1, "reset <gpu>"},
     {"sbe", CMD_SBE, 1, 1, "sbe <gpu>"},
     {"dbe", CMD_DBE, 1, 1, "dbe <gpu>"},
     {"hang", CMD_HANG, 2, 1, "hang <gpu> <ms>|forever"},
@@ -75,11 +76,11 @@ int sim_cmd_parse(const char *line, sim_cmd *out, char *err, size_t errlen)
     char *hash = strchr(buf, '#');
     if (hash)
         *hash = '\0';
-    char *tok[6];
+    char *tok[8];
     int n = 0;
     char *save = NULL;
     for (char *t = strtok_r(buf, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
-        if (n == 6) {
+        if (n == 8) {
             snprintf(err, errlen, "too many words");
             return -1;
         }
@@ -98,13 +99,18 @@ int sim_cmd_parse(const char *line, sim_cmd *out, char *err, size_t errlen)
         snprintf(err, errlen, "unknown command '%s'", tok[0]);
         return -1;
     }
-    if (n - 1 != def->nargs) {
+    /* xid takes an optional instance scope: "gi <id>" and then "ci <id>" */
+    int extra = 0;
+    if (def->kind == CMD_XID && (n == 5 || n == 7))
+        extra = n - 3;
+    if (n - 1 - extra != def->nargs) {
         snprintf(err, errlen, "usage: %s", def->usage);
         return -1;
     }
     memset(out, 0, sizeof(*out));
     out->kind = def->kind;
     out->gpu = -1;
+    out->gi = out->ci = -1;
     long long v;
     int argi = 1;
     if (def->takes_gpu) {
@@ -131,6 +137,10 @@ int sim_cmd_parse(const char *line, sim_cmd *out, char *err, size_t errlen)
         break;
     case CMD_XID:
         ok = parse_int(a, 0, 0xffffffffLL, &out->a) == 0;
+        if (ok && extra >= 2)
+            ok = strcmp(tok[3], "gi") == 0 && parse_int(tok[4], 0, SIM_MAX_GI - 1, &out->gi) == 0;
+        if (ok && extra == 4)
+            ok = strcmp(tok[5], "ci") == 0 && parse_int(tok[6], 0, SIM_MAX_CI - 1, &out->ci) == 0;
         break;
     case CMD_HANG:
         if (strcmp(a, "forever") == 0)
@@ -188,8 +198,33 @@ int sim_cmd_exec(const sim_cmd *c, char *err, size_t errlen)
     case CMD_RECOVER:
         atomic_store(&d->lost, 0);
         break;
-    case CMD_XID:
-        sim_events_deliver(d->index, nvmlEventTypeXidCriticalError, (unsigned long long)c->a);
+    case CMD_XID: {
+        if (c->gi >= 0) {
+            /* scoped to an instance that exists now, as the driver only reports live ones */
+            pthread_mutex_lock(&d->mu);
+            int live = g_gis[d->index][c->gi].live &&
+                       (c->ci < 0 || g_cis[d->index][c->gi][c->ci].live);
+            pthread_mutex_unlock(&d->mu);
+            if (!live) {
+                snprintf(err, errlen, "GPU %d has no GPU instance %lld%s", c->gpu, c->gi,
+                         c->ci >= 0 ? " with that compute instance" : "");
+                return -1;
+            }
+        }
+        sim_events_deliver(d->index, nvmlEventTypeXidCriticalError, (unsigned long long)c->a,
+                           c->gi >= 0 ? (unsigned)c->gi : SIM_NO_INSTANCE,
+                           c->ci >= 0 ? (unsigned)c->ci : SIM_NO_INSTANCE);
+        break;
+    }
+    case CMD_RESET:
+        pthread_mutex_lock(&d->mu);
+        /* A GPU reset ends its processes, clears volatile ECC counts, applies pending row
+         * remaps and a pending MIG mode, and destroys its MIG instances. */
+        d->nprocs = 0;
+        d->ecc_sbe_vol = d->ecc_dbe_vol = 0;
+        d->remap_pending = 0;
+        sim_mig_reset(d);
+        pthread_mutex_unlock(&d->mu);
         break;
     case CMD_SBE:
     case CMD_DBE:
@@ -210,7 +245,8 @@ int sim_cmd_exec(const sim_cmd *c, char *err, size_t errlen)
         }
         pthread_mutex_unlock(&d->mu);
         sim_events_deliver(d->index, c->kind == CMD_SBE ? nvmlEventTypeSingleBitEccError
-                                                         : nvmlEventTypeDoubleBitEccError, 0);
+                                                         : nvmlEventTypeDoubleBitEccError, 0,
+                           SIM_NO_INSTANCE, SIM_NO_INSTANCE);
         break;
     case CMD_HANG:
         atomic_store(&d->hang_until_ns, c->a < 0 ? SIM_HANG_FOREVER

@@ -37,7 +37,8 @@ unsigned long long sim_supported_events(const sim_dev *d)
     return m;
 }
 
-void sim_events_deliver(unsigned gpu, unsigned long long type, unsigned long long data)
+void sim_events_deliver(unsigned gpu, unsigned long long type, unsigned long long data,
+                        unsigned gi, unsigned ci)
 {
     pthread_mutex_lock(&g_ev_mu);
     for (struct nvmlEventSet_st *s = g_sets; s; s = s->next) {
@@ -51,8 +52,8 @@ void sim_events_deliver(unsigned gpu, unsigned long long type, unsigned long lon
             e->device = &g_devs[gpu];
             e->eventType = type;
             e->eventData = data;
-            e->gpuInstanceId = 0xffffffffU;     /* not a MIG instance */
-            e->computeInstanceId = 0xffffffffU;
+            e->gpuInstanceId = gi;      /* SIM_NO_INSTANCE: device-wide */
+            e->computeInstanceId = ci;
             s->len++;
             pthread_cond_broadcast(&s->cv);
         }

@@ -43,20 +43,40 @@ static void serve_hang(sim_dev *d)
     }
 }
 
-nvmlReturn_t sim_dev_enter(nvmlDevice_t h, sim_dev **out)
+nvmlReturn_t sim_dev_enter_any(nvmlDevice_t h, sim_dev **out, const sim_mig_dev **mig)
 {
     if (atomic_load(&g_refcount) == 0)
         return NVML_ERROR_UNINITIALIZED;
     sim_dev *d = lookup(h);
+    const sim_mig_dev *m = d ? NULL : sim_mig_lookup(h);
+    if (m)
+        d = &g_devs[m->gpu];
     if (!d)
         return NVML_ERROR_INVALID_ARGUMENT;
     sim_control_poll(0);
-    serve_hang(d);
+    serve_hang(d); /* a hung GPU hangs its MIG devices too */
     if (atomic_load(&d->lost))
         return NVML_ERROR_GPU_IS_LOST;
     pthread_mutex_lock(&d->mu);
+    if (m && !g_cis[m->gpu][m->gi][m->ci].live) {
+        pthread_mutex_unlock(&d->mu);
+        return NVML_ERROR_INVALID_ARGUMENT; /* its compute instance was destroyed */
+    }
     *out = d;
+    *mig = m;
     return NVML_SUCCESS;
+}
+
+nvmlReturn_t sim_dev_enter(nvmlDevice_t h, sim_dev **out)
+{
+    const sim_mig_dev *m;
+    nvmlReturn_t r = sim_dev_enter_any(h, out, &m);
+    if (r == NVML_SUCCESS && m) {
+        /* A MIG device answers only the calls written for it (mig.c, name, UUID, memory). */
+        pthread_mutex_unlock(&(*out)->mu);
+        return NVML_ERROR_NOT_SUPPORTED;
+    }
+    return r;
 }
 
 void sim_dev_leave(sim_dev *d)
@@ -190,16 +210,32 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned i
     LEAVE(NVML_SUCCESS);
 }
 
+/* Entry for the calls a MIG device handle answers too: m is NULL for a whole GPU. */
+#define ENTER_ANY(h)                                                  \
+    sim_dev *d;                                                       \
+    const sim_mig_dev *m;                                             \
+    do {                                                              \
+        nvmlReturn_t enter_rc_ = sim_dev_enter_any((h), &d, &m);      \
+        if (enter_rc_ != NVML_SUCCESS)                                \
+            return enter_rc_;                                         \
+    } while (0)
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
 {
-    ENTER(device);
-    LEAVE(put_string(d->spec.profile->name, name, length));
+    ENTER_ANY(device);
+    char mig[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
+    if (m)
+        sim_mig_name(d, m, mig, sizeof(mig)); /* "NVIDIA H100 80GB HBM3 MIG 1g.10gb" */
+    LEAVE(put_string(m ? mig : d->spec.profile->name, name, length));
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
 {
-    ENTER(device);
-    LEAVE(put_string(d->spec.uuid, uuid, length));
+    ENTER_ANY(device);
+    char mig[NVML_DEVICE_UUID_V2_BUFFER_SIZE];
+    if (m)
+        sim_mig_uuid(d, m, mig, sizeof(mig));
+    LEAVE(put_string(m ? mig : d->spec.uuid, uuid, length));
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
@@ -282,16 +318,6 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, 
     LEAVE(NVML_SUCCESS);
 }
 
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode,
-                                             unsigned int *pendingMode)
-{
-    ENTER(device);
-    GEFORCE_UNSUPPORTED();
-    REQUIRE(currentMode && pendingMode);
-    *currentMode = *pendingMode = d->spec.mig ? NVML_DEVICE_MIG_ENABLE : NVML_DEVICE_MIG_DISABLE;
-    LEAVE(NVML_SUCCESS);
-}
-
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
     ENTER(device);
@@ -313,10 +339,16 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComput
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
-    ENTER(device);
+    ENTER_ANY(device);
     REQUIRE(memory);
     if (memory->version != nvmlMemory_v2)
         LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    if (m) {
+        /* a MIG device: its GPU instance's memory, nothing reserved, no process of its own */
+        memory->total = memory->free = sim_mig_mem_bytes(m);
+        memory->reserved = memory->used = 0;
+        LEAVE(NVML_SUCCESS);
+    }
     sim_sample s;
     sample_now(d, &s);
     memory->total = s.mem_total;
@@ -328,8 +360,13 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemo
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
-    ENTER(device);
+    ENTER_ANY(device);
     REQUIRE(memory);
+    if (m) {
+        memory->total = memory->free = sim_mig_mem_bytes(m);
+        memory->used = 0;
+        LEAVE(NVML_SUCCESS);
+    }
     sim_sample s;
     sample_now(d, &s);
     /* v1 semantics: "used" includes the memory the driver reserves */
@@ -655,7 +692,6 @@ NOT_SUPPORTED_GETTER(nvmlDeviceGetEncoderUtilization, unsigned int *utilization,
                      unsigned int *samplingPeriodUs)
 NOT_SUPPORTED_GETTER(nvmlDeviceGetDecoderUtilization, unsigned int *utilization,
                      unsigned int *samplingPeriodUs)
-NOT_SUPPORTED_GETTER(nvmlDeviceGetNvLinkState, unsigned int link, nvmlEnableState_t *isActive)
 NOT_SUPPORTED_GETTER(nvmlDeviceGetAccountingMode, nvmlEnableState_t *mode)
 NOT_SUPPORTED_GETTER(nvmlDeviceGetMemoryErrorCounter, nvmlMemoryErrorType_t errorType,
                      nvmlEccCounterType_t counterType, unsigned int locationType,

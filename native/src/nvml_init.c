@@ -73,6 +73,7 @@ static void install_machine(const sim_machine *m)
         d->remapped_unc = d->remap_pending = 0;
         d->energy_mj = 0.0;
         d->energy_t = 0.0;
+        sim_mig_install(d);
         pthread_mutex_unlock(&d->mu);
     }
     g_ndev = m->ngpus;
