@@ -249,6 +249,9 @@ final class NvmlMig {
                 out.add(p);
             }
         }
+        if (out.isEmpty()) {
+            return List.of(); // not cached: asked again next time rather than frozen empty
+        }
         d.migProfiles = List.copyOf(out);
         return d.migProfiles;
     }
