@@ -13,6 +13,8 @@ import io.gpuagent.util.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +53,33 @@ class NvmlMigIT {
 
     private static MigProfile profile(MigState s, String name) {
         return s.profiles().stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /**
+     * The GPU-instance profiles of NVIDIA's MIG user guide ("Supported MIG Profiles" and
+     * {@code nvidia-smi mig -lgip}): nvml.h's index, the driver's id, name, compute slices, how many
+     * instances fit, and memory in MiB (the GiB column: 9.50 GiB = 9728 MiB).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        a100-80gb      | 0:19:1g.10gb:1:7:9728 7:20:1g.10gb+me:1:1:9728 9:15:1g.20gb:1:4:19968 1:14:2g.20gb:2:3:19968 2:9:3g.40gb:3:2:40192 3:5:4g.40gb:4:1:40192 4:0:7g.80gb:7:1:81152
+        a100-80gb-pcie | 0:19:1g.10gb:1:7:9728 7:20:1g.10gb+me:1:1:9728 9:15:1g.20gb:1:4:19968 1:14:2g.20gb:2:3:19968 2:9:3g.40gb:3:2:40192 3:5:4g.40gb:4:1:40192 4:0:7g.80gb:7:1:81152
+        h100-80gb-hbm3 | 0:19:1g.10gb:1:7:9984 7:20:1g.10gb+me:1:1:9984 9:15:1g.20gb:1:4:20096 1:14:2g.20gb:2:3:20096 2:9:3g.40gb:3:2:40448 3:5:4g.40gb:4:1:40448 4:0:7g.80gb:7:1:81152
+        h200           | 0:19:1g.18gb:1:7:16896 7:20:1g.18gb+me:1:1:16896 9:15:1g.35gb:1:4:33280 1:14:2g.35gb:2:3:33280 2:9:3g.71gb:3:2:66816 3:5:4g.71gb:4:1:66816 4:0:7g.141gb:7:1:135424
+        """)
+    void eachCardListsItsProfilesWithTheUserGuidesFigures(String card, String table) throws Exception {
+        open("[gpu]\nprofile = " + card + "\nmig = enabled\n");
+        List<MigProfile> expected = new java.util.ArrayList<>();
+        for (String row : table.trim().split(" ")) {
+            String[] f = row.split(":");
+            expected.add(new MigProfile(Integer.parseInt(f[0]), Integer.parseInt(f[1]), f[2], Integer.parseInt(f[3]),
+                    Long.parseLong(f[5]) << 20, Integer.parseInt(f[4])));
+        }
+        expected.sort(java.util.Comparator.comparingInt(MigProfile::profileIndex));
+        assertThat(driver.mig(0).profiles()).containsExactlyElementsOf(expected);
+        // the full-GPU profile fits in the card's memory, and is what the card can give at most
+        MigProfile full = expected.stream().filter(p -> p.sliceCount() == 7).findFirst().orElseThrow();
+        assertThat(full.memoryBytes()).isLessThanOrEqualTo(driver.describe(0).memoryTotalBytes());
     }
 
     @Test
