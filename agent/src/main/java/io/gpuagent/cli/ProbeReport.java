@@ -127,39 +127,48 @@ record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswer
         return sb.toString();
     }
 
-    /** A section per GPU that has MIG: its modes, then its instances (as nvidia-smi -L lists them). */
+    /**
+     * A section per GPU with MIG on (or pending on): its modes, then its instances (as nvidia-smi -L
+     * lists them); the MIG-capable GPUs with MIG off on one line.
+     */
     private void migTable(StringBuilder sb) {
-        boolean header = false;
+        StringBuilder section = new StringBuilder();
+        List<String> off = new ArrayList<>();
         for (Entry e : entries) {
-            if (e.mig() == null && e.migError() == null) {
-                continue;
-            }
-            if (!header) {
-                sb.append("\nMIG\n");
-                header = true;
-            }
             if (e.mig() == null) {
-                sb.append(String.format("GPU %d: MIG state not read (%s)%n", e.device().index(), e.migError()));
+                if (e.migError() != null) {
+                    section.append(String.format("MIG on GPU %d: not read (%s)%n", e.device().index(), e.migError()));
+                }
                 continue;
             }
             MigState m = e.mig();
-            sb.append(String.format("GPU %d: MIG %s, pending %s%s%n", e.device().index(), onOff(m.current()),
+            if (!m.current() && !m.pending()) {
+                off.add(Integer.toString(e.device().index()));
+                continue;
+            }
+            section.append(String.format("MIG on GPU %d: %s, pending %s%s%n", e.device().index(), onOff(m.current()),
                     onOff(m.pending()), m.resetPending() ? " (takes effect after a GPU reset)" : ""));
             if (!m.profiles().isEmpty()) {
                 StringBuilder names = new StringBuilder();
                 for (MigProfile p : m.profiles()) {
                     names.append(names.length() == 0 ? "" : ", ").append(p.name()).append(" x").append(p.instanceCount());
                 }
-                sb.append("  profiles: ").append(names).append('\n');
+                section.append("  profiles: ").append(names).append('\n');
             }
             if (m.instances().isEmpty() && m.current()) {
-                sb.append("  (no instances)\n");
+                section.append("  (no instances)\n");
             }
             for (MigInstance i : m.instances()) {
-                sb.append(String.format("  MIG %-10s GI %-2d CI %-2d %8s GiB  placement %d:%d  (UUID: %s)%n",
+                section.append(String.format("  MIG %-10s GI %-2d CI %-2d %8s GiB  placement %d:%d  (UUID: %s)%n",
                         i.profile(), i.gpuInstanceId(), i.computeInstanceId(), gib(i.memoryBytes()), i.placementStart(),
                         i.placementSize(), i.uuid()));
             }
+        }
+        if (!off.isEmpty()) {
+            section.append("MIG-capable, MIG disabled: GPU ").append(String.join(", ", off)).append('\n');
+        }
+        if (section.length() > 0) {
+            sb.append("\nMIG\n").append(section);
         }
     }
 

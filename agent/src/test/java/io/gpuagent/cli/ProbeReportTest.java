@@ -79,11 +79,13 @@ class ProbeReportTest {
     @Test
     void theTableListsInstancesLikeNvidiaSmiAndTheMatrixLikeTopoM() {
         String table = report().toTable();
-        assertThat(table).contains("GPU 0: MIG enabled, pending enabled\n")
-                .contains("GPU 1: MIG disabled, pending enabled (takes effect after a GPU reset)\n")
+        assertThat(table).contains("MIG on GPU 0: enabled, pending enabled\n")
+                .contains("MIG on GPU 1: disabled, pending enabled (takes effect after a GPU reset)\n")
                 .contains("  profiles: 1g.10gb x7, 3g.40gb x2\n")
                 .containsPattern("MIG 3g\\.40gb +GI 2 +CI 0 +39\\.3 GiB  placement 4:4  \\(UUID: MIG-11111111-");
-        assertThat(table).doesNotContain("GPU 2: MIG");
+        assertThat(table).doesNotContain("MIG on GPU 2").doesNotContain("MIG-capable");
+        // the GPU list keeps its one line per GPU (scripts count "GPU n:" lines)
+        assertThat(table.lines().filter(l -> l.matches("GPU \\d+: .*")).count()).isEqualTo(3);
         assertThat(table).contains("\tGPU0\tGPU1\tGPU2\n")
                 .contains("GPU0\t   X\tNV12\t SYS\n")
                 .contains("GPU2\t SYS\t SYS\t   X\n")
