@@ -41,6 +41,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     private final List<NvmlDevice> devices;
     private final NvmlTelemetryReader reader;
     private final NvmlMig mig;
+    private final NvmlMigLayout migLayout;
     private final NvmlTopology topology;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -52,6 +53,7 @@ public final class NvmlGpuDriver implements GpuDriver {
         this.devices = enumerate();
         this.reader = new NvmlTelemetryReader(fn, clock);
         this.mig = new NvmlMig(fn);
+        this.migLayout = new NvmlMigLayout(fn, mig);
         this.topology = new NvmlTopology(fn);
     }
 
@@ -246,7 +248,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     public boolean setMigMode(int index, boolean enabled) throws GpuException {
         NvmlDevice d = described(index);
         synchronized (d) {
-            return mig.setMode(d, enabled);
+            return migLayout.setMode(d, enabled);
         }
     }
 
@@ -254,7 +256,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     public MigInstance createMigInstance(int index, int profileIndex, Integer placementStart) throws GpuException {
         NvmlDevice d = described(index);
         synchronized (d) {
-            return mig.create(d, profileIndex, placementStart);
+            return migLayout.create(d, profileIndex, placementStart);
         }
     }
 
@@ -262,7 +264,7 @@ public final class NvmlGpuDriver implements GpuDriver {
     public void destroyMigInstance(int index, int gpuInstanceId) throws GpuException {
         NvmlDevice d = described(index);
         synchronized (d) {
-            mig.destroy(d, gpuInstanceId);
+            migLayout.destroy(d, gpuInstanceId);
         }
     }
 
