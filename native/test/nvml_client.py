@@ -5,7 +5,7 @@ Prints exactly what nvml_client.c prints (see that file for the line format), so
 be diffed: a mismatch means a struct layout or calling convention the library gets wrong for
 one kind of client. Versioned symbols are looked up first, older names as fallback.
 
-Usage: nvml_client.py [path/to/libnvidia-ml.so.1]
+Usage: nvml_client.py [path/to/libnvidia-ml.so.1 [inventory|mig|topology]]
 """
 import ctypes
 import sys
@@ -46,8 +46,33 @@ class Memory(ctypes.Structure):
     ]
 
 
+class GpuInstanceProfileInfoV2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint) for n in (
+        "version", "id", "isP2pSupported", "sliceCount", "instanceCount", "multiprocessorCount",
+        "copyEngineCount", "decoderCount", "encoderCount", "jpegCount", "ofaCount")] + [
+        ("memorySizeMB", ctypes.c_ulonglong), ("name", ctypes.c_char * 96)]
+
+
+class Placement(ctypes.Structure):
+    _fields_ = [("start", ctypes.c_uint), ("size", ctypes.c_uint)]
+
+
+class GpuInstanceInfo(ctypes.Structure):
+    _fields_ = [("device", ctypes.c_void_p), ("id", ctypes.c_uint), ("profileId", ctypes.c_uint),
+                ("placement", Placement)]
+
+
+class ComputeInstanceInfo(ctypes.Structure):
+    _fields_ = [("device", ctypes.c_void_p), ("gpuInstance", ctypes.c_void_p),
+                ("id", ctypes.c_uint), ("profileId", ctypes.c_uint), ("placement", Placement)]
+
+
 assert ctypes.sizeof(PciInfo) == 68 and ctypes.sizeof(MemoryV2) == 40
+assert ctypes.sizeof(GpuInstanceProfileInfoV2) == 152 and ctypes.sizeof(GpuInstanceInfo) == 24
+assert ctypes.sizeof(ComputeInstanceInfo) == 32
 MEMORY_V2_VERSION = ctypes.sizeof(MemoryV2) | (2 << 24)
+GI_PROFILE_INFO_V2_VERSION = ctypes.sizeof(GpuInstanceProfileInfoV2) | (2 << 24)
+LEVELS = {0: "X", 10: "PIX", 20: "PXB", 30: "PHB", 40: "NODE"}
 
 
 class Nvml:
@@ -103,6 +128,14 @@ def main():
     print(line(out))
 
     by_index = nvml.fn("nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex")
+    section = sys.argv[2] if len(sys.argv) > 2 else "inventory"
+    if section in ("mig", "topology"):
+        (print_mig if section == "mig" else print_topology)(nvml, by_index, count.value)
+        nvml.fn("nvmlShutdown")()
+        return 0
+    if section != "inventory":
+        sys.stderr.write("nvml_client.py: unknown section '%s' (inventory, mig, topology)\n" % section)
+        return 2
     for i in range(count.value):
         handle = ctypes.c_void_p()
         hrc = by_index(ctypes.c_uint(i), ctypes.byref(handle))
@@ -161,6 +194,115 @@ def main():
         print(line(pairs))
     nvml.fn("nvmlShutdown")()
     return 0
+
+
+def print_mig(nvml, by_index, count):
+    u = ctypes.c_uint
+    for i in range(count):
+        d = ctypes.c_void_p()
+        hrc = by_index(u(i), ctypes.byref(d))
+        cur, pend, mx = u(), u(), u()
+        rc = hrc if hrc != NVML_SUCCESS else nvml.fn("nvmlDeviceGetMigMode")(d, ctypes.byref(cur), ctypes.byref(pend))
+        pairs = [("index", str(i)), ("mig_current", val(rc, cur.value)), ("mig_pending", val(rc, pend.value))]
+        rc = hrc if hrc != NVML_SUCCESS else nvml.fn("nvmlDeviceGetMaxMigDeviceCount")(d, ctypes.byref(mx))
+        pairs.append(("max_mig_devices", val(rc, mx.value)))
+        print(line(pairs))
+        if hrc != NVML_SUCCESS or cur.value != 1:
+            continue
+        for k in range(10):
+            pi = GpuInstanceProfileInfoV2(version=GI_PROFILE_INFO_V2_VERSION)
+            if nvml.fn("nvmlDeviceGetGpuInstanceProfileInfoV")(d, u(k), ctypes.byref(pi)) != NVML_SUCCESS:
+                continue
+            pl, np_ = (Placement * 8)(), u(8)
+            places = ""
+            if nvml.fn("nvmlDeviceGetGpuInstancePossiblePlacements_v2")(d, u(pi.id), pl, ctypes.byref(np_)) == NVML_SUCCESS:
+                places = ",".join("%d:%d" % (pl[j].start, pl[j].size) for j in range(np_.value))
+            cap = u()
+            rc = nvml.fn("nvmlDeviceGetGpuInstanceRemainingCapacity")(d, u(pi.id), ctypes.byref(cap))
+            print(line([("index", str(i)), ("profile", str(k)), ("id", str(pi.id)),
+                        ("name", pi.name.decode()), ("slices", str(pi.sliceCount)),
+                        ("instances", str(pi.instanceCount)), ("memory_mib", str(pi.memorySizeMB)),
+                        ("sm", str(pi.multiprocessorCount)), ("placements", places),
+                        ("remaining", val(rc, cap.value))]))
+        for g in range(15):
+            gi, gin = ctypes.c_void_p(), GpuInstanceInfo()
+            if (nvml.fn("nvmlDeviceGetGpuInstanceById")(d, u(g), ctypes.byref(gi)) != NVML_SUCCESS
+                    or nvml.fn("nvmlGpuInstanceGetInfo")(gi, ctypes.byref(gin)) != NVML_SUCCESS):
+                continue
+            print(line([("index", str(i)), ("gpu_instance", str(gin.id)), ("profile_id", str(gin.profileId)),
+                        ("placement", "%d:%d" % (gin.placement.start, gin.placement.size))]))
+            for c in range(8):
+                ci, cin = ctypes.c_void_p(), ComputeInstanceInfo()
+                if (nvml.fn("nvmlGpuInstanceGetComputeInstanceById")(gi, u(c), ctypes.byref(ci)) != NVML_SUCCESS
+                        or nvml.fn("nvmlComputeInstanceGetInfo_v2")(ci, ctypes.byref(cin)) != NVML_SUCCESS):
+                    continue
+                print(line([("index", str(i)), ("gpu_instance", str(gin.id)), ("compute_instance", str(cin.id)),
+                            ("profile_id", str(cin.profileId)),
+                            ("placement", "%d:%d" % (cin.placement.start, cin.placement.size))]))
+        buf = ctypes.create_string_buffer(96)
+        for j in range(mx.value):
+            m = ctypes.c_void_p()
+            if nvml.fn("nvmlDeviceGetMigDeviceHandleByIndex")(d, u(j), ctypes.byref(m)) != NVML_SUCCESS:
+                continue
+            pairs = [("index", str(i)), ("mig_device", str(j))]
+            rc = nvml.fn("nvmlDeviceGetUUID")(m, buf, u(96))
+            pairs.append(("uuid", val(rc, buf.value.decode() if rc == NVML_SUCCESS else "")))
+            rc = nvml.fn("nvmlDeviceGetName")(m, buf, u(96))
+            pairs.append(("name", val(rc, buf.value.decode() if rc == NVML_SUCCESS else "")))
+            mem = MemoryV2(version=MEMORY_V2_VERSION)
+            rc = nvml.fn("nvmlDeviceGetMemoryInfo_v2")(m, ctypes.byref(mem))
+            pairs.append(("memory_total_bytes", val(rc, mem.total)))
+            g, c = u(), u()
+            rc = nvml.fn("nvmlDeviceGetGpuInstanceId")(m, ctypes.byref(g))
+            pairs.append(("gpu_instance", val(rc, g.value)))
+            rc = nvml.fn("nvmlDeviceGetComputeInstanceId")(m, ctypes.byref(c))
+            pairs.append(("compute_instance", val(rc, c.value)))
+            print(line(pairs))
+
+
+def print_topology(nvml, by_index, count):
+    u = ctypes.c_uint
+    devs, buses = [], []
+    for i in range(min(count, 64)):
+        d, p = ctypes.c_void_p(), PciInfo()
+        ok = by_index(u(i), ctypes.byref(d)) == NVML_SUCCESS and \
+            nvml.fn("nvmlDeviceGetPciInfo_v3")(d, ctypes.byref(p)) == NVML_SUCCESS
+        devs.append(d)
+        buses.append(p.busId.decode() if ok else "")
+    for i, d in enumerate(devs):
+        nlinks, ver, to_switch, to_gpu, remotes = 0, 0, 0, [0] * len(devs), []
+        for link in range(18):
+            on, t, v = u(), u(), u()
+            if nvml.fn("nvmlDeviceGetNvLinkState")(d, u(link), ctypes.byref(on)) != NVML_SUCCESS or on.value != 1:
+                continue
+            nlinks += 1
+            if ver == 0 and nvml.fn("nvmlDeviceGetNvLinkVersion")(d, u(link), ctypes.byref(v)) == NVML_SUCCESS:
+                ver = v.value
+            rp = PciInfo()
+            if nvml.fn("nvmlDeviceGetNvLinkRemotePciInfo_v2")(d, u(link), ctypes.byref(rp)) != NVML_SUCCESS:
+                continue
+            remotes.append(rp.busId.decode())
+            if nvml.fn("nvmlDeviceGetNvLinkRemoteDeviceType")(d, u(link), ctypes.byref(t)) == NVML_SUCCESS and t.value == 2:
+                to_switch += 1
+            else:
+                for j, b in enumerate(buses):
+                    to_gpu[j] += rp.busId.decode() == b
+        row, pcie = [], []
+        for j, e in enumerate(devs):
+            lvl, st = u(), u(99)
+            ar = nvml.fn("nvmlDeviceGetTopologyCommonAncestor")(d, e, ctypes.byref(lvl))
+            pcie.append(LEVELS.get(lvl.value, "SYS") if ar == NVML_SUCCESS else "ERR")
+            if i != j and nvml.fn("nvmlDeviceGetP2PStatus")(d, e, u(2), ctypes.byref(st)) == NVML_SUCCESS and st.value == 0:
+                row.append("NV%d" % (to_switch + to_gpu[j]))
+            else:
+                row.append(pcie[-1])
+        nodes = (ctypes.c_ulong * 1)()
+        node = -1
+        if nvml.fn("nvmlDeviceGetMemoryAffinity")(d, u(1), nodes, u(0)) == NVML_SUCCESS and nodes[0]:
+            node = (nodes[0] & -nodes[0]).bit_length() - 1
+        print(line([("index", str(i)), ("topo", ",".join(row)), ("pcie", ",".join(pcie)),
+                    ("numa_node", str(node)), ("nvlinks", str(nlinks)), ("nvlink_version", str(ver)),
+                    ("nvlink_remotes", ",".join(remotes) or "-")]))
 
 
 if __name__ == "__main__":

@@ -15,110 +15,7 @@
 #include <unistd.h>
 
 #include "nvml_abi.h"
-
-static int g_failures, g_checks;
-static char g_dir[1024];
-static int g_seq;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        g_checks++;                                                              \
-        if (!(cond)) {                                                           \
-            g_failures++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                        \
-    } while (0)
-#define CHECK_RC(expr, want)                                                     \
-    do {                                                                         \
-        nvmlReturn_t got_ = (expr);                                              \
-        g_checks++;                                                              \
-        if (got_ != (nvmlReturn_t)(want)) {                                      \
-            g_failures++;                                                        \
-            fprintf(stderr, "%s:%d: %s returned %u (%s), want %u\n", __FILE__, __LINE__, \
-                    #expr, got_, nvmlErrorString(got_), (unsigned)(want));       \
-        }                                                                        \
-    } while (0)
-#define OK(expr) CHECK_RC(expr, NVML_SUCCESS)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(2);
-    }
-    fputs(text, f);
-    fclose(f);
-}
-
-/* Writes a machine file, points GPU_AGENT_SIM_CONFIG at it and a fresh, empty control file. */
-static void use_machine(const char *text, char *ctl_out, size_t n)
-{
-    char path[1200], ctl[1200];
-    g_seq++;
-    snprintf(path, sizeof(path), "%s/machine-%d.conf", g_dir, g_seq);
-    snprintf(ctl, sizeof(ctl), "%s/control-%d", g_dir, g_seq);
-    write_file(path, text);
-    write_file(ctl, "");
-    setenv("GPU_AGENT_SIM_CONFIG", path, 1);
-    setenv("GPU_AGENT_SIM_CONTROL", ctl, 1);
-    if (ctl_out)
-        snprintf(ctl_out, n, "%s", ctl);
-}
-
-static void control(const char *ctl, const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    int fd = open(ctl, O_WRONLY | O_APPEND);
-    if (fd < 0 || write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) != 1) {
-        perror(ctl);
-        exit(2);
-    }
-    close(fd);
-}
-
-/* stderr capture, to check the messages the library prints */
-static int g_saved_stderr = -1;
-static char g_capture_path[1200];
-
-static void capture_start(void)
-{
-    snprintf(g_capture_path, sizeof(g_capture_path), "%s/stderr-%d.txt", g_dir, ++g_seq);
-    fflush(stderr);
-    g_saved_stderr = dup(2);
-    int fd = open(g_capture_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    close(fd);
-}
-
-static void capture_stop(char *buf, size_t n)
-{
-    fflush(stderr);
-    dup2(g_saved_stderr, 2);
-    close(g_saved_stderr);
-    FILE *f = fopen(g_capture_path, "r");
-    size_t got = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[got] = '\0';
-    if (f)
-        fclose(f);
-}
+#include "testlib.h"
 
 static const char *MIXED =
     "# one GPU of each profile\n"
@@ -729,15 +626,16 @@ struct waiter {
     nvmlEventSet_t set;
     nvmlEventData_t ev;
     nvmlReturn_t rc;
+    double started_ms; /* set before the thread is created: a late-scheduled thread on a busy
+                        * machine must not make the wait look shorter than it was */
     double waited_ms;
 };
 
 static void *wait_thread(void *arg)
 {
     struct waiter *w = arg;
-    double t0 = now_ms();
     w->rc = nvmlEventSetWait_v2(w->set, &w->ev, 5000);
-    w->waited_ms = now_ms() - t0;
+    w->waited_ms = now_ms() - w->started_ms;
     return NULL;
 }
 
@@ -752,6 +650,7 @@ static void test_event_wait_wakes(void)
     OK(nvmlEventSetCreate(&w.set));
     OK(nvmlDeviceRegisterEvents(d, nvmlEventTypeXidCriticalError, w.set));
     pthread_t th;
+    w.started_ms = now_ms();
     pthread_create(&th, NULL, wait_thread, &w);
     sleep_ms(100);
     control(ctl, "xid 0 48"); /* nobody else calls NVML: the waiter itself must see it */
@@ -759,6 +658,7 @@ static void test_event_wait_wakes(void)
     OK(w.rc);
     CHECK(w.ev.eventData == 48 && w.waited_ms >= 90 && w.waited_ms < 1000);
 
+    w.started_ms = now_ms();
     pthread_create(&th, NULL, wait_thread, &w);
     sleep_ms(50);
     control(ctl, "lost 0");
@@ -772,6 +672,7 @@ static void test_event_wait_wakes(void)
 struct caller {
     nvmlDevice_t d;
     nvmlReturn_t rc;
+    double started_ms; /* 0: from when the call is made; else set before the thread is created */
     double took_ms;
 };
 
@@ -779,7 +680,7 @@ static void *temperature_thread(void *arg)
 {
     struct caller *c = arg;
     unsigned t;
-    double t0 = now_ms();
+    double t0 = c->started_ms > 0 ? c->started_ms : now_ms();
     c->rc = nvmlDeviceGetTemperature(c->d, NVML_TEMPERATURE_GPU, &t);
     c->took_ms = now_ms() - t0;
     return NULL;
@@ -808,7 +709,7 @@ static void test_hang(void)
     pthread_t th[3];
     struct caller hung[3];
     for (int i = 0; i < 3; i++) {
-        hung[i] = (struct caller){.d = d0, .rc = 12345};
+        hung[i] = (struct caller){.d = d0, .rc = 12345, .started_ms = now_ms()};
         pthread_create(&th[i], NULL, temperature_thread, &hung[i]);
     }
     sleep_ms(100);
