@@ -34,7 +34,7 @@ class ProbeCommandIT {
         "gaming-pc-rtx4090.conf, 1, NVIDIA GeForce RTX 4090",
         "rig-2x-rtx3090.conf, 2, NVIDIA GeForce RTX 3090",
         "server-8x-h100.conf, 8, NVIDIA H100 80GB HBM3",
-        "server-4x-a100.conf, 4, NVIDIA A100-SXM4-80GB",
+        "server-4x-a100.conf, 4, NVIDIA A100 80GB PCIe",
         "server-8x-h200.conf, 8, NVIDIA H200"})
     void probeJsonPrintsWhatTheMachineFileDescribes(String machine, int count, String name) throws Exception {
         AgentProcess.Result r = AgentProcess.run(sim(machine), "probe", "--json", "--nvml-library", SimNvml.library());
@@ -55,7 +55,7 @@ class ProbeCommandIT {
         JsonNode first = root.get("gpus").get(0);
         assertThat(first.get("serial").isNull()).as("GeForce has no serial").isEqualTo(geforce);
         assertThat(first.get("eccMode").isNull()).isEqualTo(geforce);
-        assertThat(first.get("telemetry").get("fanPercent").isNull()).as("SXM cards have no fan").isEqualTo(!geforce);
+        assertThat(first.get("telemetry").get("fanPercent").isNull()).as("SXM and passive PCIe data-center cards have no fan").isEqualTo(!geforce);
     }
 
     @Test

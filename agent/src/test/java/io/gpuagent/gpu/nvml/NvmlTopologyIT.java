@@ -110,6 +110,41 @@ class NvmlTopologyIT {
         assertThat(driver.topology(uuids())).usingRecursiveComparison().isEqualTo(t);
     }
 
+    private GpuTopology readShipped(String machine) throws Exception {
+        SimNvml.use(SimNvml.machine(machine), null);
+        driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM);
+        return driver.topology(uuids());
+    }
+
+    @Test
+    void theShippedMachineFilesHaveTheTopologiesTheirNamesPromise() throws Exception {
+        GpuTopology hgx = readShipped("server-8x-h100.conf");
+        assertThat(hgx.nvswitch()).isTrue();
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 8; j++) {
+                assertThat(hgx.nvlinks(i, j)).as("HGX H100 %d-%d", i, j).isEqualTo(i == j ? 0 : 18);
+            }
+        }
+        driver.close();
+
+        GpuTopology a100 = readShipped("server-4x-a100.conf");
+        assertThat(a100.nvswitch()).isFalse();
+        int[][] expected = {{0, 12, 0, 0}, {12, 0, 0, 0}, {0, 0, 0, 12}, {0, 0, 12, 0}};
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                assertThat(a100.nvlinks(i, j)).as("A100 PCIe %d-%d", i, j).isEqualTo(expected[i][j]);
+            }
+        }
+        assertThat(a100.ancestor(0, 2)).as("the pairs sit on two NUMA nodes").isEqualTo(GpuTopology.SYSTEM);
+        driver.close();
+
+        GpuTopology rig = readShipped("rig-2x-rtx3090.conf");
+        assertThat(rig.nvswitch()).isFalse();
+        assertThat(rig.nvlinks(0, 1)).as("no NVLink bridge on this rig: PCIe only").isZero();
+        assertThat(rig.ancestor(0, 1)).isIn(GpuTopology.SINGLE, GpuTopology.MULTIPLE, GpuTopology.HOSTBRIDGE,
+                GpuTopology.NODE, GpuTopology.SYSTEM);
+    }
+
     @Test
     void aSubsetIsReadInTheOrderGivenAndAnUnknownUuidIsATypedError() throws Exception {
         GpuTopology all = read(gpus("a100-80gb-pcie", 4, "nvlink_bridge = 1\n", "nvlink_bridge = 0\n",
