@@ -1,5 +1,6 @@
 package io.gpuagent.gpu.nvml;
 
+import io.gpuagent.gpu.DeviceCallGuard;
 import io.gpuagent.gpu.GpuEvent;
 import io.gpuagent.gpu.GpuEventStream;
 import io.gpuagent.gpu.GpuSample;
@@ -224,6 +225,36 @@ class NvmlMigIT {
             assertThat(wide.deviceWide()).isTrue();
             assertThat(wide.gpuInstanceId()).isEqualTo(GpuEvent.DEVICE_WIDE);
             assertThat(wide.computeInstanceId()).isEqualTo(GpuEvent.DEVICE_WIDE);
+        }
+    }
+
+    @Test
+    void aHungGpuMakesItsMigAndTopologyCallsMissTheirDeadlineWhileTheOtherGpuAnswers() throws Exception {
+        open("[gpu]\nprofile = h100-80gb-hbm3\nmig = enabled\n[gpu]\nprofile = h100-80gb-hbm3\nmig = enabled\n");
+        List<String> uuids = List.of(driver.describe(0).uuid(), driver.describe(1).uuid());
+        io.gpuagent.gpu.GpuCallStats stats = new io.gpuagent.gpu.GpuCallStats();
+        Duration deadline = Duration.ofMillis(300);
+        try (DeviceCallGuard g0 = new DeviceCallGuard(0, Clock.SYSTEM, stats);
+             DeviceCallGuard g1 = new DeviceCallGuard(1, Clock.SYSTEM, stats)) {
+            SimNvml.command(control, "hang 1 forever");
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    g1.call("mig", () -> driver.mig(1), deadline) instanceof DeviceCallGuard.Outcome.Hung<MigState>);
+            long start = System.nanoTime();
+            assertThat(g0.call("mig", () -> driver.mig(0), deadline)).as("the other GPU answers")
+                    .isInstanceOf(DeviceCallGuard.Outcome.Done.class);
+            assertThat(g0.call("create", () -> driver.createMigInstance(0, 0, null), deadline))
+                    .isInstanceOf(DeviceCallGuard.Outcome.Done.class);
+            // the topology touches GPU 1 too: it misses its deadline, and the caller goes on
+            assertThat(g0.call("topology", () -> driver.topology(uuids), deadline))
+                    .isInstanceOf(DeviceCallGuard.Outcome.Hung.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            assertThat(stats.timeouts()).isPositive();
+
+            SimNvml.command(control, "unhang 1");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !g0.isHung() && !g1.isHung());
+            assertThat(g0.call("topology", () -> driver.topology(uuids), deadline))
+                    .isInstanceOf(DeviceCallGuard.Outcome.Done.class);
+            assertThat(g1.call("mig", () -> driver.mig(1), deadline)).isInstanceOf(DeviceCallGuard.Outcome.Done.class);
         }
     }
 
