@@ -11,6 +11,7 @@
 #               storage driver enforces --storage-opt size= (overlay2 needs XFS project quotas)
 #   mnt/        that filesystem, mounted; mnt/root is the engine's data root (images survive stop)
 #   exec/       exec root; docker.sock, docker.pid, dockerd.log, containerd.* beside it
+#   bin/        the stand-in nvidia-container-runtime-hook, on dockerd's PATH (GPU attach mode nvidia)
 #
 # Isolation from a system Docker, if the machine has one: own socket, own containerd (own socket,
 # root and state; a system containerd is never shared), own daemon.json, no default bridge
@@ -117,7 +118,12 @@ EOF
 start_dockerd() {
     echo '{}' >"$DIR/daemon.json"
     rm -f "$SOCK"
-    setsid dockerd \
+    # a stand-in for NVIDIA's runtime hook on the engine's PATH: Docker then serves DeviceRequests
+    # with driver "nvidia" (sessions.gpu_attach = "nvidia") and the hook writes the GPUs it was
+    # given into the container (scripts/sim/nvidia-container-runtime-hook)
+    mkdir -p "$DIR/bin"
+    install -m 0755 "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sim/nvidia-container-runtime-hook" "$DIR/bin/"
+    PATH="$DIR/bin:$PATH" setsid dockerd \
         --host "unix://$SOCK" \
         --containerd "$CTR_SOCK" \
         --config-file "$DIR/daemon.json" \

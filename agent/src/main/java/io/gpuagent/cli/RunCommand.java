@@ -88,7 +88,8 @@ final class RunCommand implements Callable<Integer> {
             stopped.countDown();
             spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
             return ExitCodes.FATAL;
-        } catch (MetricsServerException | io.gpuagent.market.MarketException | Daemon.EscrowStartException e) {
+        } catch (MetricsServerException | io.gpuagent.market.MarketException | Daemon.EscrowStartException
+                 | io.gpuagent.gpu.MigLayoutException e) {
             log.error(e.getMessage());
             daemon.stop();
             stopped.countDown();

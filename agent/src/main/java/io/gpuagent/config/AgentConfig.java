@@ -25,8 +25,31 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param sampleIntervalMs telemetry period
      * @param callTimeoutMs    deadline of each NVML call before the GPU is marked UNKNOWN
      * @param healthEvents     whether to watch XID / ECC events
+     * @param migLayouts       MIG layouts the agent makes: {@code "GPU=profile,profile,..."} (GPU by index
+     *                         or UUID; profiles separated by commas or spaces, spaces in {@code --set}
+     *                         and the environment, where commas separate list items) or {@code "GPU=off"}; GPUs not listed keep their MIG mode and
+     *                         instances as found (docs/mig.md)
      */
-    public record Gpu(String nvmlLibrary, long sampleIntervalMs, long callTimeoutMs, boolean healthEvents) {
+    public record Gpu(String nvmlLibrary, long sampleIntervalMs, long callTimeoutMs, boolean healthEvents,
+                      java.util.List<String> migLayouts) {
+        public Gpu {
+            migLayouts = java.util.List.copyOf(migLayouts);
+        }
+
+        /**
+         * The layouts by GPU reference (an index such as {@code "0"}, or a UUID), in config order; an
+         * empty list means MIG off. Only call on a validated config.
+         */
+        public java.util.Map<String, java.util.List<String>> migLayoutMap() {
+            java.util.Map<String, java.util.List<String>> m = new java.util.LinkedHashMap<>();
+            for (String l : migLayouts) {
+                int eq = l.indexOf('=');
+                String v = l.substring(eq + 1).trim();
+                m.put(l.substring(0, eq).trim(), v.equals("off") ? java.util.List.of()
+                        : java.util.Arrays.stream(v.split("[,\\s]+")).toList());
+            }
+            return m;
+        }
     }
 
     /**
@@ -142,11 +165,14 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param bandwidthPricePerGb    token base units per GB of network traffic
      * @param diskGb                 disk offered to renters in GB (0: not advertised)
      * @param bandwidthMbps          network bandwidth advertised in Mbit/s (0: not advertised)
+     * @param migPrices              price per MIG instance per second: {@code "[model ]profile=price"}; a
+     *                               profile with no entry costs its share of the GPU's price (slices / 7)
      */
     public record Offer(java.util.List<String> prices, long minDurationS, long storagePricePerGbHour,
-                        long bandwidthPricePerGb, long diskGb, long bandwidthMbps) {
+                        long bandwidthPricePerGb, long diskGb, long bandwidthMbps, java.util.List<String> migPrices) {
         public Offer {
             prices = java.util.List.copyOf(prices);
+            migPrices = java.util.List.copyOf(migPrices);
         }
     }
 

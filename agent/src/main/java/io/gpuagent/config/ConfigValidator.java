@@ -6,6 +6,11 @@ import java.util.regex.Pattern;
 /** Range and format checks on a bound configuration; the first violation is reported. */
 final class ConfigValidator {
     private static final Pattern HOST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final String MIG_PROFILE = "[1-8]g\\.[0-9]{1,4}gb(\\+me)?";
+    /** {@code GPU=profiles}: the GPU as an index or a {@code GPU-} UUID, then profiles or {@code off}. */
+    private static final Pattern MIG_LAYOUT = Pattern.compile("\\s*([0-9]{1,3}|GPU-[0-9a-fA-F-]{8,64})\\s*=\\s*(off|"
+            + MIG_PROFILE + "((\\s*,\\s*|\\s+)" + MIG_PROFILE + "){0,6})\\s*");
+    private static final Pattern MIG_PRICE = Pattern.compile("([^=]*[^=\\s] )?" + MIG_PROFILE + "=[0-9]{1,30}");
     private static final Set<String> LEVELS = Set.of("trace", "debug", "info", "warn", "error");
     private static final Set<String> FORMATS = Set.of("auto", "text", "journald");
 
@@ -24,6 +29,7 @@ final class ConfigValidator {
         absolute("gpu.nvml_library", c.gpu().nvmlLibrary(), true);
         range("gpu.sample_interval_ms", c.gpu().sampleIntervalMs(), 100, 60_000);
         range("gpu.call_timeout_ms", c.gpu().callTimeoutMs(), 50, 60_000);
+        migLayouts(c.gpu().migLayouts());
         if (!LEVELS.contains(c.log().level())) {
             throw bad("log.level", c.log().level(), "one of " + String.join(", ", LEVELS.stream().sorted().toList()));
         }
@@ -123,6 +129,12 @@ final class ConfigValidator {
                         + "e.g. \"H100=611\" (USDC has 6 decimals: 611 is $2.20 an hour)");
             }
         }
+        for (String p : o.migPrices()) {
+            if (!MIG_PRICE.matcher(p).matches()) {
+                throw bad("offer.mig_prices", p, "\"profile=price\" or \"model profile=price\", the price per MIG "
+                        + "instance per second in token base units, e.g. \"1g.10gb=95\" or \"H200 3g.71gb=430\"");
+            }
+        }
         range("offer.min_duration_s", o.minDurationS(), 1, 366L * 24 * 3600);
         range("offer.storage_price_per_gb_hour", o.storagePricePerGbHour(), 0, Long.MAX_VALUE);
         range("offer.bandwidth_price_per_gb", o.bandwidthPricePerGb(), 0, Long.MAX_VALUE);
@@ -193,6 +205,21 @@ final class ConfigValidator {
     private static void absolute(String key, String v, boolean emptyAllowed) throws ConfigException {
         if (v.isEmpty() ? !emptyAllowed : !v.startsWith("/")) {
             throw bad(key, v, emptyAllowed ? "an absolute path, or empty for the default" : "an absolute path");
+        }
+    }
+
+    /** Syntax only: whether the GPU exists and the profiles fit is the driver's to say, at start. */
+    private static void migLayouts(java.util.List<String> layouts) throws ConfigException {
+        Set<String> seen = new java.util.HashSet<>();
+        for (String l : layouts) {
+            java.util.regex.Matcher m = MIG_LAYOUT.matcher(l);
+            if (!m.matches()) {
+                throw bad("gpu.mig_layouts", l, "\"GPU=profile,profile,...\" or \"GPU=off\", the GPU by index or UUID, "
+                        + "e.g. \"0=3g.40gb,2g.20gb,1g.10gb,1g.10gb\" (profiles as nvidia-smi mig -lgip names them)");
+            }
+            if (!seen.add(m.group(1))) {
+                throw bad("gpu.mig_layouts", l, "one entry per GPU: GPU " + m.group(1) + " is listed twice");
+            }
         }
     }
 

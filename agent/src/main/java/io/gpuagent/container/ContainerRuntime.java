@@ -20,6 +20,13 @@ public interface ContainerRuntime extends AutoCloseable {
     /** Whether the image is present locally (no pull). */
     boolean imagePresent(String image) throws ContainerException;
 
+    /**
+     * The configuration of a local image (its environment and labels), or empty when the engine
+     * does not have it. Never pulls: a launch reads it before deciding whether to pull, and again
+     * after a pull.
+     */
+    Optional<ImageConfig> inspectImage(String image) throws ContainerException;
+
     /** Pulls an image, reporting progress as it goes; returns when the image is present. */
     void pull(String image, PullProgressListener progress) throws ContainerException;
 

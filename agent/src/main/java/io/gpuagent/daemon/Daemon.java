@@ -99,7 +99,7 @@ public final class Daemon {
 
     /** Starts the components in the order above; throws the failing step's typed exception. */
     public void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
-            io.gpuagent.market.MarketException, EscrowStartException {
+            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException {
         long t0 = clock.monotonicNanos();
         // the Docker client's first call runs beside NVML's start and the journal's replay
         java.util.concurrent.CompletableFuture<SessionService.Engine> docker =
@@ -107,7 +107,8 @@ public final class Daemon {
         try {
             startAll(t0, docker);
         } catch (GpuUnavailableException | MetricsServerException | SessionService.SessionStartException
-                 | io.gpuagent.market.MarketException | EscrowStartException | RuntimeException | Error e) {
+                 | io.gpuagent.market.MarketException | EscrowStartException | io.gpuagent.gpu.MigLayoutException
+                 | RuntimeException | Error e) {
             if (docker != null && !dockerHandedOver) {
                 docker.thenAccept(x -> x.runtime().close()); // the start failed before the sessions took it
             }
@@ -117,7 +118,7 @@ public final class Daemon {
 
     private void startAll(long t0, java.util.concurrent.CompletableFuture<SessionService.Engine> docker)
             throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
-            io.gpuagent.market.MarketException, EscrowStartException {
+            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException {
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
         var info = driver.driverInfo();
@@ -132,6 +133,9 @@ public final class Daemon {
         gpus.inventory().gpus().forEach(d -> log.info("GPU {}: {} {} {} {} MiB, CC {}", d.index(), d.name(), d.uuid(),
                 d.pciBusId(), d.memoryTotalBytes() / (1024 * 1024), d.computeCapability()));
         gpus.health().addListener((prev, cur) -> notifier.status(statusLine()));
+        java.util.Map<String, java.util.List<String>> layouts = config.gpu().migLayoutMap();
+        io.gpuagent.gpu.MigConfigurator mig = new io.gpuagent.gpu.MigConfigurator(gpus);
+        mig.validate(layouts); // a layout that can never be made stops the start before anything changes
 
         // the wallet's scrypt and the escrow store open beside the sessions' start (journal replay,
         // Docker, reconciliation): on two cores that takes the wallet's time off the way to READY
@@ -171,6 +175,14 @@ public final class Daemon {
                     config.escrow().chainId(), config.escrow().rpcUrl());
         }
 
+        if (!layouts.isEmpty()) {
+            // after reconciliation: a GPU that a renter's adopted container holds is left alone
+            notifier.status("applying MIG layouts");
+            mig.apply(layouts, sessions == null ? java.util.Set.of() : sessions.heldUnits());
+            if (sessions != null) {
+                sessions.unitsChanged(gpus);
+            }
+        }
         if (sessions != null) {
             if (escrow != null) {
                 sessions.addListener(escrow);

@@ -52,7 +52,7 @@ final class SchedulerLinkFactory {
             throws MarketException {
         PaymentPort payments = escrow == null ? PaymentPort.NONE : escrow;
         SessionCore manager = sessions == null ? null : sessions.manager();
-        OfferBuilder offers = new OfferBuilder(config, gpus.inventory(), gpus.health(),
+        OfferBuilder offers = new OfferBuilder(config, gpus, gpus.health(),
                 manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
                 version, hostId, clock);
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,

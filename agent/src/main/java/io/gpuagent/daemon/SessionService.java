@@ -49,11 +49,13 @@ public final class SessionService {
     private final java.util.concurrent.atomic.AtomicLong lastTickNanos;
 
     private final ListenerList listeners;
+    private final GpuAllocator allocator;
 
     private SessionService(Journal journal, ContainerRuntime runtime, SessionCore manager,
                            ScheduledExecutorService meter, Clock clock, java.util.concurrent.atomic.AtomicLong lastTick,
-                           ListenerList listeners) {
+                           ListenerList listeners, GpuAllocator allocator) {
         this.listeners = listeners;
+        this.allocator = allocator;
         this.journal = journal;
         this.runtime = runtime;
         this.manager = manager;
@@ -131,15 +133,16 @@ public final class SessionService {
                     + "without renting", e);
         }
         List<String> uuids = gpus.inventory().gpus().stream().map(d -> d.uuid()).toList();
-        GpuAllocator allocator = new GpuAllocator(uuids, u -> gpus.health().state(u) != null
-                && gpus.health().state(u).health() == GpuHealth.HEALTHY);
+        // whole GPUs and the MIG instances that exist now, before reconciliation adopts containers' units
+        GpuAllocator allocator = new GpuAllocator(io.gpuagent.session.UnitLayout.of(gpus.inventory(), gpus.migStates(),
+                gpus.topology()), gpus.health()::isHealthy);
         int[] range = config.sessions().portBounds();
         // listeners join later (the scheduler link starts after reconciliation): fan out to whoever registered
         ListenerList listeners = new ListenerList();
         SessionCore manager = SessionCore.builder()
                 .runtime(runtime)
                 .journal(journal)
-                .policy(new LaunchPolicy(config.sessions()))
+                .policy(new LaunchPolicy(config.sessions(), io.gpuagent.session.CudaCheck.of(gpus.inventory())))
                 .gpus(allocator, uuids.size())
                 .ports(new PortAllocator(range[0], range[1]))
                 .clock(clock)
@@ -195,7 +198,23 @@ public final class SessionService {
                 log.error("meter tick failed", e);
             }
         }, 1, 1, TimeUnit.SECONDS);
-        return new SessionService(journal, runtime, manager, meter, clock, lastTick, listeners);
+        return new SessionService(journal, runtime, manager, meter, clock, lastTick, listeners, allocator);
+    }
+
+    /** Units that sessions hold now (GPU and MIG UUIDs): what a MIG layout must not touch. */
+    java.util.Set<String> heldUnits() {
+        java.util.Set<String> held = new java.util.HashSet<>();
+        manager.list().stream().filter(v -> !v.state().terminal()).forEach(v -> held.addAll(v.gpus()));
+        return held;
+    }
+
+    /** Hands the allocator the units as they are now (after MIG instances were made or destroyed). */
+    void unitsChanged(GpuMonitor gpus) {
+        var conflicts = allocator.update(io.gpuagent.session.UnitLayout.of(gpus.inventory(), gpus.migStates(),
+                gpus.topology()));
+        if (!conflicts.isEmpty()) {
+            log.error("the new GPU units conflict with sessions that hold units: {}", conflicts);
+        }
     }
 
     /** Session changes fanned out to listeners that register after the manager exists. */

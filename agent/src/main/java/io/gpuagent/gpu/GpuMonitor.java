@@ -32,6 +32,10 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
     private final GpuHealthRegistry health;
     private final TelemetrySampler sampler;
     private final HealthWatcher watcher;
+    private final Duration callTimeout;
+    /** Each MIG-capable GPU's MIG state by GPU UUID, replaced whole by {@link #refreshMig()}. */
+    private volatile java.util.Map<String, MigState> mig = java.util.Map.of();
+    private volatile GpuTopology topology;
 
     private GpuMonitor(GpuDriver driver, Probe probe, GpuCallStats stats, Clock clock, Duration interval,
                        Duration callTimeout, boolean watchEvents) {
@@ -42,6 +46,8 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
         this.health = new GpuHealthRegistry(clock, inventory.gpus());
         this.sampler = new TelemetrySampler(driver, inventory.gpus(), guards, health, clock, interval, callTimeout);
         this.watcher = watchEvents ? new HealthWatcher(driver, inventory.gpus(), health, clock) : null;
+        this.callTimeout = callTimeout;
+        this.topology = GpuTopology.unknown(inventory.gpus().stream().map(GpuDevice::uuid).toList());
     }
 
     /** Describes every GPU; a GPU that hangs or fails here is left out, with a line saying why. */
@@ -87,7 +93,78 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
         for (String line : probe.unanswered()) {
             log.error("{}; it is left out of the inventory until the agent restarts", line);
         }
-        return new GpuMonitor(driver, probe, stats, clock, interval, callTimeout, watchEvents);
+        GpuMonitor m = new GpuMonitor(driver, probe, stats, clock, interval, callTimeout, watchEvents);
+        m.refreshMig();
+        m.readTopology();
+        return m;
+    }
+
+    /**
+     * Reads every GPU's MIG state again (after instances were made or destroyed). A GPU whose call
+     * fails or hangs keeps its last known state; the failure is logged.
+     */
+    public void refreshMig() {
+        java.util.Map<String, MigState> next = new java.util.LinkedHashMap<>();
+        for (GpuDevice d : inventory.gpus()) {
+            DeviceCallGuard.Outcome<MigState> o = call(d.index(), "mig", () -> driver.mig(d.index()));
+            if (o instanceof DeviceCallGuard.Outcome.Done<MigState> done) {
+                if (done.value() != null) {
+                    next.put(d.uuid(), done.value());
+                }
+            } else {
+                MigState last = mig.get(d.uuid());
+                if (last != null) {
+                    next.put(d.uuid(), last);
+                }
+                log.warn("GPU {}: MIG state unreadable ({}); keeping the last known", d.index(), describe(o));
+            }
+        }
+        mig = java.util.Collections.unmodifiableMap(next);
+        // the registry must know an instance before it counts as healthy (and can be handed out)
+        next.forEach((gpu, st) -> health.updateInstances(gpu, st.current() ? st.instances() : List.of()));
+    }
+
+    private void readTopology() {
+        if (inventory.gpus().isEmpty()) {
+            return;
+        }
+        List<String> uuids = inventory.gpus().stream().map(GpuDevice::uuid).toList();
+        DeviceCallGuard.Outcome<GpuTopology> o = call(inventory.gpus().get(0).index(), "topology", () -> driver.topology(uuids));
+        if (o instanceof DeviceCallGuard.Outcome.Done<GpuTopology> done) {
+            topology = done.value();
+        } else {
+            log.warn("GPU topology unreadable ({}): multi-GPU sets are chosen without it", describe(o));
+        }
+    }
+
+    /** Runs one driver call on GPU {@code index}'s own thread with the call deadline. */
+    public <T> DeviceCallGuard.Outcome<T> call(int index, String what, java.util.concurrent.Callable<T> call) {
+        return guards.get(index).call(what, call, callTimeout);
+    }
+
+    /** The driver, for calls made through {@link #call}. */
+    public GpuDriver driver() {
+        return driver;
+    }
+
+    static String describe(DeviceCallGuard.Outcome<?> o) {
+        if (o instanceof DeviceCallGuard.Outcome.Failed<?> f) {
+            return f.error().getMessage();
+        }
+        if (o instanceof DeviceCallGuard.Outcome.Hung<?> h) {
+            return h.reason();
+        }
+        return "ok";
+    }
+
+    @Override
+    public java.util.Map<String, MigState> migStates() {
+        return mig;
+    }
+
+    @Override
+    public GpuTopology topology() {
+        return topology;
     }
 
     /** Starts the sampler and the event watcher. */

@@ -33,6 +33,16 @@ public interface GpuReadings {
     /** XIDs seen per GPU UUID: XID -> count. */
     Map<String, Map<Long, Long>> xidCounts();
 
+    /** Each MIG-capable GPU's MIG state by GPU UUID (GPUs without MIG are absent). */
+    default Map<String, MigState> migStates() {
+        return Map.of();
+    }
+
+    /** How the GPUs are linked. */
+    default GpuTopology topology() {
+        return GpuTopology.unknown(inventory().gpus().stream().map(GpuDevice::uuid).toList());
+    }
+
     /** NVML call latency, timeouts and skips (its public methods only read). */
     GpuCallStats callStats();
 }

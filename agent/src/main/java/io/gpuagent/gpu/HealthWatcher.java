@@ -89,8 +89,8 @@ public final class HealthWatcher implements AutoCloseable {
             return;
         }
         switch (e.kind()) {
-            case XID -> health.onXid(uuid, e.data());
-            case DOUBLE_BIT_ECC -> health.onDoubleBitEcc(uuid);
+            case XID -> health.onXid(uuid, e.data(), e.gpuInstanceId());
+            case DOUBLE_BIT_ECC -> health.onDoubleBitEcc(uuid, e.gpuInstanceId());
             case SINGLE_BIT_ECC -> log.info("GPU {} ({}) corrected a single-bit ECC error", e.index(), uuid);
         }
     }

@@ -91,32 +91,46 @@ public final class AgentSchedulerPort implements SchedulerPort {
         try {
             return new Message.SessionReply(info(m.launch(new LaunchRequest(l.session(), l.rental(), l.renter(),
                     l.gpus() == null ? 0 : l.gpus(), l.gpuUuids(), l.image(), l.command(), l.env(), l.ports(), l.sshKey(),
-                    l.pricePerSecond(), l.maxDurationS()))));
+                    l.pricePerSecond(), l.maxDurationS(), l.migProfile(), l.topology()))));
         } catch (SessionException e) {
             throw new CommandException(e.code(), e.getMessage());
         }
     }
 
-    /** The agreed price must cover the owner's price of the GPUs asked for (the cheapest priced ones when counted). */
+    /**
+     * The agreed price must cover the owner's price of the units asked for: the named units (whole
+     * GPUs or MIG instances), the cheapest instance of a MIG profile, or the cheapest priced whole
+     * GPUs when counted.
+     */
     private void checkPrice(Message.Launch l) throws CommandException {
         BigInteger asked = new BigInteger(l.pricePerSecond());
         BigInteger floor = BigInteger.ZERO;
+        UnitCatalog catalog = offers.units();
         if (!l.gpuUuids().isEmpty()) {
             for (String uuid : l.gpuUuids()) {
-                GpuDevice d = inventory.byUuid(uuid).orElseThrow(() -> new CommandException("unknown_gpu",
-                        "no GPU " + uuid + " on this host"));
-                floor = floor.add(offers.prices().priceOf(d.name()).orElseThrow(() -> new CommandException("gpu_not_offered",
-                        "GPU " + uuid + " (" + d.name() + ") is not offered: the owner set no price for it")));
+                UnitCatalog.Unit u = catalog.byId(uuid).orElseThrow(() -> new CommandException("unknown_gpu",
+                        inventory.byUuid(uuid).isPresent()
+                                ? "GPU " + uuid + " is in MIG mode: it is rented by its instances (the offer's units)"
+                                : "no GPU or MIG instance " + uuid + " on this host"));
+                floor = floor.add(u.price().orElseThrow(() -> new CommandException("gpu_not_offered",
+                        u.kind().toUpperCase(java.util.Locale.ROOT) + " " + uuid + " (" + u.gpu().name()
+                                + (u.whole() ? "" : " " + u.unit().migProfile()) + ") is not offered: the owner set no price for it")));
             }
+        } else if (l.migProfile() != null) {
+            floor = catalog.units().stream().filter(u -> !u.whole() && u.unit().migProfile().equalsIgnoreCase(l.migProfile()))
+                    .map(UnitCatalog.Unit::price).flatMap(Optional::stream).min(BigInteger::compareTo)
+                    .orElseThrow(() -> new CommandException("gpu_not_offered", "no MIG instance of profile "
+                            + l.migProfile() + " is offered on this host (see the offer's units)"));
         } else if (l.gpus() != null && l.gpus() > 0) {
-            BigInteger cheapest = inventory.gpus().stream().map(d -> offers.prices().priceOf(d.name()))
+            BigInteger cheapest = catalog.units().stream().filter(UnitCatalog.Unit::whole).map(UnitCatalog.Unit::price)
                     .flatMap(Optional::stream).min(BigInteger::compareTo).orElseThrow(() -> new CommandException(
-                            "gpu_not_offered", "no GPU of this host is offered: the owner set no prices (offer.prices)"));
+                            "gpu_not_offered", "no whole GPU of this host is offered: the owner set no prices (offer.prices)"
+                                    + " or every GPU is in MIG mode (ask for a mig_profile)"));
             floor = cheapest.multiply(BigInteger.valueOf(l.gpus()));
         }
         if (asked.compareTo(floor) < 0) {
             throw new CommandException("price_below_offer", "price_per_second " + asked + " is below the offer's "
-                    + floor + " for these GPUs");
+                    + floor + " for these units");
         }
     }
 

@@ -25,8 +25,10 @@ import java.util.function.Supplier;
 
 /**
  * Builds the offer from the probed inventory, GPU health, the sessions holding GPUs and the
- * owner's config. A GPU is {@code free} when it is healthy, priced and held by no session; an
- * unhealthy GPU stays listed (so the marketplace sees why) but is never free. A simulated GPU
+ * owner's config. A GPU is {@code free} when it is healthy, priced, held by no session and not in
+ * MIG mode; an unhealthy GPU stays listed (so the marketplace sees why) but is never free. The
+ * offer's {@code units} list what a renter can hold, whole GPUs and MIG instances ({@link UnitCatalog}),
+ * each with its own price and {@code free} flag; {@code free_gpus} counts free whole GPUs. A simulated GPU
  * makes the whole offer {@code simulated}: simulated GPUs are never sold as real.
  */
 public final class OfferBuilder {
@@ -42,24 +44,31 @@ public final class OfferBuilder {
     private final Clock clock;
     private final long memoryMb;
 
-    public OfferBuilder(AgentConfig config, GpuInventory inventory, GpuHealthRegistry health,
+    private final UnitCatalog units;
+
+    public OfferBuilder(AgentConfig config, io.gpuagent.gpu.GpuReadings readings, GpuHealthRegistry health,
                         Supplier<List<SessionView>> sessions, BooleanSupplier draining, PaymentPort payments,
                         String agentVersion, String hostId, Clock clock) {
         this.config = config;
-        this.inventory = inventory;
+        this.inventory = readings.inventory();
         this.health = health;
         this.sessions = sessions;
         this.draining = draining;
         this.payments = payments;
         this.agentVersion = agentVersion;
         this.hostId = hostId;
-        this.prices = new PriceList(config.offer().prices());
+        this.prices = new PriceList(config.offer().prices(), config.offer().migPrices());
+        this.units = new UnitCatalog(readings, prices);
         this.clock = clock;
         this.memoryMb = memTotalMb();
     }
 
     public PriceList prices() {
         return prices;
+    }
+
+    public UnitCatalog units() {
+        return units;
     }
 
     public Message.Offer build() {
@@ -70,19 +79,36 @@ public final class OfferBuilder {
             }
         }
         boolean drained = draining.getAsBoolean();
-        List<Message.OfferGpu> gpus = new ArrayList<>();
+        List<UnitCatalog.Unit> all = units.units();
+        Set<String> inMig = new HashSet<>();
+        List<Message.OfferUnit> offered = new ArrayList<>();
         int free = 0;
+        for (UnitCatalog.Unit u : all) {
+            GpuDevice d = u.gpu();
+            String h = healthOf(u);
+            boolean isFree = h.equals("healthy") && u.price().isPresent() && !held.contains(u.id()) && !drained;
+            if (!u.whole()) {
+                inMig.add(d.uuid());
+            }
+            offered.add(new Message.OfferUnit(u.id(), u.kind(), d.index(), d.uuid(), d.name(), u.unit().migProfile(),
+                    u.slices(), u.unit().memoryBytes() / (1024 * 1024), u.whole() ? null : u.unit().gpuInstanceId(), h,
+                    isFree, u.price().map(BigInteger::toString).orElse(null)));
+        }
+        List<Message.OfferGpu> gpus = new ArrayList<>();
         for (GpuDevice d : inventory.gpus()) {
             GpuHealthState s = health.state(d.uuid());
             GpuHealth h = s == null ? GpuHealth.UNKNOWN : s.health();
+            String migMode = units.migMode(d);
+            boolean whole = !"enabled".equals(migMode);
             Optional<BigInteger> price = prices.priceOf(d.name());
-            boolean isFree = h == GpuHealth.HEALTHY && price.isPresent() && !held.contains(d.uuid()) && !drained;
+            boolean isFree = whole && h == GpuHealth.HEALTHY && price.isPresent() && !held.contains(d.uuid()) && !drained
+                    && !inMig.contains(d.uuid());
             if (isFree) {
                 free++;
             }
             gpus.add(new Message.OfferGpu(d.index(), d.uuid(), d.name(), d.memoryTotalBytes() / (1024 * 1024), d.pciBusId(),
                     d.pcieMaxGeneration(), d.pcieMaxWidth(), d.computeCapability(), h.name().toLowerCase(Locale.ROOT),
-                    isFree, price.map(BigInteger::toString).orElse(null)));
+                    isFree, price.map(BigInteger::toString).orElse(null), migMode));
         }
         var o = config.offer();
         return new Message.Offer(hostId, config.agent().region(), agentVersion, inventory.driver().simulated(),
@@ -90,7 +116,13 @@ public final class OfferBuilder {
                 Runtime.getRuntime().availableProcessors(), memoryMb, o.diskGb(), o.bandwidthMbps(), drained,
                 payments.payoutAddress(), payments.token(), payments.chainId(), o.minDurationS(),
                 config.sessions().maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(), gpus, free,
-                clock.wallTime().toString());
+                clock.wallTime().toString(), offered, units.nvlinkGroups());
+    }
+
+    /** A unit's health: its GPU's, or for a MIG instance its own when an XID scoped to it said worse. */
+    private String healthOf(UnitCatalog.Unit u) {
+        GpuHealth h = health.unitHealth(u.id());
+        return (h == null ? GpuHealth.UNKNOWN : h).name().toLowerCase(Locale.ROOT);
     }
 
     private static long memTotalMb() {

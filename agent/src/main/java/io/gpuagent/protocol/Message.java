@@ -66,7 +66,18 @@ public sealed interface Message {
      */
     record Launch(String session, String rental, String renter, Integer gpus, List<String> gpuUuids, String image,
                   List<String> command, Map<String, String> env, List<Integer> ports, String sshKey,
-                  String pricePerSecond, Long maxDurationS) implements Request {
+                  String pricePerSecond, Long maxDurationS, String migProfile, String topology) implements Request {
+        /** The wishes a multi-GPU launch may state about how its GPUs are linked. */
+        public static final List<String> TOPOLOGIES = List.of("any", "prefer", "nvlink");
+
+        /** A launch without MIG profile or topology wish (protocol v1's fields). */
+        public Launch(String session, String rental, String renter, Integer gpus, List<String> gpuUuids, String image,
+                      List<String> command, Map<String, String> env, List<Integer> ports, String sshKey,
+                      String pricePerSecond, Long maxDurationS) {
+            this(session, rental, renter, gpus, gpuUuids, image, command, env, ports, sshKey, pricePerSecond,
+                    maxDurationS, null, null);
+        }
+
         public Launch {
             FieldException.id(session, "session");
             FieldException.require(rental, "rental");
@@ -75,8 +86,19 @@ public sealed interface Message {
             FieldException.require(image, "image");
             FieldException.maxLength(image, 512, "image");
             gpuUuids = gpuUuids == null ? List.of() : List.copyOf(gpuUuids);
-            if (gpus == null && gpuUuids.isEmpty()) {
-                throw new FieldException(ErrorCode.MISSING_FIELD, "gpus", "is required (or gpu_uuids)");
+            if (migProfile != null && !migProfile.matches("[1-8]g\\.[0-9]{1,4}gb(\\+me)?")) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "mig_profile",
+                        "must name a MIG profile as the offer's units do, e.g. \"1g.10gb\" or \"3g.40gb\"");
+            }
+            if (migProfile != null && (gpus != null || !gpuUuids.isEmpty())) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "mig_profile",
+                        "asks for one MIG instance: send it without gpus and gpu_uuids");
+            }
+            if (topology != null && !TOPOLOGIES.contains(topology)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "topology", "must be one of any, prefer, nvlink");
+            }
+            if (gpus == null && gpuUuids.isEmpty() && migProfile == null) {
+                throw new FieldException(ErrorCode.MISSING_FIELD, "gpus", "is required (or gpu_uuids, or mig_profile)");
             }
             if (gpus != null && (gpus < 0 || gpus > 1024)) {
                 throw new FieldException(ErrorCode.WRONG_TYPE, "gpus", "must be 0..1024");
@@ -187,15 +209,54 @@ public sealed interface Message {
                  String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
                  String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
                  long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
-                 String generatedAt) implements Response, Event {
+                 String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups) implements Response, Event {
         public Offer {
             gpus = List.copyOf(gpus);
+            units = units == null ? List.of() : List.copyOf(units);
+            nvlinkGroups = nvlinkGroups == null ? List.of() : nvlinkGroups.stream().map(List::copyOf).toList();
+        }
+
+        /** An offer of whole GPUs only (no MIG units, no NVLink groups). */
+        public Offer(String hostId, String region, String agentVersion, boolean simulated, String driverVersion,
+                     String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
+                     String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
+                     long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
+                     String generatedAt) {
+            this(hostId, region, agentVersion, simulated, driverVersion, cudaVersion, cpuCores, memoryMb, diskGb,
+                    bandwidthMbps, draining, payoutAddress, token, chainId, minDurationS, maxDurationS,
+                    storagePricePerGbHour, bandwidthPricePerGb, gpus, freeGpus, generatedAt, null, null);
         }
     }
 
-    /** One GPU of the offer; {@code free}: healthy, priced and not rented. */
+    /**
+     * One GPU of the offer; {@code free}: healthy, priced, not rented and not in MIG mode (a GPU in
+     * MIG mode is rented by its instances, listed in {@link Offer#units()}).
+     *
+     * @param migMode {@code enabled} / {@code disabled}; null when the card has no MIG
+     */
     record OfferGpu(int index, String uuid, String model, long memoryMb, String pciBusId, Integer pcieGeneration,
-                    Integer pcieWidth, String computeCapability, String health, boolean free, String pricePerSecond) {
+                    Integer pcieWidth, String computeCapability, String health, boolean free, String pricePerSecond,
+                    String migMode) {
+        /** A GPU without MIG. */
+        public OfferGpu(int index, String uuid, String model, long memoryMb, String pciBusId, Integer pcieGeneration,
+                        Integer pcieWidth, String computeCapability, String health, boolean free, String pricePerSecond) {
+            this(index, uuid, model, memoryMb, pciBusId, pcieGeneration, pcieWidth, computeCapability, health, free,
+                    pricePerSecond, null);
+        }
+    }
+
+    /**
+     * One thing a renter can hold: a whole GPU ({@code kind} {@code gpu}, {@code id} its UUID) or a MIG
+     * instance ({@code kind} {@code mig}, {@code id} its {@code MIG-} UUID); a launch names it in
+     * {@code gpu_uuids}, or asks for a profile with {@code mig_profile}.
+     *
+     * @param gpuIndex      the GPU it is on (its index in {@link Offer#gpus()})
+     * @param profile       the MIG profile, {@code 1g.10gb}; null for a whole GPU
+     * @param slices        compute slices of the MIG instance; null for a whole GPU
+     * @param gpuInstanceId the MIG GPU instance id; null for a whole GPU
+     */
+    record OfferUnit(String id, String kind, int gpuIndex, String gpuUuid, String model, String profile, Integer slices,
+                     long memoryMb, Integer gpuInstanceId, String health, boolean free, String pricePerSecond) {
     }
 
     /** A session changed state (its {@code state} field says to what). */

@@ -29,7 +29,14 @@ public enum EndReason {
     /** The agent restarted after accepting the launch but before the container was created. */
     AGENT_RESTARTED_DURING_LAUNCH,
     /** The container was created but had never started when the agent found it after a restart. */
-    NEVER_STARTED;
+    NEVER_STARTED,
+    /**
+     * The image needs a newer CUDA than the host's driver supports ({@code NVIDIA_REQUIRE_CUDA} or
+     * {@code CUDA_VERSION}); refused before any container was created.
+     */
+    IMAGE_CUDA_UNSUPPORTED,
+    /** The image's {@code NVIDIA_REQUIRE_*} or {@code CUDA_VERSION} cannot be read; refused before any container was created. */
+    IMAGE_CUDA_REQUIREMENT_INVALID;
 
     /** The wire and metrics spelling: lower case, e.g. {@code payment_overdue}. */
     public String code() {

@@ -3,6 +3,7 @@ package io.gpuagent.session;
 import io.gpuagent.config.AgentConfig;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.GpuAttachMode;
+import io.gpuagent.container.ImageConfig;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,7 +26,11 @@ import java.util.regex.Pattern;
  *   <li>memory (= memory+swap), CPU, pids and disk limits from the owner's per-GPU figures;</li>
  *   <li>images only from the allow list and not on the deny list;</li>
  *   <li>a network of its own; published ports only from the owner's range;</li>
- *   <li>renter-supplied {@code NVIDIA_*} variables stripped (GPU visibility is the agent's to set);</li>
+ *   <li>renter-supplied {@code NVIDIA_*} variables stripped, and the variables through which an
+ *       image could select GPUs pinned in every mode ({@link GpuVisibility}: the session's UUIDs,
+ *       or {@code void});</li>
+ *   <li>the image's CUDA requirement checked against the driver ({@link #checkCuda}, by the
+ *       launcher once the image is local);</li>
  *   <li>the renter's SSH public key installed as root's {@code authorized_keys}.</li>
  * </ul>
  */
@@ -57,9 +62,17 @@ public final class LaunchPolicy {
     private final List<ImagePattern> allowed;
     private final List<ImagePattern> denied;
     private final GpuAttachMode attach;
+    private final CudaCheck cuda;
 
+    /** A policy that checks no image's CUDA (the driver's version unknown: tests, CPU-only hosts). */
     public LaunchPolicy(AgentConfig.Sessions config) {
+        this(config, CudaCheck.UNKNOWN_DRIVER);
+    }
+
+    /** A policy whose launches refuse images the driver described by {@code cuda} cannot run. */
+    public LaunchPolicy(AgentConfig.Sessions config, CudaCheck cuda) {
         this.config = config;
+        this.cuda = cuda;
         this.allowed = config.allowedImages().stream().map(ImagePattern::new).toList();
         this.denied = config.deniedImages().stream().map(ImagePattern::new).toList();
         this.attach = GpuAttachMode.valueOf(config.gpuAttach().toUpperCase(Locale.ROOT));
@@ -82,9 +95,11 @@ public final class LaunchPolicy {
             throw new PolicyViolationException("renter", "renter is missing or longer than 128 characters");
         }
         checkImage(r.image());
-        int gpus = r.gpuUuids().isEmpty() ? r.gpuCount() : r.gpuUuids().size();
-        if (gpus < 0 || gpus > machineGpus) {
-            throw new PolicyViolationException("gpu_count", "asked for " + gpus + " GPUs; this machine has " + machineGpus);
+        // named units (whole GPUs, MIG instances: several per GPU) are checked by the allocator
+        int gpus = r.gpuUuids().isEmpty() ? r.gpuCount() : 0;
+        if (gpus < 0 || gpus > machineGpus || r.gpuUuids().size() > 1024) {
+            throw new PolicyViolationException("gpu_count", "asked for " + Math.max(gpus, r.gpuUuids().size())
+                    + " GPUs; this machine has " + machineGpus);
         }
         if (r.command().size() > MAX_COMMAND_ARGS) {
             throw new PolicyViolationException("command", "command has " + r.command().size() + " arguments; at most "
@@ -168,13 +183,19 @@ public final class LaunchPolicy {
      */
     public ContainerSpec containerSpec(LaunchRequest r, List<String> gpus, List<Integer> hostPorts, long epoch,
                                        long journalSeq) {
-        int n = Math.max(1, gpus.size());
-        Map<String, String> env = new LinkedHashMap<>();
-        r.env().forEach((k, v) -> {
-            if (!k.toUpperCase(Locale.ROOT).startsWith("NVIDIA_")) {
-                env.put(k, v);
-            }
-        });
+        return containerSpec(r, gpus, Math.max(1, gpus.size()), hostPorts, epoch, journalSeq);
+    }
+
+    /**
+     * @param gpuShare how many GPUs' worth the units are (a MIG instance is its slices / 7): the
+     *                 per-GPU CPU, memory and disk limits are multiplied by it
+     */
+    public ContainerSpec containerSpec(LaunchRequest r, List<String> gpus, double gpuShare, List<Integer> hostPorts,
+                                       long epoch, long journalSeq) {
+        double n = gpuShare;
+        Map<String, String> env = renterEnv(r);
+        List<String> attached = attach == GpuAttachMode.NONE ? List.of() : gpus;
+        env.putAll(GpuVisibility.pinned(attach, attached));
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(LABEL_SESSION, r.sessionId());
         labels.put(LABEL_RENTAL, r.rentalId());
@@ -190,11 +211,36 @@ public final class LaunchPolicy {
             files.add(new ContainerSpec.ContainerFile("/root/.ssh/authorized_keys",
                     (r.sshPublicKey().strip() + "\n").getBytes(StandardCharsets.UTF_8), 0600));
         }
-        long memory = config.memoryPerGpuMb() * 1024 * 1024 * n;
-        Long disk = config.diskPerGpuGb() == 0 ? null : config.diskPerGpuGb() * 1024 * 1024 * 1024 * n;
+        long memory = (long) (config.memoryPerGpuMb() * 1024 * 1024 * n);
+        Long disk = config.diskPerGpuGb() == 0 ? null : (long) (config.diskPerGpuGb() * 1024 * 1024 * 1024 * n);
         return new ContainerSpec(containerName(r.sessionId()), r.image(), r.command(), env, labels, attach,
-                attach == GpuAttachMode.NONE ? List.of() : gpus, memory, config.cpusPerGpu() * 1_000_000_000L * n,
+                attached, memory, (long) (config.cpusPerGpu() * 1_000_000_000L * n),
                 config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files);
+    }
+
+    /**
+     * Refuses an image whose CUDA requirement the driver cannot meet on the session's GPUs (nothing
+     * to check for a session without GPUs). The environment judged is the container's: the
+     * image's, with the renter's allowed variables on top, as the engine will merge them.
+     */
+    public void checkCuda(LaunchRequest r, ImageConfig image, List<String> gpus) throws ImageCudaException {
+        if (gpus.isEmpty()) {
+            return;
+        }
+        Map<String, String> env = new LinkedHashMap<>(image.env());
+        env.putAll(renterEnv(r));
+        cuda.check(r.image(), env, gpus);
+    }
+
+    /** The renter's variables the container gets: none that the toolkit reads (NVIDIA_*, see GpuVisibility). */
+    private static Map<String, String> renterEnv(LaunchRequest r) {
+        Map<String, String> env = new LinkedHashMap<>();
+        r.env().forEach((k, v) -> {
+            if (GpuVisibility.renterMaySet(k)) {
+                env.put(k, v);
+            }
+        });
+        return env;
     }
 
     /** Container and network name of a session: the engine refuses a second one of the same name. */

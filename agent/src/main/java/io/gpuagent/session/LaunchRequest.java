@@ -16,10 +16,27 @@ import java.util.Map;
  * @param sshPublicKey       an OpenSSH public key line installed as root's authorized_keys, or null
  * @param pricePerSecond     agreed price per second in token base units (decimal string)
  * @param maxDurationSeconds the session ends when this much time has run
+ * @param migProfile         one MIG instance of this profile ({@code 1g.10gb}) instead of whole GPUs, or null
+ * @param topology           how a multi-GPU set should be linked: {@code any}, {@code prefer} (null means
+ *                           this), {@code nvlink} (refused when no NVLinked set is free)
  */
 public record LaunchRequest(String sessionId, String rentalId, String renter, int gpuCount, List<String> gpuUuids,
                             String image, List<String> command, Map<String, String> env, List<Integer> ports,
-                            String sshPublicKey, String pricePerSecond, long maxDurationSeconds) {
+                            String sshPublicKey, String pricePerSecond, long maxDurationSeconds,
+                            // absent from journal records when unset: a record without them keeps the bytes
+                            // of the agent before units (SessionJournalCompatibilityTest), for a downgrade
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            String migProfile,
+                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                            String topology) {
+
+    /** A request for whole GPUs with the default topology wish. */
+    public LaunchRequest(String sessionId, String rentalId, String renter, int gpuCount, List<String> gpuUuids,
+                         String image, List<String> command, Map<String, String> env, List<Integer> ports,
+                         String sshPublicKey, String pricePerSecond, long maxDurationSeconds) {
+        this(sessionId, rentalId, renter, gpuCount, gpuUuids, image, command, env, ports, sshPublicKey, pricePerSecond,
+                maxDurationSeconds, null, null);
+    }
 
     public LaunchRequest {
         gpuUuids = gpuUuids == null ? List.of() : List.copyOf(gpuUuids);

@@ -5,12 +5,14 @@ import io.gpuagent.container.ContainerException;
 import io.gpuagent.container.ContainerRuntime;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.ContainerState;
+import io.gpuagent.container.ImageConfig;
 import io.gpuagent.container.PullProgressListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 
@@ -120,12 +122,21 @@ final class Launcher {
         }
     }
 
-    /** Pull (when missing), create, start: each state journaled before it takes effect. */
+    /**
+     * Pull (when missing), create, start: each state journaled before it takes effect. The image's
+     * CUDA requirement is checked once its config is local, before the pull when it already is,
+     * and always before the STARTING state and the create: a refusal leaves no container.
+     */
     private void run(Session accepted) {
         String id = accepted.id();
         LaunchRequest r = accepted.request();
         try {
-            if (!runtime.imagePresent(r.image())) {
+            // the image's CUDA is judged as soon as its config is here: before a pull when it is local,
+            // else right after the pull (the engine reads an image's config only once it has the image)
+            Optional<ImageConfig> local = runtime.inspectImage(r.image());
+            if (local.isPresent()) {
+                policy.checkCuda(r, local.get(), accepted.gpus());
+            } else {
                 listener.onChange(table.transition(id, SessionState.PULLING, null, "pulling " + r.image()).session().view());
                 PullProgressListener logged = loggedProgress("session " + id, r.image());
                 runtime.pull(r.image(), (status, cur, total) -> {
@@ -133,13 +144,17 @@ final class Launcher {
                             ? String.format("%s %d/%d MB", status, cur >> 20, total >> 20) : status);
                     logged.onProgress(status, cur, total);
                 });
+                ImageConfig pulled = runtime.inspectImage(r.image()).orElseThrow(() -> new ContainerException(
+                        "inspect image " + r.image() + ": gone right after its pull"));
+                policy.checkCuda(r, pulled, accepted.gpus());
             }
             if (stopRequestedBeforeStart(id)) {
                 return;
             }
             SessionTable.Transition starting = table.transition(id, SessionState.STARTING, null, null);
             listener.onChange(starting.session().view());
-            ContainerSpec spec = policy.containerSpec(r, accepted.gpus(), accepted.hostPorts(), epoch, starting.seq());
+            ContainerSpec spec = policy.containerSpec(r, accepted.gpus(), table.gpuShare(accepted.gpus()),
+                    accepted.hostPorts(), epoch, starting.seq());
             runtime.createNetwork(spec.network(), Map.of(LaunchPolicy.LABEL_SESSION, id));
             String containerId;
             try {
@@ -161,6 +176,10 @@ final class Launcher {
             if (stop != null) {
                 stopper.stop(id, stop.code(), stop.reason());
             }
+        } catch (ImageCudaException e) {
+            // before any container: nothing to inspect or remove; the GPUs are freed by the settle
+            log.warn("session {}: refused: {}", id, e.getMessage());
+            settler.settle(id, SessionState.FAILED, e.endReason(), e.getMessage(), null);
         } catch (ContainerException | RuntimeException e) {
             log.warn("session {}: launch failed: {}", id, e.getMessage());
             settler.settle(id, SessionState.FAILED, EndReason.LAUNCH_FAILED, "launch failed: " + e.getMessage(),

@@ -127,9 +127,15 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         return stopper.stop(sessionId, EndReason.STOPPED, reason);
     }
 
-    /** Ends the session on a GPU that failed, with a reason the renter sees; nothing when the GPU is free. */
-    public void onGpuFailed(String gpuUuid, String why) {
-        table.gpuOwner(gpuUuid).ifPresent(id -> stopper.stopQuietly(id, EndReason.GPU_FAILED, "gpu_failed: " + why));
+    /**
+     * Ends the sessions on a unit that failed, with a reason the renter sees: for a MIG instance
+     * ({@code MIG-...}) the one holding it; for a GPU every session on it, whole or on one of its
+     * MIG instances. Nothing when the unit is free.
+     */
+    public void onGpuFailed(String unitUuid, String why) {
+        for (String id : table.sessionsOn(unitUuid)) {
+            stopper.stopQuietly(id, EndReason.GPU_FAILED, "gpu_failed: " + why);
+        }
     }
 
     /** Pulls images in the background so that launches of them are instant. */

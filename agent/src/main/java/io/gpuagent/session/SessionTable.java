@@ -43,6 +43,11 @@ final class SessionTable {
     private final Clock clock;
     private final long epoch;
 
+    /** How many GPUs' worth these units are ({@link GpuAllocator#share}). */
+    double gpuShare(List<String> units) {
+        return gpus.share(units);
+    }
+
     SessionTable(SessionJournal journal, GpuAllocator gpus, PortAllocator ports, Clock clock, long epoch) {
         this.journal = journal;
         this.gpus = gpus;
@@ -98,7 +103,7 @@ final class SessionTable {
             admission.check(r);
             List<String> g;
             try {
-                g = gpus.allocate(r.sessionId(), r.gpuCount(), r.gpuUuids());
+                g = gpus.allocate(r.sessionId(), UnitRequest.from(r.gpuUuids(), r.migProfile(), r.gpuCount(), r.topology()));
             } catch (AllocationException e) {
                 throw new SessionException(e.code(), e.getMessage(), e);
             }
@@ -196,9 +201,9 @@ final class SessionTable {
         synchronized (lock) {
             Session s = require(id);
             List<String> held = c.gpuUuids().isEmpty() ? s.gpus() : c.gpuUuids();
-            List<String> conflicts = gpus.adopt(id, held);
+            List<UnitConflict> conflicts = gpus.adopt(id, held);
             if (!conflicts.isEmpty()) {
-                log.error("session {}: its container holds GPUs also held elsewhere: {}", id, conflicts);
+                log.error("session {}: its container holds units the allocator disagrees with: {}", id, conflicts);
             }
             ports.adopt(id, s.hostPorts());
             Session next = s.with(d -> {
@@ -329,9 +334,12 @@ final class SessionTable {
         }
     }
 
-    /** The session holding a GPU, if any. */
-    Optional<String> gpuOwner(String gpuUuid) {
-        return gpus.ownerOf(gpuUuid);
+    /**
+     * The sessions a fault on a unit concerns: the holder of a MIG instance; for a GPU, the holder
+     * of it whole and of each of its MIG instances.
+     */
+    List<String> sessionsOn(String unitUuid) {
+        return gpus.sessionsOn(unitUuid);
     }
 
     private Session require(String id) {

@@ -133,6 +133,29 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void migLayoutsParseFromTomlAndFromOverridesAndBadOnesNameTheEntry() throws Exception {
+        AgentConfig c = ConfigLoader.load(write("[gpu]\nmig_layouts = [\"0=3g.40gb,2g.20gb, 1g.10gb\", \"GPU-11111111-2222-3333-4444-555555555555=7g.80gb\", \"2=off\"]\n"
+                + "[offer]\nmig_prices = [\"1g.10gb=95\", \"H200 3g.71gb=430\"]\n"), Map.of(), List.of());
+        assertThat(c.gpu().migLayoutMap()).containsExactly(
+                Map.entry("0", List.of("3g.40gb", "2g.20gb", "1g.10gb")),
+                Map.entry("GPU-11111111-2222-3333-4444-555555555555", List.of("7g.80gb")),
+                Map.entry("2", List.of()));
+        assertThat(c.offer().migPrices()).containsExactly("1g.10gb=95", "H200 3g.71gb=430");
+        // --set splits lists at commas: profiles are separated by spaces there
+        AgentConfig o = ConfigLoader.load(null, Map.of(), List.of("gpu.mig_layouts=1=1g.10gb 1g.10gb+me 3g.40gb"));
+        assertThat(o.gpu().migLayoutMap()).containsExactly(Map.entry("1", List.of("1g.10gb", "1g.10gb+me", "3g.40gb")));
+        for (String bad : List.of("0=3g.40gb 9g.1gb", "x=1g.10gb", "0=1g", "0=", "0=1g.10gb,1g.10gb,1g.10gb,1g.10gb,1g.10gb,1g.10gb,1g.10gb,1g.10gb")) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("gpu.mig_layouts=" + bad.replace(',', ' '))))
+                    .as(bad).isInstanceOf(ConfigException.class).hasMessageContaining("gpu.mig_layouts")
+                    .hasMessageContaining("GPU=profile");
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(write("[gpu]\nmig_layouts = [\"0=1g.10gb\", \"0=off\"]\n"), Map.of(), List.of()))
+                .hasMessageContaining("GPU 0 is listed twice");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("offer.mig_prices=1g.10gb=ninety")))
+                .hasMessageContaining("offer.mig_prices").hasMessageContaining("1g.10gb=ninety");
+    }
+
+    @Test
     void missingAndMalformedFilesSayWhatToDo() throws Exception {
         Path missing = dir.resolve("nope.toml");
         assertThatThrownBy(() -> ConfigLoader.load(missing, Map.of(), List.of()))

@@ -56,6 +56,13 @@ public abstract class ContainerRuntimeContract {
     /** A command that prints the file's content, then one line with its permission bits in octal (e.g. 640), then exits 0. */
     protected abstract List<String> catWithMode(String path);
 
+    /**
+     * Makes a local image, from {@link #image()}, whose configuration adds these environment
+     * variables and labels (as a Dockerfile's {@code ENV} and {@code LABEL} would), and returns its
+     * name. The implementation's test removes it afterwards.
+     */
+    protected abstract String imageWith(Map<String, String> env, Map<String, String> labels) throws Exception;
+
     /** The engine's "now", to compare its start and finish times with. */
     protected Instant now() {
         return Instant.now();
@@ -350,6 +357,27 @@ public abstract class ContainerRuntimeContract {
             runtime.removeNetwork(run + "-n");
         }
         runtime.removeNetwork(name);
+    }
+
+    @Test
+    void inspectImageReportsTheImagesOwnEnvironmentAndLabels() throws Exception {
+        String require = "cuda>=12.8 brand=tesla,driver>=470,driver<471 brand=unknown,driver>=470,driver<471";
+        String image = imageWith(Map.of("NVIDIA_REQUIRE_CUDA", require, "NVIDIA_VISIBLE_DEVICES", "all",
+                "WITH_EQUALS", "a=b"), Map.of("io.gpuagent.test.image", run));
+
+        ImageConfig c = runtime.inspectImage(image).orElseThrow(() -> new AssertionError("no image " + image));
+        assertThat(c.id()).startsWith("sha256:");
+        assertThat(c.env()).containsEntry("NVIDIA_REQUIRE_CUDA", require).containsEntry("NVIDIA_VISIBLE_DEVICES", "all")
+                .as("split at the first '='").containsEntry("WITH_EQUALS", "a=b");
+        assertThat(c.labels()).containsEntry("io.gpuagent.test.image", run);
+        assertThat(runtime.imagePresent(image)).isTrue();
+    }
+
+    @Test
+    void inspectImageOfAnImageThatIsNotThereIsEmptyAndPullsNothing() throws Exception {
+        assertThat(runtime.inspectImage("gpu-agent-test/absent:0")).isEmpty();
+        assertThat(runtime.imagePresent("gpu-agent-test/absent:0")).as("inspecting never pulls").isFalse();
+        assertThat(runtime.inspectImage(image())).as("the test image").isPresent();
     }
 
     @Test

@@ -42,6 +42,8 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     private final Map<String, String> networks = new LinkedHashMap<>();
     private final Set<String> images = new HashSet<>();
     private final Map<String, Long> registry = new HashMap<>();
+    /** The configuration of local images, and of the registry's (copied on pull); absent: empty env and labels. */
+    private final Map<String, ImageConfig> imageConfigs = new HashMap<>();
     private final Deque<ContainerException> createFailures = new ArrayDeque<>();
     private final Deque<ContainerException> startFailures = new ArrayDeque<>();
     private final Map<String, Integer> calls = new HashMap<>();
@@ -142,9 +144,25 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         images.add(image);
     }
 
+    /** A local image whose configuration has this environment and these labels (what {@link #inspectImage} reports). */
+    public synchronized void addImage(String image, Map<String, String> env, Map<String, String> labels) {
+        imageConfigs.put(image, config(image, env, labels));
+        images.add(image);
+    }
+
     /** {@link #pull} of {@code image} succeeds, reporting {@code bytes} of progress. */
     public synchronized void registryHas(String image, long bytes) {
         registry.put(image, bytes);
+    }
+
+    /** {@link #pull} of {@code image} succeeds, and the pulled image's environment is {@code env}. */
+    public synchronized void registryHas(String image, long bytes, Map<String, String> env) {
+        registry.put(image, bytes);
+        imageConfigs.put(image, config(image, env, Map.of()));
+    }
+
+    private static ImageConfig config(String image, Map<String, String> env, Map<String, String> labels) {
+        return new ImageConfig("sha256:" + HexFormat.of().formatHex(image.getBytes(StandardCharsets.UTF_8)), env, labels);
     }
 
     /** How many times {@code method} (e.g. "create") was called, failed calls included. */
@@ -164,6 +182,15 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     public synchronized boolean imagePresent(String image) throws ContainerException {
         enter("imagePresent");
         return images.contains(image);
+    }
+
+    @Override
+    public synchronized Optional<ImageConfig> inspectImage(String image) throws ContainerException {
+        enter("inspectImage");
+        if (!images.contains(image)) {
+            return Optional.empty();
+        }
+        return Optional.of(imageConfigs.getOrDefault(image, config(image, Map.of(), Map.of())));
     }
 
     @Override

@@ -34,6 +34,13 @@ class FakeContainerRuntimeTest extends ContainerRuntimeContract {
     }
 
     @Override
+    protected String imageWith(java.util.Map<String, String> env, java.util.Map<String, String> labels) {
+        String name = "gpu-agent-test/with-env:" + run;
+        fake.addImage(name, env, labels);
+        return name;
+    }
+
+    @Override
     protected Instant now() {
         return clock.wallTime();
     }

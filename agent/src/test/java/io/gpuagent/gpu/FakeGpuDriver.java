@@ -141,6 +141,125 @@ public final class FakeGpuDriver implements GpuDriver {
         };
     }
 
+    // --- MIG, as an H100 80GB: 7 compute slices, 8 memory slices -------------------------------
+
+    /** H100 80GB's GPU-instance profiles (NVIDIA MIG user guide): index, id, name, slices, GiB, count, memory slices. */
+    private static final Object[][] H100_PROFILES = {
+            {0, 19, "1g.10gb", 1, 10, 7, 1}, {7, 20, "1g.10gb+me", 1, 10, 1, 1}, {9, 15, "1g.20gb", 1, 20, 4, 2},
+            {1, 14, "2g.20gb", 2, 20, 3, 2}, {2, 9, "3g.40gb", 3, 40, 2, 4}, {3, 5, "4g.40gb", 4, 40, 1, 4},
+            {4, 0, "7g.80gb", 7, 80, 1, 8}};
+
+    private final java.util.Map<Integer, boolean[]> migModes = new ConcurrentHashMap<>(); // {current, pending}
+    private final java.util.Map<Integer, List<MigInstance>> instances = new ConcurrentHashMap<>();
+    private final Set<Integer> resetRequired = ConcurrentHashMap.newKeySet();
+    private int nextGi = 1;
+    private GpuTopology topology;
+
+    /** Puts GPU {@code i} in MIG mode (no instances). */
+    public synchronized void enableMig(int i) {
+        migModes.put(i, new boolean[] {true, true});
+        instances.putIfAbsent(i, new ArrayList<>());
+    }
+
+    /** MIG mode changes on GPU {@code i} wait for {@link #reset(int)}, as when the GPU is in use. */
+    public void requireReset(int i) {
+        resetRequired.add(i);
+    }
+
+    /** A GPU reset: the pending MIG mode takes effect, instances are gone. */
+    public synchronized void reset(int i) {
+        boolean[] m = migModes.get(i);
+        if (m != null) {
+            m[0] = m[1];
+            instances.put(i, new ArrayList<>());
+        }
+    }
+
+    public void topology(GpuTopology t) {
+        this.topology = t;
+    }
+
+    private static MigProfile profile(Object[] p) {
+        return new MigProfile((int) p[0], (int) p[1], (String) p[2], (int) p[3], (int) p[4] * (1L << 30), (int) p[5]);
+    }
+
+    private static Object[] row(int profileIndex) throws GpuException {
+        for (Object[] p : H100_PROFILES) {
+            if ((int) p[0] == profileIndex) {
+                return p;
+            }
+        }
+        throw new GpuException("NVML_ERROR_INVALID_ARGUMENT", "no GPU-instance profile " + profileIndex);
+    }
+
+    @Override
+    public synchronized MigState mig(int index) throws GpuException {
+        enter(index);
+        boolean[] m = migModes.get(index);
+        if (m == null) {
+            return null;
+        }
+        List<MigProfile> profiles = new ArrayList<>();
+        if (m[0]) {
+            for (Object[] p : H100_PROFILES) {
+                profiles.add(profile(p));
+            }
+        }
+        return new MigState(m[0], m[1], profiles, m[0] ? instances.get(index) : List.of());
+    }
+
+    @Override
+    public synchronized boolean setMigMode(int index, boolean enabled) throws GpuException {
+        enter(index);
+        boolean[] m = migModes.get(index);
+        if (m == null) {
+            throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + " has no MIG");
+        }
+        m[1] = enabled;
+        if (!resetRequired.contains(index)) {
+            m[0] = enabled;
+            instances.put(index, new ArrayList<>());
+        }
+        return m[0] == m[1];
+    }
+
+    @Override
+    public synchronized MigInstance createMigInstance(int index, int profileIndex, Integer placementStart)
+            throws GpuException {
+        enter(index);
+        boolean[] m = migModes.get(index);
+        if (m == null || !m[0]) {
+            throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + " is not in MIG mode");
+        }
+        Object[] p = row(profileIndex);
+        List<MigInstance> have = instances.get(index);
+        int slices = have.stream().mapToInt(MigInstance::sliceCount).sum();
+        int mem = have.stream().mapToInt(MigInstance::placementSize).sum();
+        if (slices + (int) p[3] > 7 || mem + (int) p[6] > 8) {
+            throw new GpuException("NVML_ERROR_INSUFFICIENT_RESOURCES", "GPU " + index + ": no room for " + p[2]);
+        }
+        int gi = nextGi++;
+        MigInstance inst = new MigInstance(String.format("MIG-fake%04d-0000-0000-0000-%012d", index, gi),
+                devices.get(index).uuid(), index, gi, 0, (String) p[2], (int) p[3], (int) p[4] * (1L << 30), mem,
+                (int) p[6]);
+        have.add(inst);
+        return inst;
+    }
+
+    @Override
+    public synchronized void destroyMigInstance(int index, int gpuInstanceId) throws GpuException {
+        enter(index);
+        List<MigInstance> have = instances.get(index);
+        if (have == null || !have.removeIf(x -> x.gpuInstanceId() == gpuInstanceId)) {
+            throw new GpuException("NVML_ERROR_NOT_FOUND", "GPU " + index + " has no GPU instance " + gpuInstanceId);
+        }
+    }
+
+    @Override
+    public GpuTopology topology(List<String> uuids) {
+        return topology != null ? topology : GpuTopology.unknown(uuids);
+    }
+
     @Override
     public void close() {
         closed = true;

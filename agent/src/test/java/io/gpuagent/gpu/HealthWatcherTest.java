@@ -38,6 +38,29 @@ class HealthWatcherTest {
     }
 
     @Test
+    void anEventScopedToAMigInstanceReachesOnlyThatInstance() throws Exception {
+        FakeGpuDriver fake = new FakeGpuDriver(1);
+        List<GpuDevice> devices = List.of(fake.describe(0));
+        String gpu = devices.get(0).uuid();
+        GpuHealthRegistry health = new GpuHealthRegistry(Clock.SYSTEM, devices);
+        health.updateInstances(gpu, List.of(new MigInstance("MIG-w1", gpu, 0, 1, 0, "1g.10gb", 1, 10L << 30, 0, 1),
+                new MigInstance("MIG-w2", gpu, 0, 2, 0, "1g.10gb", 1, 10L << 30, 1, 1)));
+        HealthWatcher w = new HealthWatcher(fake, devices, health, Clock.SYSTEM);
+        w.start();
+        try {
+            fake.emit(new GpuEvent(0, gpu, GpuEvent.Kind.XID, 94, 2, 0));
+            await().atMost(Duration.ofSeconds(5)).until(() -> !health.isHealthy("MIG-w2"));
+            assertThat(health.isHealthy("MIG-w1")).isTrue();
+            assertThat(health.state(gpu).health()).isEqualTo(GpuHealth.HEALTHY);
+            fake.emit(new GpuEvent(0, gpu, GpuEvent.Kind.XID, 79));
+            await().atMost(Duration.ofSeconds(5)).until(() -> health.state(gpu).health() == GpuHealth.UNHEALTHY);
+            assertThat(health.isHealthy("MIG-w1")).as("device-wide: every instance").isFalse();
+        } finally {
+            assertThat(w.stop(Duration.ofSeconds(5))).isTrue();
+        }
+    }
+
+    @Test
     void afterAFailedWaitTheWatcherBacksOffOnItsClockBeforeItWatchesAgain() throws Exception {
         FakeGpuDriver fake = new FakeGpuDriver(1);
         List<GpuDevice> devices = List.of(fake.describe(0));

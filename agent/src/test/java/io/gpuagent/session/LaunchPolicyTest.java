@@ -41,7 +41,9 @@ class LaunchPolicyTest {
         assertThat(s.network()).isEqualTo("gpu-agent-sess-1");
         assertThat(s.gpuMode()).isEqualTo(GpuAttachMode.NVIDIA);
         assertThat(s.gpuUuids()).containsExactly("GPU-a", "GPU-b");
-        assertThat(s.env()).as("renter NVIDIA_* stripped").containsExactly(Map.entry("A", "1"));
+        assertThat(s.env()).as("renter NVIDIA_* stripped, the agent's pinned").containsEntry("A", "1")
+                .containsEntry("NVIDIA_VISIBLE_DEVICES", "GPU-a,GPU-b").doesNotContainKey("nvidia_driver_capabilities")
+                .doesNotContainKey("NVIDIA_DRIVER_CAPABILITIES");
         assertThat(s.capAdd()).isEqualTo(LaunchPolicy.CAP_ADD).doesNotContain("SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE");
         assertThat(s.securityOpts()).containsExactly("no-new-privileges:true");
         assertThat(s.memoryBytes()).isEqualTo(2L * 1024 * 1024 * 1024);

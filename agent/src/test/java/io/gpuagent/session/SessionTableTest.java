@@ -96,7 +96,7 @@ class SessionTableTest {
             throw new SessionException("draining", "no");
         })).isInstanceOf(SessionException.class);
         assertThat(table.get("s1")).isEmpty();
-        assertThat(gpus.free()).containsExactly("GPU-a");
+        assertThat(gpus.free()).extracting(GpuUnit::uuid).containsExactly("GPU-a");
         assertThat(records()).isEqualTo(before);
     }
 

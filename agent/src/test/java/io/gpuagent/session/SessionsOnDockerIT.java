@@ -128,7 +128,9 @@ class SessionsOnDockerIT {
             assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostPort").asText())
                     .isEqualTo(Integer.toString(FIRST_HOST_PORT));
             assertThat(hc.get("PortBindings").get("8080/tcp").get(0).get("HostIp").asText()).isEqualTo("127.0.0.1");
-            assertThat(ins.get("Config").get("Env").toString()).contains("HELLO=world").doesNotContain("NVIDIA_VISIBLE");
+            assertThat(ins.get("Config").get("Env").toString()).contains("HELLO=world")
+                    .as("the renter's value stripped, the agent's pinned").contains("NVIDIA_VISIBLE_DEVICES=void")
+                    .doesNotContain("NVIDIA_VISIBLE_DEVICES=all");
             assertThat(ins.get("Config").get("Labels").get(LaunchPolicy.LABEL_SESSION).asText()).isEqualTo("it-policy");
             assertThat(ins.get("Config").get("Labels").get(LaunchPolicy.LABEL_RENTAL).asText()).isEqualTo("rental-1");
             assertThat(exec("gpu-agent-it-policy", "cat", "/root/.ssh/authorized_keys")).isEqualTo(KEY + "\n");

@@ -3,10 +3,12 @@ package io.gpuagent.container.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerConfig;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.api.model.PullResponseItem;
@@ -14,6 +16,7 @@ import io.gpuagent.container.ContainerException;
 import io.gpuagent.container.ContainerRuntime;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.ContainerState;
+import io.gpuagent.container.ImageConfig;
 import io.gpuagent.container.PullProgressListener;
 
 import java.io.ByteArrayInputStream;
@@ -23,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -79,6 +83,23 @@ public final class DockerContainerRuntime implements ContainerRuntime {
         } catch (RuntimeException e) {
             throw errors.map("inspect image " + image, e, settings.callTimeout());
         }
+    }
+
+    @Override
+    public Optional<ImageConfig> inspectImage(String image) throws ContainerException {
+        InspectImageResponse r;
+        try {
+            r = connection.calls().inspectImageCmd(image).exec();
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            throw errors.map("inspect image " + image, e, settings.callTimeout());
+        }
+        // the image's own config ("Config"); "ContainerConfig" is the build container's and may differ
+        ContainerConfig cfg = r.getConfig();
+        List<String> env = cfg == null || cfg.getEnv() == null ? List.of() : Arrays.asList(cfg.getEnv());
+        Map<String, String> labels = cfg == null || cfg.getLabels() == null ? Map.of() : cfg.getLabels();
+        return Optional.of(new ImageConfig(r.getId(), ImageConfig.parseEnv(env), labels));
     }
 
     @Override

@@ -124,6 +124,50 @@ public class DockerContainerRuntimeIT extends ContainerRuntimeContract {
         return IMAGE;
     }
 
+    /** Images this test made (removed after it). */
+    private final List<String> madeImages = new ArrayList<>();
+
+    /**
+     * Commits a created (never started) container of the test image with {@code ENV} and
+     * {@code LABEL} changes, as {@code docker commit --change} does: a local image, nothing pulled.
+     */
+    @Override
+    protected String imageWith(Map<String, String> env, Map<String, String> labels) throws Exception {
+        String name = "gpu-agent-test/with-env";
+        String tag = run + "-" + madeImages.size();
+        String from = runtime.create(spec(List.of("true")).build());
+        StringBuilder changes = new StringBuilder();
+        // the engine parses each change as a Dockerfile line: JSON-quoted values keep spaces, '=' and '<'
+        env.forEach((k, v) -> changes.append("ENV ").append(k).append('=').append(jsonString(v)).append('\n'));
+        labels.forEach((k, v) -> changes.append("LABEL ").append(jsonString(k)).append('=').append(jsonString(v)).append('\n'));
+        RawEngine.Answer a = raw.call("POST", "/commit?container=" + from + "&repo=" + enc(name) + "&tag=" + enc(tag)
+                + "&changes=" + enc(changes.toString()));
+        assertThat(a.status()).as("commit: %s", a.body()).isEqualTo(201);
+        runtime.remove(from);
+        madeImages.add(name + ":" + tag);
+        return name + ":" + tag;
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void removeMadeImages() throws IOException {
+        for (String image : madeImages) {
+            delete("/images/" + image + "?force=1");
+        }
+        madeImages.clear();
+    }
+
+    static String jsonString(String v) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(v);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
     @Override
     protected List<String> printThenExit(List<String> lines, int exitCode) {
         List<String> cmd = new ArrayList<>(List.of("sh", "-c", "printf '%s\\n' \"$@\"; exit " + exitCode, "sh"));
