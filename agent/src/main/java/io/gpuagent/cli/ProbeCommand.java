@@ -10,6 +10,8 @@ import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuLostException;
 import io.gpuagent.gpu.GpuMonitor;
 import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.gpu.GpuTopology;
+import io.gpuagent.gpu.MigState;
 import io.gpuagent.gpu.GpuUnavailableException;
 import io.gpuagent.gpu.nvml.NvmlGpuDriver;
 import io.gpuagent.util.Clock;
@@ -27,7 +29,8 @@ import java.util.concurrent.CompletableFuture;
 /** {@code gpu-agent probe}: what NVML reports about every GPU, as a table or JSON. */
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = {"List this machine's NVIDIA GPUs as the driver reports them (like nvidia-smi -L), with "
-                + "key telemetry and health. Reads NVML directly; the daemon need not run.",
+                + "key telemetry and health, MIG state and instances, and the GPU topology matrix (like nvidia-smi "
+                + "topo -m). Reads NVML directly; the daemon need not run.",
             "Exit codes: 0 ok, 3 bad config, 4 NVML library missing, 5 NVML init failed."})
 final class ProbeCommand implements Callable<Integer> {
     @CommandLine.Mixin
@@ -74,6 +77,13 @@ final class ProbeCommand implements Callable<Integer> {
         }
         List<ProbeReport.Entry> entries = new ArrayList<>();
         List<GpuDevice> gpus = probe.inventory().gpus();
+        // each GPU's MIG state on its own NVML thread, after its sample (one call at a time per GPU)
+        List<CompletableFuture<DeviceCallGuard.Outcome<MigState>>> migs = new ArrayList<>();
+        for (int i = 0; i < gpus.size(); i++) {
+            int index = gpus.get(i).index();
+            DeviceCallGuard guard = probe.guards().get(index);
+            migs.add(futures.get(i).thenCompose(o -> guard.submit("mig", () -> driver.mig(index), timeout)));
+        }
         for (int i = 0; i < gpus.size(); i++) {
             DeviceCallGuard.Outcome<GpuSample> o = futures.get(i).join();
             GpuSample sample = null;
@@ -88,9 +98,22 @@ final class ProbeCommand implements Callable<Integer> {
                 health = GpuHealth.UNKNOWN;
                 reason = h.reason();
             }
-            entries.add(new ProbeReport.Entry(gpus.get(i), sample, health, reason));
+            DeviceCallGuard.Outcome<MigState> m = migs.get(i).join();
+            entries.add(new ProbeReport.Entry(gpus.get(i), sample, health, reason,
+                    m instanceof DeviceCallGuard.Outcome.Done<MigState> done ? done.value() : null, failure(m)));
         }
-        ProbeReport report = new ProbeReport(probe.inventory().driver(), entries, probe.unanswered());
+        GpuTopology topology = null;
+        String topologyError = null;
+        List<String> uuids = gpus.stream().map(GpuDevice::uuid).toList();
+        if (!gpus.isEmpty()) {
+            // every pair at once: on the first answering GPU's thread, with the same deadline
+            DeviceCallGuard guard = probe.guards().get(gpus.get(0).index());
+            DeviceCallGuard.Outcome<GpuTopology> t = guard.call("topology", () -> driver.topology(uuids), timeout);
+            topology = t instanceof DeviceCallGuard.Outcome.Done<GpuTopology> done ? done.value() : null;
+            topologyError = failure(t);
+        }
+        ProbeReport report = new ProbeReport(probe.inventory().driver(), entries, probe.unanswered(), topology,
+                topologyError);
         out.print(json ? report.toJson() : report.toTable());
         out.flush();
         boolean hung = probe.guards().stream().anyMatch(DeviceCallGuard::isHung);
@@ -99,5 +122,16 @@ final class ProbeCommand implements Callable<Integer> {
             driver.close();
         }
         return ExitCodes.OK;
+    }
+
+    /** Why a guarded call gave no value, or null when it did. */
+    private static String failure(DeviceCallGuard.Outcome<?> o) {
+        if (o instanceof DeviceCallGuard.Outcome.Failed<?> f) {
+            return f.error().getMessage();
+        }
+        if (o instanceof DeviceCallGuard.Outcome.Hung<?> h) {
+            return h.reason();
+        }
+        return null;
     }
 }

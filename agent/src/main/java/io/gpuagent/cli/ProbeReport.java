@@ -7,6 +7,10 @@ import io.gpuagent.gpu.DriverInfo;
 import io.gpuagent.gpu.GpuDevice;
 import io.gpuagent.gpu.GpuHealth;
 import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.gpu.GpuTopology;
+import io.gpuagent.gpu.MigInstance;
+import io.gpuagent.gpu.MigProfile;
+import io.gpuagent.gpu.MigState;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,15 +20,29 @@ import java.util.Map;
 
 /**
  * What {@code gpu-agent probe} prints. The JSON shape is a contract (docs/real-gpu-check.md and
- * scripts compare it with nvidia-smi): fields are never renamed, unsupported values are null.
+ * scripts compare it with nvidia-smi): fields are never renamed, unsupported values are null. The
+ * MIG and topology objects, added later, name their fields in snake_case as the wire protocol does.
+ *
+ * @param topology      how the GPUs are connected, or null when it could not be read ({@code topologyError})
  */
-record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswered) {
+record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswered, GpuTopology topology,
+                   String topologyError) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
                     .addSerializer(java.time.Instant.class, new com.fasterxml.jackson.databind.ser.std.ToStringSerializer()));
 
-    /** One GPU: its identity, one sample (null when it could not be read) and its health. */
-    record Entry(GpuDevice device, GpuSample sample, GpuHealth health, String reason) {
+    /**
+     * One GPU: its identity, one sample (null when it could not be read), its health, and its MIG
+     * state (null when the card has no MIG, or when reading it failed: then {@code migError} says why).
+     */
+    record Entry(GpuDevice device, GpuSample sample, GpuHealth health, String reason, MigState mig, String migError) {
+        Entry(GpuDevice device, GpuSample sample, GpuHealth health, String reason) {
+            this(device, sample, health, reason, null, null);
+        }
+    }
+
+    ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswered) {
+        this(driver, entries, unanswered, null, null);
     }
 
     String toJson() {
@@ -46,13 +64,18 @@ record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswer
                 t.remove("uuid");
                 t.remove("index");
                 t.remove("monotonicNanos");
+                t.remove("migInstances"); // under "mig" below
                 g.put("telemetry", t);
             } else {
                 g.put("telemetry", null);
             }
+            g.put("mig", e.mig() == null ? null : ProbeJson.mig(e.mig(), e.sample()));
+            g.put("mig_error", e.migError());
             gpus.add(g);
         }
         root.put("gpus", gpus);
+        root.put("topology", topology == null ? null : ProbeJson.topology(topology));
+        root.put("topology_error", topologyError);
         root.put("unanswered", unanswered);
         try {
             return JSON.writeValueAsString(root) + "\n";
@@ -92,10 +115,65 @@ record ProbeReport(DriverInfo driver, List<Entry> entries, List<String> unanswer
         for (String line : unanswered) {
             sb.append("not answering: ").append(line).append('\n');
         }
+        migTable(sb);
+        if (topology != null && topology.size() > 1) {
+            sb.append("\nTopology (like nvidia-smi topo -m)\n").append(TopologyMatrix.table(topology));
+        } else if (topologyError != null) {
+            sb.append("\nTopology: not read (").append(topologyError).append(")\n");
+        }
         if (entries.isEmpty() && unanswered.isEmpty()) {
             sb.append("(no NVIDIA GPUs found)\n");
         }
         return sb.toString();
+    }
+
+    /**
+     * A section per GPU with MIG on (or pending on): its modes, then its instances (as nvidia-smi -L
+     * lists them); the MIG-capable GPUs with MIG off on one line.
+     */
+    private void migTable(StringBuilder sb) {
+        StringBuilder section = new StringBuilder();
+        List<String> off = new ArrayList<>();
+        for (Entry e : entries) {
+            if (e.mig() == null) {
+                if (e.migError() != null) {
+                    section.append(String.format("MIG on GPU %d: not read (%s)%n", e.device().index(), e.migError()));
+                }
+                continue;
+            }
+            MigState m = e.mig();
+            if (!m.current() && !m.pending()) {
+                off.add(Integer.toString(e.device().index()));
+                continue;
+            }
+            section.append(String.format("MIG on GPU %d: %s, pending %s%s%n", e.device().index(), onOff(m.current()),
+                    onOff(m.pending()), m.resetPending() ? " (takes effect after a GPU reset)" : ""));
+            if (!m.profiles().isEmpty()) {
+                StringBuilder names = new StringBuilder();
+                for (MigProfile p : m.profiles()) {
+                    names.append(names.length() == 0 ? "" : ", ").append(p.name()).append(" x").append(p.instanceCount());
+                }
+                section.append("  profiles: ").append(names).append('\n');
+            }
+            if (m.instances().isEmpty() && m.current()) {
+                section.append("  (no instances)\n");
+            }
+            for (MigInstance i : m.instances()) {
+                section.append(String.format("  MIG %-10s GI %-2d CI %-2d %8s GiB  placement %d:%d  (UUID: %s)%n",
+                        i.profile(), i.gpuInstanceId(), i.computeInstanceId(), gib(i.memoryBytes()), i.placementStart(),
+                        i.placementSize(), i.uuid()));
+            }
+        }
+        if (!off.isEmpty()) {
+            section.append("MIG-capable, MIG disabled: GPU ").append(String.join(", ", off)).append('\n');
+        }
+        if (section.length() > 0) {
+            sb.append("\nMIG\n").append(section);
+        }
+    }
+
+    private static String onOff(boolean on) {
+        return on ? "enabled" : "disabled";
     }
 
     private static String gib(long bytes) {

@@ -54,6 +54,14 @@ public interface GpuDriver extends AutoCloseable {
         throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + ": this driver has no MIG support");
     }
 
+    /**
+     * Each MIG instance's memory readings on GPU {@code index}; empty when MIG is off or absent.
+     * {@link #sample} of a driver that has MIG already includes them ({@link GpuSample#migInstances()}).
+     */
+    default java.util.List<MigSample> migSamples(int index) throws GpuException {
+        return java.util.List.of();
+    }
+
     /** How the GPUs are linked (PCIe common ancestors, NVLink); {@link GpuTopology#unknown} when the driver cannot say. */
     default GpuTopology topology(java.util.List<String> uuids) throws GpuException {
         return GpuTopology.unknown(uuids);

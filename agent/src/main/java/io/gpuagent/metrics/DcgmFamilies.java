@@ -4,6 +4,7 @@ import io.gpuagent.gpu.GpuDevice;
 import io.gpuagent.gpu.GpuHealthState;
 import io.gpuagent.gpu.GpuReadings;
 import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.gpu.MigSample;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
@@ -27,12 +28,25 @@ import java.util.function.Function;
  * {@code _total} to a counter's name and break the match. A family the card does not support is
  * absent for that card, never a zero; a GPU that is not fresh ({@link GpuView}) has no DCGM values
  * at all, so a dashboard never shows a frozen value as live.
+ *
+ * <p>MIG instances: as dcgm-exporter does, each instance's figures join the same families with the
+ * parent GPU's labels plus {@code GPU_I_PROFILE} ({@code 1g.10gb}) and {@code GPU_I_ID} (the GPU
+ * instance id), beside the whole GPU's series, for the fields NVML reads per MIG device (memory:
+ * {@code FB_USED}, {@code FB_FREE}). {@code gpu_agent_mig_instance} maps each instance to its
+ * {@code MIG-} UUID, the name containers and sessions know it by.
  */
 final class DcgmFamilies {
     private static final double MIB = 1024.0 * 1024.0;
 
-    /** One dcgm-exporter family: its name, help and how to read it from a sample. */
-    private record Family(String name, String help, Function<GpuSample, Number> read) {
+    /**
+     * One dcgm-exporter family: its name, help and how to read it from a sample, and from a MIG
+     * instance's reading when NVML has that field per instance (null when it has not).
+     */
+    private record Family(String name, String help, Function<GpuSample, Number> read,
+                          Function<MigSample, Number> readMig) {
+        Family(String name, String help, Function<GpuSample, Number> read) {
+            this(name, help, read, null);
+        }
     }
 
     private static final List<Family> DCGM = List.of(
@@ -42,8 +56,10 @@ final class DcgmFamilies {
             // profiling counters, so it is NVML's utilization as a ratio (same meaning, coarser)
             new Family("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active (from NVML "
                     + "utilization).", s -> s.gpuUtilPercent() == null ? null : s.gpuUtilPercent() / 100.0),
-            new Family("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", s -> mib(s.memoryUsedBytes())),
-            new Family("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", s -> mib(s.memoryFreeBytes())),
+            new Family("DCGM_FI_DEV_FB_USED", "Framebuffer memory used (in MiB).", s -> mib(s.memoryUsedBytes()),
+                    m -> mib(m.memoryUsedBytes())),
+            new Family("DCGM_FI_DEV_FB_FREE", "Framebuffer memory free (in MiB).", s -> mib(s.memoryFreeBytes()),
+                    m -> mib(m.memoryFreeBytes())),
             new Family("DCGM_FI_DEV_FB_RESERVED", "Framebuffer memory reserved (in MiB).",
                     s -> mib(s.memoryReservedBytes())),
             new Family("DCGM_FI_DEV_GPU_TEMP", "GPU temperature (in C).", GpuSample::temperatureC),
@@ -122,10 +138,13 @@ final class DcgmFamilies {
 
     private final GpuReadings gpus;
     private final Labels[] labels;
+    private final String hostname;
+    private final String driver;
 
     DcgmFamilies(GpuReadings gpus, String hostname) {
         this.gpus = gpus;
-        String driver = nullToEmpty(gpus.inventory().driver().driverVersion());
+        this.hostname = hostname;
+        this.driver = nullToEmpty(gpus.inventory().driver().driverVersion());
         List<GpuDevice> devices = gpus.inventory().gpus();
         labels = new Labels[devices.size()];
         for (int i = 0; i < labels.length; i++) {
@@ -154,7 +173,8 @@ final class DcgmFamilies {
 
     /** The DCGM families for one key: only the fresh GPUs, only the fields each card supports. */
     MetricSnapshots collect(Key key) {
-        List<MetricSnapshot> out = new ArrayList<>(DCGM.size() + 1);
+        List<MetricSnapshot> out = new ArrayList<>(DCGM.size() + 2);
+        Labels[][] migLabels = migLabels(key);
         for (Family f : DCGM) {
             List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(key.fresh.length);
             for (int i = 0; i < key.fresh.length; i++) {
@@ -162,6 +182,15 @@ final class DcgmFamilies {
                 Number v = s == null ? null : f.read().apply(s);
                 if (v != null) {
                     points.add(new GaugeSnapshot.GaugeDataPointSnapshot(v.doubleValue(), labels[i], null));
+                }
+                if (s != null && f.readMig() != null) {
+                    List<MigSample> migs = s.migInstances();
+                    for (int k = 0; k < migs.size(); k++) {
+                        Number mv = f.readMig().apply(migs.get(k));
+                        if (mv != null && migLabels[i][k] != null) {
+                            points.add(new GaugeSnapshot.GaugeDataPointSnapshot(mv.doubleValue(), migLabels[i][k], null));
+                        }
+                    }
                 }
             }
             if (!points.isEmpty()) {
@@ -177,7 +206,49 @@ final class DcgmFamilies {
         }
         out.add(new GaugeSnapshot(new MetricMetadata("DCGM_FI_DEV_XID_ERRORS",
                 "Value of the last XID error encountered."), xids));
+        List<GaugeSnapshot.GaugeDataPointSnapshot> instances = new ArrayList<>();
+        for (int i = 0; i < key.fresh.length; i++) {
+            GpuSample s = key.fresh[i];
+            for (int k = 0; s != null && k < s.migInstances().size(); k++) {
+                MigSample m = s.migInstances().get(k);
+                instances.add(new GaugeSnapshot.GaugeDataPointSnapshot(1, Labels.of("gpu", Integer.toString(s.index()),
+                        "UUID", s.uuid(), "GPU_I_ID", Integer.toString(m.gpuInstanceId()), "GPU_I_PROFILE",
+                        nullToEmpty(m.profile()), "mig_uuid", m.uuid(), "compute_instance_id",
+                        Integer.toString(m.computeInstanceId())), null));
+            }
+        }
+        if (!instances.isEmpty()) {
+            out.add(new GaugeSnapshot(new MetricMetadata("gpu_agent_mig_instance",
+                    "1 for each MIG instance: its GPU instance id (GPU_I_ID) and MIG- UUID (mig_uuid)."), instances));
+        }
         return new MetricSnapshots(out);
+    }
+
+    /**
+     * The labels of each fresh GPU's MIG instances, dcgm-exporter's: the GPU's, with GPU_I_PROFILE
+     * and GPU_I_ID after modelName. Built per key: instances come and go while the agent runs.
+     */
+    private Labels[][] migLabels(Key key) {
+        Labels[][] out = new Labels[key.fresh.length][];
+        List<GpuDevice> devices = gpus.inventory().gpus();
+        for (int i = 0; i < key.fresh.length; i++) {
+            GpuSample s = key.fresh[i];
+            List<MigSample> migs = s == null ? List.of() : s.migInstances();
+            out[i] = new Labels[migs.size()];
+            GpuDevice d = devices.get(i);
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int k = 0; k < migs.size(); k++) {
+                MigSample m = migs.get(k);
+                if (!seen.add(m.gpuInstanceId())) {
+                    continue; // a second compute instance of one GPU instance: the series would repeat
+                }
+                out[i][k] = Labels.of("gpu", Integer.toString(d.index()), "UUID", d.uuid(),
+                        "pci_bus_id", nullToEmpty(d.pciBusId()), "device", d.deviceNode(), "modelName", d.name(),
+                        "GPU_I_PROFILE", nullToEmpty(m.profile()), "GPU_I_ID", Integer.toString(m.gpuInstanceId()),
+                        "Hostname", hostname, "DCGM_FI_DRIVER_VERSION", driver);
+            }
+        }
+        return out;
     }
 
     private static Double mib(Long bytes) {

@@ -55,7 +55,7 @@ class ProbeCommandIT {
         JsonNode first = root.get("gpus").get(0);
         assertThat(first.get("serial").isNull()).as("GeForce has no serial").isEqualTo(geforce);
         assertThat(first.get("eccMode").isNull()).isEqualTo(geforce);
-        assertThat(first.get("telemetry").get("fanPercent").isNull()).as("SXM cards have no fan").isEqualTo(!geforce);
+        assertThat(first.get("telemetry").get("fanPercent").isNull()).as("SXM and passive PCIe data-center cards have no fan").isEqualTo(!geforce);
     }
 
     @Test
@@ -73,6 +73,59 @@ class ProbeCommandIT {
         assertThat(table.stdout()).contains("SIMULATED").containsPattern("(?m)^GPU 7: NVIDIA H100 80GB HBM3 \\(UUID: GPU-")
                 .contains("HEALTHY").contains("0000:DB:00.0");
         assertThat(table.stdout().lines().filter(l -> l.matches("GPU \\d+: .*")).count()).isEqualTo(8);
+    }
+
+    @Test
+    void probeShowsMigInstancesAndTheTopologyMatrixInJsonAndTable() throws Exception {
+        Path m = dir.resolve("m.conf");
+        Files.writeString(m, "nvlink = nvswitch\n"
+                + "[gpu]\nprofile = h100-80gb-hbm3\nmig = enabled\nmig_instances = 3g.40gb, 1g.10gb\nnuma_node = 0\n"
+                + "[gpu]\nprofile = h100-80gb-hbm3\nnuma_node = 0\n"
+                + "[gpu]\nprofile = h100-80gb-hbm3\nnuma_node = 1\n");
+        Map<String, String> env = Map.of("GPU_AGENT_SIM_CONFIG", m.toString());
+        AgentProcess.Result r = AgentProcess.run(env, "probe", "--json", "--nvml-library", SimNvml.library());
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        JsonNode root = JSON.readTree(r.stdout());
+        JsonNode mig = root.get("gpus").get(0).get("mig");
+        assertThat(mig.get("current").asBoolean()).isTrue();
+        assertThat(mig.get("profiles")).hasSize(7);
+        assertThat(mig.get("instances")).hasSize(2);
+        List<String> profiles = new ArrayList<>();
+        for (JsonNode i : mig.get("instances")) {
+            profiles.add(i.get("profile").asText());
+            assertThat(i.get("uuid").asText()).startsWith("MIG-");
+            assertThat(i.get("memory_used_bytes").asLong() + i.get("memory_free_bytes").asLong())
+                    .isLessThanOrEqualTo(i.get("memory_bytes").asLong());
+        }
+        assertThat(profiles).containsExactlyInAnyOrder("3g.40gb", "1g.10gb");
+        assertThat(root.get("gpus").get(1).get("mig").get("current").asBoolean()).isFalse();
+        assertThat(root.get("gpus").get(0).get("telemetry").has("migInstances")).as("under mig, not twice").isFalse();
+        JsonNode topo = root.get("topology");
+        assertThat(topo.get("nvswitch").asBoolean()).isTrue();
+        assertThat(topo.get("matrix").toString()).isEqualTo(
+                "[[\"X\",\"NV18\",\"NV18\"],[\"NV18\",\"X\",\"NV18\"],[\"NV18\",\"NV18\",\"X\"]]");
+        assertThat(topo.get("common_ancestor").get(0).get(2).asInt()).isEqualTo(50);
+        assertThat(root.get("topology_error").isNull()).isTrue();
+
+        AgentProcess.Result table = AgentProcess.run(env, "probe", "--nvml-library", SimNvml.library());
+        assertThat(table.stdout()).contains("MIG on GPU 0: enabled, pending enabled\n")
+                .containsPattern("MIG 3g\\.40gb +GI \\d+ +CI 0 ").contains("MIG-capable, MIG disabled: GPU 1, 2\n")
+                .contains("\tGPU0\tGPU1\tGPU2\n").contains("GPU0\t   X\tNV18\tNV18\n");
+    }
+
+    @Test
+    void aGeForceRigHasNoMigAndAPcieOnlyMatrix() throws Exception {
+        AgentProcess.Result r = AgentProcess.run(sim("rig-2x-rtx3090.conf"), "probe", "--json",
+                "--nvml-library", SimNvml.library());
+        JsonNode root = JSON.readTree(r.stdout());
+        for (JsonNode g : root.get("gpus")) {
+            assertThat(g.get("mig").isNull()).isTrue();
+            assertThat(g.get("mig_error").isNull()).isTrue();
+        }
+        JsonNode cell = root.get("topology").get("matrix").get(0).get(1);
+        assertThat(cell.asText()).as("GeForce: a PCIe level or an NVLink bridge, never N/A")
+                .matches("PIX|PXB|PHB|NODE|SYS|NV\\d+");
+        assertThat(root.get("topology").get("nvswitch").asBoolean()).isFalse();
     }
 
     @Test

@@ -25,7 +25,7 @@ final class NvmlDevice {
         PCIE_CURR_WIDTH, MAX_SM_CLOCK, MAX_MEM_CLOCK, NUM_FANS, FAN_SPEED, UTILIZATION, TEMPERATURE,
         MEMORY_TEMPERATURE, POWER_USAGE, ENERGY, PCIE_TX, PCIE_RX, PCIE_REPLAY, SM_CLOCK, MEM_CLOCK,
         CLOCK_EVENT_REASONS, PERFORMANCE_STATE, ECC_COUNTERS, RETIRED_PAGES, REMAPPED_ROWS, PROCESSES, NAME,
-        MINOR_NUMBER
+        MINOR_NUMBER, MIG_PROFILES, MIG_DEVICES, TOPOLOGY, NVLINK, NVLINK_REMOTE_TYPE
     }
 
     final int index;
@@ -45,6 +45,10 @@ final class NvmlDevice {
     int processCapacity = 8;
     Memory processBuffer;
     volatile String uuid;
+    /** The card's GPU-instance profiles, read once MIG was first seen on (they never change). */
+    java.util.List<io.gpuagent.gpu.MigProfile> migProfiles;
+    /** What is known of each MIG device by UUID, so that a telemetry tick need not walk the GPU instances. */
+    final java.util.Map<String, NvmlMig.Known> migDevices = new java.util.HashMap<>();
 
     /** Why no handle could be had for this GPU at enumeration, or null when it has one. */
     private final NvmlReturn handleError;

@@ -98,7 +98,9 @@ final class NvmlEventStream implements GpuEventStream {
         } else {
             return Optional.empty();
         }
-        return Optional.of(new GpuEvent(index, uuid, kind, kind == GpuEvent.Kind.XID ? data.eventData : 0));
+        // 0xFFFFFFFF (-1 here, GpuEvent.DEVICE_WIDE) unless the driver attributes the event to a MIG instance
+        return Optional.of(new GpuEvent(index, uuid, kind, kind == GpuEvent.Kind.XID ? data.eventData : 0,
+                data.gpuInstanceId, data.computeInstanceId));
     }
 
     @Override

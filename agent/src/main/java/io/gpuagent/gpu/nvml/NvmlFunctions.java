@@ -60,6 +60,32 @@ final class NvmlFunctions {
     final Function eventSetWait;
     final Function deviceGetSupportedEventTypes;
     final Function deviceRegisterEvents;
+    // MIG (R450+); all null on older drivers, which then have no MIG
+    final Function deviceSetMigMode;
+    final Function deviceGetGpuInstanceProfileInfoV;
+    final Function deviceGetGpuInstanceProfileInfo;
+    final Function deviceGetGpuInstancePossiblePlacements;
+    final Function deviceGetGpuInstanceRemainingCapacity;
+    final Function deviceCreateGpuInstance;
+    final Function deviceCreateGpuInstanceWithPlacement;
+    final Function deviceGetGpuInstances;
+    final Function deviceGetGpuInstanceById;
+    final Function gpuInstanceGetInfo;
+    final Function gpuInstanceDestroy;
+    final Function gpuInstanceGetComputeInstanceProfileInfo;
+    final Function gpuInstanceCreateComputeInstance;
+    final Function gpuInstanceGetComputeInstances;
+    final Function computeInstanceDestroy;
+    final Function computeInstanceGetInfo;
+    final Function deviceGetMaxMigDeviceCount;
+    final Function deviceGetMigDeviceHandleByIndex;
+    final Function deviceGetGpuInstanceId;
+    final Function deviceGetComputeInstanceId;
+    // topology
+    final Function deviceGetTopologyCommonAncestor;
+    final Function deviceGetNvLinkState;
+    final Function deviceGetNvLinkRemotePciInfo;
+    final Function deviceGetNvLinkRemoteDeviceType;
     /** Exported only by gpu-agent's simulated NVML: its presence marks GPUs that must never be sold. */
     final Function simulatedMarker;
 
@@ -117,5 +143,29 @@ final class NvmlFunctions {
         deviceGetSupportedEventTypes = lib.resolve("nvmlDeviceGetSupportedEventTypes");
         deviceRegisterEvents = lib.resolve("nvmlDeviceRegisterEvents");
         simulatedMarker = lib.resolve("gpuAgentSimulatedNvml");
+        deviceSetMigMode = lib.resolve("nvmlDeviceSetMigMode");
+        deviceGetGpuInstanceProfileInfoV = lib.resolve("nvmlDeviceGetGpuInstanceProfileInfoV");
+        deviceGetGpuInstanceProfileInfo = lib.resolve("nvmlDeviceGetGpuInstanceProfileInfo");
+        deviceGetGpuInstancePossiblePlacements = lib.resolve("nvmlDeviceGetGpuInstancePossiblePlacements_v2");
+        deviceGetGpuInstanceRemainingCapacity = lib.resolve("nvmlDeviceGetGpuInstanceRemainingCapacity");
+        deviceCreateGpuInstance = lib.resolve("nvmlDeviceCreateGpuInstance");
+        deviceCreateGpuInstanceWithPlacement = lib.resolve("nvmlDeviceCreateGpuInstanceWithPlacement");
+        deviceGetGpuInstances = lib.resolve("nvmlDeviceGetGpuInstances");
+        deviceGetGpuInstanceById = lib.resolve("nvmlDeviceGetGpuInstanceById");
+        gpuInstanceGetInfo = lib.resolve("nvmlGpuInstanceGetInfo");
+        gpuInstanceDestroy = lib.resolve("nvmlGpuInstanceDestroy");
+        gpuInstanceGetComputeInstanceProfileInfo = lib.resolve("nvmlGpuInstanceGetComputeInstanceProfileInfo");
+        gpuInstanceCreateComputeInstance = lib.resolve("nvmlGpuInstanceCreateComputeInstance");
+        gpuInstanceGetComputeInstances = lib.resolve("nvmlGpuInstanceGetComputeInstances");
+        computeInstanceDestroy = lib.resolve("nvmlComputeInstanceDestroy");
+        computeInstanceGetInfo = lib.resolve("nvmlComputeInstanceGetInfo_v2", "nvmlComputeInstanceGetInfo");
+        deviceGetMaxMigDeviceCount = lib.resolve("nvmlDeviceGetMaxMigDeviceCount");
+        deviceGetMigDeviceHandleByIndex = lib.resolve("nvmlDeviceGetMigDeviceHandleByIndex");
+        deviceGetGpuInstanceId = lib.resolve("nvmlDeviceGetGpuInstanceId");
+        deviceGetComputeInstanceId = lib.resolve("nvmlDeviceGetComputeInstanceId");
+        deviceGetTopologyCommonAncestor = lib.resolve("nvmlDeviceGetTopologyCommonAncestor");
+        deviceGetNvLinkState = lib.resolve("nvmlDeviceGetNvLinkState");
+        deviceGetNvLinkRemotePciInfo = lib.resolve("nvmlDeviceGetNvLinkRemotePciInfo_v2", "nvmlDeviceGetNvLinkRemotePciInfo");
+        deviceGetNvLinkRemoteDeviceType = lib.resolve("nvmlDeviceGetNvLinkRemoteDeviceType");
     }
 }

@@ -7,7 +7,11 @@ import io.gpuagent.gpu.GpuDriver;
 import io.gpuagent.gpu.GpuEventStream;
 import io.gpuagent.gpu.GpuException;
 import io.gpuagent.gpu.GpuSample;
+import io.gpuagent.gpu.GpuTopology;
 import io.gpuagent.gpu.GpuUnavailableException;
+import io.gpuagent.gpu.MigInstance;
+import io.gpuagent.gpu.MigSample;
+import io.gpuagent.gpu.MigState;
 import io.gpuagent.gpu.nvml.NvmlDevice.Feature;
 import io.gpuagent.util.Clock;
 
@@ -36,6 +40,9 @@ public final class NvmlGpuDriver implements GpuDriver {
     private final DriverInfo driverInfo;
     private final List<NvmlDevice> devices;
     private final NvmlTelemetryReader reader;
+    private final NvmlMig mig;
+    private final NvmlMigLayout migLayout;
+    private final NvmlTopology topology;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private NvmlGpuDriver(NvmlLibrary library, NvmlFunctions fn, Clock clock) throws GpuException {
@@ -45,6 +52,9 @@ public final class NvmlGpuDriver implements GpuDriver {
         this.driverInfo = readDriverInfo();
         this.devices = enumerate();
         this.reader = new NvmlTelemetryReader(fn, clock);
+        this.mig = new NvmlMig(fn);
+        this.migLayout = new NvmlMigLayout(fn, mig);
+        this.topology = new NvmlTopology(fn);
     }
 
     /**
@@ -211,8 +221,96 @@ public final class NvmlGpuDriver implements GpuDriver {
             if (d.uuid == null) {
                 describe(index);
             }
-            return reader.read(d);
+            GpuSample s = reader.read(d);
+            List<MigSample> migs;
+            try {
+                migs = mig.samples(d);
+            } catch (io.gpuagent.gpu.GpuLostException e) {
+                throw e;
+            } catch (GpuException e) {
+                // the GPU's own reading stands; its instances are missing for this tick only
+                d.transientErrors.increment();
+                return s;
+            }
+            return migs.isEmpty() ? s : s.withMigInstances(migs);
         }
+    }
+
+    @Override
+    public MigState mig(int index) throws GpuException {
+        NvmlDevice d = described(index);
+        synchronized (d) {
+            return mig.state(d);
+        }
+    }
+
+    @Override
+    public boolean setMigMode(int index, boolean enabled) throws GpuException {
+        NvmlDevice d = described(index);
+        synchronized (d) {
+            return migLayout.setMode(d, enabled);
+        }
+    }
+
+    @Override
+    public MigInstance createMigInstance(int index, int profileIndex, Integer placementStart) throws GpuException {
+        NvmlDevice d = described(index);
+        synchronized (d) {
+            return migLayout.create(d, profileIndex, placementStart);
+        }
+    }
+
+    @Override
+    public void destroyMigInstance(int index, int gpuInstanceId) throws GpuException {
+        NvmlDevice d = described(index);
+        synchronized (d) {
+            migLayout.destroy(d, gpuInstanceId);
+        }
+    }
+
+    @Override
+    public List<MigSample> migSamples(int index) throws GpuException {
+        NvmlDevice d = described(index);
+        synchronized (d) {
+            return mig.samples(d);
+        }
+    }
+
+    /**
+     * The topology of the GPUs named (in that order). Touches every pair of them: run it on one
+     * guarded NVML thread with a deadline, at start (it does not change while the machine runs).
+     */
+    @Override
+    public GpuTopology topology(List<String> uuids) throws GpuException {
+        ensureOpen();
+        List<NvmlDevice> chosen = new ArrayList<>(uuids.size());
+        for (String uuid : uuids) {
+            NvmlDevice found = null;
+            for (NvmlDevice d : devices) {
+                if (d.handle != null && d.uuid == null) {
+                    describe(d.index);
+                }
+                if (uuid.equals(d.uuid)) {
+                    found = d;
+                    break;
+                }
+            }
+            if (found == null) {
+                throw new GpuException(NvmlReturn.ERROR_NOT_FOUND.nvmlName(), "no reachable GPU with UUID " + uuid);
+            }
+            chosen.add(found);
+        }
+        return topology.read(uuids, chosen);
+    }
+
+    private NvmlDevice described(int index) throws GpuException {
+        ensureOpen();
+        NvmlDevice d = device(index);
+        d.checkReachable();
+        if (d.uuid == null) {
+            describe(index);
+        }
+        return d;
     }
 
     @Override

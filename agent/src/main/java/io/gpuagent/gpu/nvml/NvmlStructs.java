@@ -81,6 +81,88 @@ final class NvmlStructs {
         public long value;
     }
 
+    /** {@code nvmlGpuInstancePlacement_t} (8 bytes): memory slices {@code start} .. {@code start + size - 1}. */
+    @Structure.FieldOrder({"start", "size"})
+    public static final class GpuInstancePlacement extends Structure {
+        public int start;
+        public int size;
+    }
+
+    /** {@code nvmlGpuInstanceProfileInfo_t} (v1, 48 bytes: no name, no version). */
+    @Structure.FieldOrder({"id", "isP2pSupported", "sliceCount", "instanceCount", "multiprocessorCount",
+        "copyEngineCount", "decoderCount", "encoderCount", "jpegCount", "ofaCount", "memorySizeMB"})
+    public static final class GpuInstanceProfileInfo extends Structure {
+        public int id;
+        public int isP2pSupported;
+        public int sliceCount;
+        public int instanceCount;
+        public int multiprocessorCount;
+        public int copyEngineCount;
+        public int decoderCount;
+        public int encoderCount;
+        public int jpegCount;
+        public int ofaCount;
+        public long memorySizeMB;
+    }
+
+    /** {@code nvmlGpuInstanceProfileInfo_v2_t} (152 bytes), read by {@code nvmlDeviceGetGpuInstanceProfileInfoV}. */
+    @Structure.FieldOrder({"version", "id", "isP2pSupported", "sliceCount", "instanceCount", "multiprocessorCount",
+        "copyEngineCount", "decoderCount", "encoderCount", "jpegCount", "ofaCount", "memorySizeMB", "name"})
+    public static final class GpuInstanceProfileInfoV2 extends Structure {
+        /** {@code nvmlGpuInstanceProfileInfo_v2 = sizeof | 2 << 24}. */
+        public static final int VERSION = 152 | (2 << 24);
+        public int version = VERSION;
+        public int id;
+        public int isP2pSupported;
+        public int sliceCount;
+        public int instanceCount;
+        public int multiprocessorCount;
+        public int copyEngineCount;
+        public int decoderCount;
+        public int encoderCount;
+        public int jpegCount;
+        public int ofaCount;
+        public long memorySizeMB;
+        public byte[] name = new byte[96];
+    }
+
+    /** {@code nvmlGpuInstanceInfo_t} (24 bytes). */
+    @Structure.FieldOrder({"device", "id", "profileId", "placementStart", "placementSize"})
+    public static final class GpuInstanceInfo extends Structure {
+        public Pointer device;
+        public int id;
+        public int profileId;
+        /** {@code placement.start}: the nested placement struct, flattened (same layout). */
+        public int placementStart;
+        public int placementSize;
+    }
+
+    /** {@code nvmlComputeInstanceProfileInfo_t} (v1, 36 bytes). */
+    @Structure.FieldOrder({"id", "sliceCount", "instanceCount", "multiprocessorCount", "sharedCopyEngineCount",
+        "sharedDecoderCount", "sharedEncoderCount", "sharedJpegCount", "sharedOfaCount"})
+    public static final class ComputeInstanceProfileInfo extends Structure {
+        public int id;
+        public int sliceCount;
+        public int instanceCount;
+        public int multiprocessorCount;
+        public int sharedCopyEngineCount;
+        public int sharedDecoderCount;
+        public int sharedEncoderCount;
+        public int sharedJpegCount;
+        public int sharedOfaCount;
+    }
+
+    /** {@code nvmlComputeInstanceInfo_t} (32 bytes). */
+    @Structure.FieldOrder({"device", "gpuInstance", "id", "profileId", "placementStart", "placementSize"})
+    public static final class ComputeInstanceInfo extends Structure {
+        public Pointer device;
+        public Pointer gpuInstance;
+        public int id;
+        public int profileId;
+        public int placementStart;
+        public int placementSize;
+    }
+
     /** {@code nvmlValueType_t} values used to read {@link FieldValue#value}. */
     static final int VALUE_TYPE_DOUBLE = 0;
     static final int VALUE_TYPE_UNSIGNED_INT = 1;

@@ -1,6 +1,9 @@
 package io.gpuagent.gpu.nvml;
 
 import io.gpuagent.gpu.GpuDevice;
+import io.gpuagent.gpu.GpuTopology;
+import io.gpuagent.gpu.MigProfile;
+import io.gpuagent.gpu.MigState;
 import io.gpuagent.testsupport.SimNvml;
 import io.gpuagent.util.Clock;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,6 +74,129 @@ class NvmlClientsAgreeIT {
         }
     }
 
+    /**
+     * MIG as the clients read it ({@code nvml_client <lib> mig}): the modes, every profile with its
+     * figures, the GPU and compute instances, and the MIG devices' UUIDs and memory, equal what
+     * the agent reads.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gaming-pc-rtx4090.conf", "server-8x-h100.conf", "server-8x-h100-mig.conf",
+        "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
+    void migAsTheClientsReadIt(String machine) throws Exception {
+        Path m = SimNvml.machine(machine);
+        Path repo = SimNvml.repoRoot();
+        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library(), "mig");
+        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
+                "mig");
+        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+        SimNvml.use(m, null);
+        int instancesSeen = 0;
+        try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
+            for (int gpu = 0; gpu < driver.deviceCount(); gpu++) {
+                final int i = gpu;
+                String idx = "index=" + i + " ";
+                List<Map<String, String>> lines = c.stream().filter(l -> l.startsWith(idx)).map(
+                        NvmlClientsAgreeIT::parse).toList();
+                MigState s = driver.mig(i);
+                String where = machine + " GPU " + i + " ";
+                if (lines.isEmpty() || "NOT_SUPPORTED".equals(lines.get(0).get("mig_current"))) {
+                    assertThat(s).as(where + "no MIG").isNull();
+                    continue;
+                }
+                Map<String, String> mode = lines.get(0);
+                assertThat(s.current()).as(where + "current").isEqualTo(mode.get("mig_current").equals("1"));
+                assertThat(s.pending()).as(where + "pending").isEqualTo(mode.get("mig_pending").equals("1"));
+                List<MigProfile> profiles = new java.util.ArrayList<>();
+                Map<Integer, String> profileById = new HashMap<>();
+                List<String> expectedInstances = new java.util.ArrayList<>();
+                Map<Integer, String> giLine = new HashMap<>();
+                for (Map<String, String> f : lines) {
+                    if (f.containsKey("profile") && f.containsKey("slices")) {
+                        String name = f.get("name").replaceFirst("^MIG ", "");
+                        profiles.add(new MigProfile(Integer.parseInt(f.get("profile")), Integer.parseInt(f.get("id")),
+                                name, Integer.parseInt(f.get("slices")), Long.parseLong(f.get("memory_mib")) << 20,
+                                Integer.parseInt(f.get("instances"))));
+                        profileById.put(Integer.parseInt(f.get("id")), name);
+                    } else if (f.containsKey("gpu_instance") && f.containsKey("profile_id")
+                            && !f.containsKey("compute_instance")) {
+                        giLine.put(Integer.parseInt(f.get("gpu_instance")), f.get("profile_id") + "@" + f.get("placement"));
+                    } else if (f.containsKey("mig_device")) {
+                        int gi = Integer.parseInt(f.get("gpu_instance"));
+                        String[] pp = giLine.get(gi).split("@");
+                        String[] placement = pp[1].split(":");
+                        expectedInstances.add(f.get("uuid") + " gi=" + gi + " ci=" + f.get("compute_instance")
+                                + " profile=" + profileById.get(Integer.parseInt(pp[0])) + " memory="
+                                + f.get("memory_total_bytes") + " placement=" + placement[0] + ":" + placement[1]);
+                    }
+                }
+                assertThat(s.profiles()).as(where + "profiles")
+                        .containsExactlyInAnyOrderElementsOf(profiles);
+                assertThat(s.instances().stream().map(x -> x.uuid() + " gi=" + x.gpuInstanceId() + " ci="
+                        + x.computeInstanceId() + " profile=" + x.profile() + " memory=" + x.memoryBytes()
+                        + " placement=" + x.placementStart() + ":" + x.placementSize()))
+                        .as(where + "instances and their MIG UUIDs").containsExactlyInAnyOrderElementsOf(expectedInstances);
+                String parent = driver.describe(i).uuid();
+                assertThat(s.instances()).allMatch(x -> x.parentUuid().equals(parent) && x.parentIndex() == i);
+                instancesSeen += expectedInstances.size();
+            }
+        } finally {
+            SimNvml.unsetConfig();
+        }
+        if (machine.equals("server-8x-h100-mig.conf")) {
+            assertThat(instancesSeen).as("the MIG machine file has instances to compare").isPositive();
+        }
+    }
+
+    /**
+     * The topology as the clients read it ({@code nvml_client <lib> topology}, cells as in
+     * {@code nvidia-smi topo -m}): the NVLink counts and PCIe levels equal the agent's matrix.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gaming-pc-rtx4090.conf", "rig-2x-rtx3090.conf", "server-8x-h100.conf",
+        "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
+    void topologyAsTheClientsReadIt(String machine) throws Exception {
+        Path m = SimNvml.machine(machine);
+        Path repo = SimNvml.repoRoot();
+        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library(), "topology");
+        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
+                "topology");
+        assertThat(py).isEqualTo(c);
+        SimNvml.use(m, null);
+        try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
+            List<String> uuids = new java.util.ArrayList<>();
+            for (int i = 0; i < driver.deviceCount(); i++) {
+                uuids.add(driver.describe(i).uuid());
+            }
+            GpuTopology t = driver.topology(uuids);
+            for (int i = 0; i < t.size(); i++) {
+                Map<String, String> f = parse(c.get(i + 1));
+                String[] topo = f.get("topo").split(",");
+                String[] pcie = f.get("pcie").split(",");
+                for (int j = 0; j < t.size(); j++) {
+                    String where = machine + " GPU " + i + "-" + j;
+                    assertThat(level(t.ancestor(i, j))).as(where + " PCIe").isEqualTo(pcie[j]);
+                    String cell = i == j ? "X" : t.nvlinks(i, j) > 0 ? "NV" + t.nvlinks(i, j) : level(t.ancestor(i, j));
+                    assertThat(cell).as(where + " topo").isEqualTo(topo[j]);
+                }
+            }
+            assertThat(t.nvswitch()).isEqualTo(machine.startsWith("server-8x"));
+        } finally {
+            SimNvml.unsetConfig();
+        }
+    }
+
+    private static String level(int ancestor) {
+        return switch (ancestor) {
+            case GpuTopology.INTERNAL -> "X";
+            case GpuTopology.SINGLE -> "PIX";
+            case GpuTopology.MULTIPLE -> "PXB";
+            case GpuTopology.HOSTBRIDGE -> "PHB";
+            case GpuTopology.NODE -> "NODE";
+            case GpuTopology.SYSTEM -> "SYS";
+            default -> "N/A";
+        };
+    }
+
     private static List<String> run(Path machine, String... cmd) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("GPU_AGENT_SIM_CONFIG", machine.toString());
@@ -86,7 +212,9 @@ class NvmlClientsAgreeIT {
         Map<String, String> m = new HashMap<>();
         for (String kv : line.trim().split(" ")) {
             int eq = kv.indexOf('=');
-            m.put(kv.substring(0, eq), URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+            // the clients escape spaces as %20 and leave '+' as it is ("1g.10gb+me"), unlike a form
+            m.put(kv.substring(0, eq), URLDecoder.decode(kv.substring(eq + 1).replace("+", "%2B"),
+                    StandardCharsets.UTF_8));
         }
         return m;
     }

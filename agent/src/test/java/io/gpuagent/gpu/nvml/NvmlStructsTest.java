@@ -18,6 +18,22 @@ class NvmlStructsTest {
     }
 
     @Test
+    void migStructSizesMatchNvmlH() {
+        assertThat(new NvmlStructs.GpuInstancePlacement().size()).isEqualTo(8);
+        assertThat(new NvmlStructs.GpuInstanceProfileInfo().size()).isEqualTo(48);
+        assertThat(new NvmlStructs.GpuInstanceProfileInfoV2().size()).isEqualTo(152);
+        assertThat(new NvmlStructs.GpuInstanceInfo().size()).isEqualTo(24);
+        assertThat(new NvmlStructs.ComputeInstanceProfileInfo().size()).isEqualTo(36);
+        assertThat(new NvmlStructs.ComputeInstanceInfo().size()).isEqualTo(32);
+    }
+
+    @Test
+    void gpuInstanceProfileInfoV2VersionIsSizeOrTwoShiftedBy24() {
+        assertThat(NvmlStructs.GpuInstanceProfileInfoV2.VERSION).isEqualTo(0x02000098);
+        assertThat(new NvmlStructs.GpuInstanceProfileInfoV2().version).isEqualTo(0x02000098);
+    }
+
+    @Test
     void memoryV2VersionIsSizeOrTwoShiftedBy24() {
         assertThat(NvmlStructs.MemoryV2.VERSION).isEqualTo(0x02000028);
         assertThat(new NvmlStructs.MemoryV2().version).isEqualTo(0x02000028);
