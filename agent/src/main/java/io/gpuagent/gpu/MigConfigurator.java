@@ -158,10 +158,11 @@ public final class MigConfigurator {
         }
     }
 
+    /** Destroys each GPU instance once (one made by hand may hold several compute instances, each listed). */
     private void destroyAll(int i, MigState st) throws GpuException {
-        for (MigInstance m : st.instances()) {
+        for (int gi : st.instances().stream().mapToInt(MigInstance::gpuInstanceId).distinct().toArray()) {
             call(i, "destroy", () -> {
-                gpus.driver().destroyMigInstance(i, m.gpuInstanceId());
+                gpus.driver().destroyMigInstance(i, gi);
                 return null;
             });
         }

@@ -189,7 +189,7 @@ public final class FakeGpuDriver implements GpuDriver {
                 return p;
             }
         }
-        throw new GpuException("NVML_ERROR_INVALID_ARGUMENT", "no GPU-instance profile " + profileIndex);
+        throw new MigException(MigException.Reason.NO_SUCH_PROFILE, "no GPU-instance profile " + profileIndex);
     }
 
     @Override
@@ -213,7 +213,7 @@ public final class FakeGpuDriver implements GpuDriver {
         enter(index);
         boolean[] m = migModes.get(index);
         if (m == null) {
-            throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + " has no MIG");
+            throw new MigException(MigException.Reason.NOT_CAPABLE, "GPU " + index + " has no MIG");
         }
         m[1] = enabled;
         if (!resetRequired.contains(index)) {
@@ -229,14 +229,15 @@ public final class FakeGpuDriver implements GpuDriver {
         enter(index);
         boolean[] m = migModes.get(index);
         if (m == null || !m[0]) {
-            throw new GpuException("NVML_ERROR_NOT_SUPPORTED", "GPU " + index + " is not in MIG mode");
+            throw new MigException(m == null ? MigException.Reason.NOT_CAPABLE : MigException.Reason.MODE_OFF,
+                    "GPU " + index + " is not in MIG mode");
         }
         Object[] p = row(profileIndex);
         List<MigInstance> have = instances.get(index);
         int slices = have.stream().mapToInt(MigInstance::sliceCount).sum();
         int mem = have.stream().mapToInt(MigInstance::placementSize).sum();
         if (slices + (int) p[3] > 7 || mem + (int) p[6] > 8) {
-            throw new GpuException("NVML_ERROR_INSUFFICIENT_RESOURCES", "GPU " + index + ": no room for " + p[2]);
+            throw new MigException(MigException.Reason.NO_CAPACITY, "GPU " + index + ": no room for " + p[2]);
         }
         int gi = nextGi++;
         MigInstance inst = new MigInstance(String.format("MIG-fake%04d-0000-0000-0000-%012d", index, gi),
@@ -251,7 +252,7 @@ public final class FakeGpuDriver implements GpuDriver {
         enter(index);
         List<MigInstance> have = instances.get(index);
         if (have == null || !have.removeIf(x -> x.gpuInstanceId() == gpuInstanceId)) {
-            throw new GpuException("NVML_ERROR_NOT_FOUND", "GPU " + index + " has no GPU instance " + gpuInstanceId);
+            throw new MigException(MigException.Reason.NO_SUCH_INSTANCE, "GPU " + index + " has no GPU instance " + gpuInstanceId);
         }
     }
 
