@@ -209,15 +209,11 @@ void sim_mig_reset(sim_dev *d)
 /* ---- handle entry ----------------------------------------------------------------------- */
 
 /* A whole GPU's handle for a MIG management call: MIG device handles are the wrong kind. */
-#define ENTER_PARENT(h)                                               \
-    sim_dev *d;                                                       \
-    do {                                                              \
-        const sim_mig_dev *m_;                                        \
-        nvmlReturn_t rc_ = sim_dev_enter_any((h), &d, &m_);           \
-        if (rc_ != NVML_SUCCESS)                                      \
-            return rc_;                                               \
-        if (m_)                                                       \
-            LEAVE(NVML_ERROR_INVALID_ARGUMENT);                       \
+#define ENTER_PARENT(h)                         \
+    ENTER_ANY(h);                               \
+    do {                                        \
+        if (m)                                  \
+            LEAVE(NVML_ERROR_INVALID_ARGUMENT); \
     } while (0)
 
 /* GeForce: no MIG at all. MIG off: no instances to manage. */
@@ -229,62 +225,58 @@ void sim_mig_reset(sim_dev *d)
             LEAVE(NVML_ERROR_NOT_SUPPORTED);                 \
     } while (0)
 
-static nvmlReturn_t gi_enter(nvmlGpuInstance_t h, sim_dev **dout, struct nvmlGpuInstance_st **out)
+/* The GPU instance management calls: a whole GPU's handle, in MIG mode. */
+#define ENTER_MIG_ON(h) \
+    ENTER_PARENT(h);    \
+    REQUIRE_MIG_ON()
+
+/* The GPU whose part of a [SIM_MAX_GPUS][per_gpu] handle table `h` points at, or -1 when `h`
+ * is not an element of that table (or one of a GPU past g_ndev). Only the address is checked. */
+static int table_gpu(const void *h, const void *table, size_t table_size, size_t elem,
+                     size_t per_gpu)
 {
-    if (atomic_load(&g_refcount) == 0)
-        return NVML_ERROR_UNINITIALIZED;
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_gis;
-    if (!h || p < base || p >= base + sizeof(g_gis) ||
-        (p - base) % sizeof(struct nvmlGpuInstance_st) != 0)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    size_t k = (p - base) / sizeof(struct nvmlGpuInstance_st);
-    unsigned gpu = (unsigned)(k / SIM_MAX_GI);
-    if (gpu >= (unsigned)g_ndev)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    nvmlReturn_t r = sim_dev_enter(&g_devs[gpu], dout);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!h->live) {
-        sim_dev_leave(*dout);
-        return NVML_ERROR_INVALID_ARGUMENT;
-    }
-    *out = h;
-    return NVML_SUCCESS;
+    uintptr_t p = (uintptr_t)h, base = (uintptr_t)table;
+    if (!h || p < base || p >= base + table_size || (p - base) % elem != 0)
+        return -1;
+    size_t gpu = (p - base) / elem / per_gpu;
+    return gpu < (size_t)g_ndev ? (int)gpu : -1;
 }
 
-static nvmlReturn_t ci_enter(nvmlComputeInstance_t h, sim_dev **dout,
-                             struct nvmlComputeInstance_st **out)
+/* Entry to a GPU or compute instance call: UNINITIALIZED, INVALID_ARGUMENT for a foreign
+ * handle, then the GPU's own entry; on success d->mu is held. */
+static nvmlReturn_t instance_enter(const void *h, const void *table, size_t table_size,
+                                   size_t elem, size_t per_gpu, sim_dev **dout)
 {
     if (atomic_load(&g_refcount) == 0)
         return NVML_ERROR_UNINITIALIZED;
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_cis;
-    if (!h || p < base || p >= base + sizeof(g_cis) ||
-        (p - base) % sizeof(struct nvmlComputeInstance_st) != 0)
+    int gpu = table_gpu(h, table, table_size, elem, per_gpu);
+    if (gpu < 0)
         return NVML_ERROR_INVALID_ARGUMENT;
-    size_t k = (p - base) / sizeof(struct nvmlComputeInstance_st);
-    unsigned gpu = (unsigned)(k / (SIM_MAX_GI * SIM_MAX_CI));
-    if (gpu >= (unsigned)g_ndev)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    nvmlReturn_t r = sim_dev_enter(&g_devs[gpu], dout);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!h->live) {
-        sim_dev_leave(*dout);
-        return NVML_ERROR_INVALID_ARGUMENT;
-    }
-    *out = h;
-    return NVML_SUCCESS;
+    return sim_dev_enter(&g_devs[gpu], dout);
 }
+
+/* Declares d and `var` (the instance handle h), entered; a destroyed instance answers
+ * INVALID_ARGUMENT. */
+#define ENTER_INSTANCE(type, var, h, table, per_gpu)                                        \
+    sim_dev *d;                                                                             \
+    type *var = (h);                                                                        \
+    do {                                                                                    \
+        nvmlReturn_t enter_rc_ =                                                            \
+            instance_enter(var, table, sizeof(table), sizeof(type), (per_gpu), &d);         \
+        if (enter_rc_ != NVML_SUCCESS)                                                      \
+            return enter_rc_;                                                               \
+        if (!var->live)                                                                     \
+            LEAVE(NVML_ERROR_INVALID_ARGUMENT);                                             \
+    } while (0)
+#define ENTER_GI(h) ENTER_INSTANCE(struct nvmlGpuInstance_st, gi, h, g_gis, SIM_MAX_GI)
+#define ENTER_CI(h) \
+    ENTER_INSTANCE(struct nvmlComputeInstance_st, ci, h, g_cis, SIM_MAX_GI * SIM_MAX_CI)
 
 const sim_mig_dev *sim_mig_lookup(nvmlDevice_t h)
 {
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_migdevs;
-    if (!h || p < base || p >= base + sizeof(g_migdevs) || (p - base) % sizeof(sim_mig_dev) != 0)
-        return NULL;
-    size_t k = (p - base) / sizeof(sim_mig_dev);
-    if (k / (SIM_MAX_GI * SIM_MAX_CI) >= (size_t)g_ndev)
-        return NULL;
-    return (const sim_mig_dev *)h;
+    int gpu = table_gpu(h, g_migdevs, sizeof(g_migdevs), sizeof(sim_mig_dev),
+                        SIM_MAX_GI * SIM_MAX_CI);
+    return gpu < 0 ? NULL : (const sim_mig_dev *)h;
 }
 
 /* ---- MIG device identity ---------------------------------------------------------------- */
@@ -392,8 +384,7 @@ static nvmlReturn_t profile_at(sim_dev *d, unsigned profile, const sim_gi_profil
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(nvmlDevice_t device, unsigned int profile,
                                                             nvmlGpuInstanceProfileInfo_t *info)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(info);
     const sim_gi_profile *gp;
     nvmlReturn_t r = profile_at(d, profile, &gp);
@@ -405,8 +396,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(nvmlDevice_t device,
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, unsigned int profile,
                                                              nvmlGpuInstanceProfileInfo_v2_t *info)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(info);
     if (info->version != nvmlGpuInstanceProfileInfo_v2)
         LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
@@ -442,8 +432,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(
     nvmlDevice_t device, unsigned int profileId, nvmlGpuInstancePlacement_t *placements,
     unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(count);
     const sim_gi_profile *gp;
     if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
@@ -470,8 +459,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(nvmlDevice_t d
                                                                   unsigned int profileId,
                                                                   unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(count);
     const sim_gi_profile *gp;
     if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
@@ -488,8 +476,7 @@ static nvmlReturn_t create_gi(nvmlDevice_t device, unsigned profileId,
                               const nvmlGpuInstancePlacement_t *placement, int with_placement,
                               nvmlGpuInstance_t *out)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(out && (!with_placement || placement));
     const sim_gi_profile *gp;
     if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
@@ -527,11 +514,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gpuInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     for (unsigned c = 0; c < SIM_MAX_CI; c++) {
         if (g_cis[gi->gpu][gi->id][c].live)
             LEAVE(NVML_ERROR_IN_USE); /* destroy its compute instances first */
@@ -545,8 +528,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned 
                                                   nvmlGpuInstance_t *gpuInstances,
                                                   unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(gpuInstances && count);
     const sim_gi_profile *gp;
     if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
@@ -564,8 +546,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsigned int id,
                                                      nvmlGpuInstance_t *gpuInstance)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(gpuInstance);
     if (id >= SIM_MAX_GI || !g_gis[d->index][id].live)
         LEAVE(NVML_ERROR_NOT_FOUND);
@@ -576,11 +557,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsign
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gpuInstance,
                                                nvmlGpuInstanceInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(info);
     info->device = d;
     info->id = gi->id;
@@ -658,13 +635,9 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(info);
-    r = ci_profile_arg(gi, profile, engProfile);
+    nvmlReturn_t r = ci_profile_arg(gi, profile, engProfile);
     if (r == NVML_SUCCESS)
         fill_ci_info(gi, profile, info);
     LEAVE(r);
@@ -674,15 +647,11 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_v2_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(info);
     if (info->version != nvmlComputeInstanceProfileInfo_v2)
         LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    r = ci_profile_arg(gi, profile, engProfile);
+    nvmlReturn_t r = ci_profile_arg(gi, profile, engProfile);
     if (r == NVML_SUCCESS) {
         nvmlComputeInstanceProfileInfo_t v1;
         fill_ci_info(gi, profile, &v1);
@@ -705,11 +674,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(
     nvmlGpuInstance_t gpuInstance, unsigned int profileId, unsigned int *count)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(count);
     if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
         LEAVE(NVML_ERROR_INVALID_ARGUMENT);
@@ -728,11 +693,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t g
                                                              unsigned int profileId,
                                                              nvmlComputeInstance_t *computeInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstance);
     if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
         LEAVE(NVML_ERROR_INVALID_ARGUMENT);
@@ -748,11 +709,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t g
 
 SIM_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t computeInstance)
 {
-    sim_dev *d;
-    struct nvmlComputeInstance_st *ci;
-    nvmlReturn_t r = ci_enter(computeInstance, &d, &ci);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_CI(computeInstance);
     ci->live = 0;
     event(d, ci->gi, ci->id);
     LEAVE(NVML_SUCCESS);
@@ -763,11 +720,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t gpu
                                                            nvmlComputeInstance_t *computeInstances,
                                                            unsigned int *count)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstances && count);
     if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
         LEAVE(NVML_ERROR_INVALID_ARGUMENT);
@@ -785,11 +738,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(nvmlGpuInstance_t 
                                                               unsigned int id,
                                                               nvmlComputeInstance_t *computeInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstance);
     if (id >= SIM_MAX_CI || !g_cis[gi->gpu][gi->id][id].live)
         LEAVE(NVML_ERROR_NOT_FOUND);
@@ -800,11 +749,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(nvmlGpuInstance_t 
 SIM_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t computeInstance,
                                                       nvmlComputeInstanceInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlComputeInstance_st *ci;
-    nvmlReturn_t r = ci_enter(computeInstance, &d, &ci);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_CI(computeInstance);
     REQUIRE(info);
     info->device = d;
     info->gpuInstance = &g_gis[ci->gpu][ci->gi];
@@ -852,11 +797,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device,
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t migDevice,
                                                                      nvmlDevice_t *device)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(migDevice, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(migDevice);
     REQUIRE(m && device);
     *device = d;
     LEAVE(NVML_SUCCESS);
@@ -864,11 +805,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigned int *isMigDevice)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(device);
     REQUIRE(isMigDevice);
     *isMigDevice = m != NULL;
     LEAVE(NVML_SUCCESS);
@@ -876,11 +813,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigne
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(device);
     if (!m)
         LEAVE(NVML_ERROR_NOT_SUPPORTED); /* not a MIG device */
     REQUIRE(id);
@@ -890,11 +823,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(device);
     if (!m)
         LEAVE(NVML_ERROR_NOT_SUPPORTED);
     REQUIRE(id);
