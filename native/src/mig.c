@@ -27,6 +27,12 @@ sim_mig_dev g_migdevs[SIM_MAX_GPUS][SIM_MAX_GI][SIM_MAX_CI];
 /* Compute-instance profile index -> compute slices (NVML_COMPUTE_INSTANCE_PROFILE_*). */
 static const unsigned CI_SIZE[NVML_COMPUTE_INSTANCE_PROFILE_COUNT] = {1, 2, 3, 4, 7, 8, 6};
 
+/* Bits [start, start + n) of a slice mask. */
+static unsigned span(unsigned n, unsigned start)
+{
+    return ((1u << n) - 1) << start;
+}
+
 static unsigned gi_id_for(unsigned mem_slices, unsigned start)
 {
     switch (mem_slices) {
@@ -50,24 +56,21 @@ static int table_pos(const sim_profile *p, const sim_gi_profile *gp)
     return (int)(gp - p->mig->p);
 }
 
+static void occupy(const sim_profile *p, const sim_gi_profile *gp, unsigned start, occupancy *o)
+{
+    o->mem_mask |= span(gp->mem_slices, start);
+    o->compute += gp->slices;
+    o->count[table_pos(p, gp)]++;
+}
+
 static void occupancy_of(unsigned gpu, const sim_profile *p, occupancy *o)
 {
     memset(o, 0, sizeof(*o));
     for (unsigned id = 0; id < SIM_MAX_GI; id++) {
         const struct nvmlGpuInstance_st *gi = &g_gis[gpu][id];
-        if (!gi->live)
-            continue;
-        o->mem_mask |= ((1u << gi->prof->mem_slices) - 1) << gi->start;
-        o->compute += gi->prof->slices;
-        o->count[table_pos(p, gi->prof)]++;
+        if (gi->live)
+            occupy(p, gi->prof, gi->start, o);
     }
-}
-
-static void occupy(const sim_profile *p, const sim_gi_profile *gp, unsigned start, occupancy *o)
-{
-    o->mem_mask |= ((1u << gp->mem_slices) - 1) << start;
-    o->compute += gp->slices;
-    o->count[table_pos(p, gp)]++;
 }
 
 /* 1: the placement is one of the profile's; 0: it is not. */
@@ -78,8 +81,7 @@ static int placement_valid(const sim_gi_profile *gp, unsigned start)
 
 static int fits(const sim_profile *p, const sim_gi_profile *gp, unsigned start, const occupancy *o)
 {
-    unsigned want = ((1u << gp->mem_slices) - 1) << start;
-    return placement_valid(gp, start) && (o->mem_mask & want) == 0 &&
+    return placement_valid(gp, start) && (o->mem_mask & span(gp->mem_slices, start)) == 0 &&
            o->compute + gp->slices <= SIM_MIG_COMPUTE_SLICES &&
            o->count[table_pos(p, gp)] < gp->instances;
 }
@@ -422,21 +424,14 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device
     LEAVE(r);
 }
 
-static nvmlReturn_t profile_by_id(sim_dev *d, unsigned id, const sim_gi_profile **out)
-{
-    *out = sim_gi_profile_by_id(d->spec.profile, id);
-    return *out ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT;
-}
-
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(
     nvmlDevice_t device, unsigned int profileId, nvmlGpuInstancePlacement_t *placements,
     unsigned int *count)
 {
     ENTER_MIG_ON(device);
     REQUIRE(count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     unsigned n = (unsigned)__builtin_popcount(gp->starts);
     if (!placements) {
         *count = n; /* the size query */
@@ -461,9 +456,8 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(nvmlDevice_t d
 {
     ENTER_MIG_ON(device);
     REQUIRE(count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     occupancy o;
     occupancy_of(d->index, d->spec.profile, &o);
     *count = remaining(d->spec.profile, gp, o);
@@ -478,9 +472,8 @@ static nvmlReturn_t create_gi(nvmlDevice_t device, unsigned profileId,
 {
     ENTER_MIG_ON(device);
     REQUIRE(out && (!with_placement || placement));
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     occupancy o;
     occupancy_of(d->index, d->spec.profile, &o);
     int start;
@@ -530,9 +523,8 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned 
 {
     ENTER_MIG_ON(device);
     REQUIRE(gpuInstances && count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     /* As the driver: the array holds the profile's instanceCount; *count is output only. */
     unsigned n = 0;
     for (unsigned g = 0; g < SIM_MAX_GI; g++) {
@@ -571,6 +563,8 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gpuInstance,
 /* 1: compute-instance profile `ci` exists inside GPU instance `gi`. */
 static int ci_profile_ok(const struct nvmlGpuInstance_st *gi, unsigned ci)
 {
+    if (ci >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT)
+        return 0;
     unsigned size = CI_SIZE[ci], slices = gi->prof->slices;
     if (size > slices || size == 6 || size == 8)
         return 0;
@@ -587,7 +581,7 @@ static unsigned ci_used_mask(const struct nvmlGpuInstance_st *gi, unsigned *same
         const struct nvmlComputeInstance_st *x = &g_cis[gi->gpu][gi->id][c];
         if (!x->live)
             continue;
-        mask |= ((1u << x->size) - 1) << x->start;
+        mask |= span(x->size, x->start);
         if (x->profile == ci)
             (*same)++;
     }
@@ -601,7 +595,7 @@ static int ci_first_fit(const struct nvmlGpuInstance_st *gi, unsigned ci, unsign
     if (same >= slices / size)
         return -1;
     for (unsigned s = 0; s + size <= slices; s += size) {
-        if ((mask & (((1u << size) - 1) << s)) == 0)
+        if ((mask & span(size, s)) == 0)
             return (int)s;
     }
     return -1;
@@ -676,12 +670,11 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(
 {
     ENTER_GI(gpuInstance);
     REQUIRE(count);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned same, mask = ci_used_mask(gi, &same, profileId), n = 0;
     int s;
     while ((s = ci_first_fit(gi, profileId, mask, same)) >= 0) {
-        mask |= ((1u << CI_SIZE[profileId]) - 1) << s;
+        mask |= span(CI_SIZE[profileId], (unsigned)s);
         same++;
         n++;
     }
@@ -695,8 +688,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t g
 {
     ENTER_GI(gpuInstance);
     REQUIRE(computeInstance);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned same, mask = ci_used_mask(gi, &same, profileId);
     int s = ci_first_fit(gi, profileId, mask, same);
     if (s < 0)
@@ -722,8 +714,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t gpu
 {
     ENTER_GI(gpuInstance);
     REQUIRE(computeInstances && count);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned n = 0;
     for (unsigned c = 0; c < SIM_MAX_CI; c++) {
         struct nvmlComputeInstance_st *x = &g_cis[gi->gpu][gi->id][c];
@@ -761,12 +752,17 @@ SIM_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t comp
 
 /* ---- MIG device handles ----------------------------------------------------------------- */
 
+static unsigned max_mig_devices(const sim_dev *d)
+{
+    return d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
+}
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count)
 {
     ENTER_PARENT(device);
     GEFORCE_UNSUPPORTED();
     REQUIRE(count);
-    *count = d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
+    *count = max_mig_devices(d);
     LEAVE(NVML_SUCCESS);
 }
 
@@ -776,8 +772,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device,
     ENTER_PARENT(device);
     GEFORCE_UNSUPPORTED();
     REQUIRE(migDevice);
-    unsigned max = d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
-    if (index >= max)
+    if (index >= max_mig_devices(d))
         LEAVE(NVML_ERROR_INVALID_ARGUMENT);
     /* MIG devices in (GPU instance id, compute instance id) order */
     unsigned k = 0;
@@ -811,22 +806,23 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigne
     LEAVE(NVML_SUCCESS);
 }
 
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
+/* The GPU instance id (want_ci 0) or compute instance id (1) of a MIG device. */
+static nvmlReturn_t mig_device_id(nvmlDevice_t device, unsigned *id, int want_ci)
 {
     ENTER_ANY(device);
     if (!m)
         LEAVE(NVML_ERROR_NOT_SUPPORTED); /* not a MIG device */
     REQUIRE(id);
-    *id = m->gi;
+    *id = want_ci ? m->ci : m->gi;
     LEAVE(NVML_SUCCESS);
+}
+
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
+{
+    return mig_device_id(device, id, 0);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id)
 {
-    ENTER_ANY(device);
-    if (!m)
-        LEAVE(NVML_ERROR_NOT_SUPPORTED);
-    REQUIRE(id);
-    *id = m->ci;
-    LEAVE(NVML_SUCCESS);
+    return mig_device_id(device, id, 1);
 }
