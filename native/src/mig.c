@@ -360,20 +360,22 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(nvmlDevice_t device, unsigned int m
 
 /* ---- GPU instance profiles -------------------------------------------------------------- */
 
-static void fill_gi_info(const sim_gi_profile *gp, nvmlGpuInstanceProfileInfo_t *i)
-{
-    i->id = gp->id;
-    i->isP2pSupported = 0;
-    i->sliceCount = gp->slices;
-    i->instanceCount = gp->instances;
-    i->multiprocessorCount = gp->sm;
-    i->copyEngineCount = gp->ce;
-    i->decoderCount = gp->dec;
-    i->encoderCount = gp->enc;
-    i->jpegCount = gp->jpeg;
-    i->ofaCount = gp->ofa;
-    i->memorySizeMB = gp->mem_mib;
-}
+/* Fills the fields nvmlGpuInstanceProfileInfo_t and its _v2 have in common (a macro: it
+ * serves both struct types). */
+#define FILL_GI_INFO(i, gp)                       \
+    do {                                          \
+        (i)->id = (gp)->id;                       \
+        (i)->isP2pSupported = 0;                  \
+        (i)->sliceCount = (gp)->slices;           \
+        (i)->instanceCount = (gp)->instances;     \
+        (i)->multiprocessorCount = (gp)->sm;      \
+        (i)->copyEngineCount = (gp)->ce;          \
+        (i)->decoderCount = (gp)->dec;            \
+        (i)->encoderCount = (gp)->enc;            \
+        (i)->jpegCount = (gp)->jpeg;              \
+        (i)->ofaCount = (gp)->ofa;                \
+        (i)->memorySizeMB = (gp)->mem_mib;        \
+    } while (0)
 
 static nvmlReturn_t profile_at(sim_dev *d, unsigned profile, const sim_gi_profile **out)
 {
@@ -383,45 +385,37 @@ static nvmlReturn_t profile_at(sim_dev *d, unsigned profile, const sim_gi_profil
     return *out ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+/* nvmlDeviceGetGpuInstanceProfileInfo (v1 set) and ...InfoV (v2 set, version checked). */
+static nvmlReturn_t gi_profile_info(nvmlDevice_t device, unsigned profile,
+                                    nvmlGpuInstanceProfileInfo_t *v1,
+                                    nvmlGpuInstanceProfileInfo_v2_t *v2)
+{
+    ENTER_MIG_ON(device);
+    REQUIRE(v1 || v2);
+    if (v2 && v2->version != nvmlGpuInstanceProfileInfo_v2)
+        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    const sim_gi_profile *gp;
+    nvmlReturn_t r = profile_at(d, profile, &gp);
+    if (r == NVML_SUCCESS && v1)
+        FILL_GI_INFO(v1, gp);
+    if (r == NVML_SUCCESS && v2) {
+        FILL_GI_INFO(v2, gp);
+        memset(v2->name, 0, sizeof(v2->name));
+        snprintf(v2->name, sizeof(v2->name), "MIG %s", gp->name);
+    }
+    LEAVE(r);
+}
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(nvmlDevice_t device, unsigned int profile,
                                                             nvmlGpuInstanceProfileInfo_t *info)
 {
-    ENTER_MIG_ON(device);
-    REQUIRE(info);
-    const sim_gi_profile *gp;
-    nvmlReturn_t r = profile_at(d, profile, &gp);
-    if (r == NVML_SUCCESS)
-        fill_gi_info(gp, info);
-    LEAVE(r);
+    return gi_profile_info(device, profile, info, NULL);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, unsigned int profile,
                                                              nvmlGpuInstanceProfileInfo_v2_t *info)
 {
-    ENTER_MIG_ON(device);
-    REQUIRE(info);
-    if (info->version != nvmlGpuInstanceProfileInfo_v2)
-        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    const sim_gi_profile *gp;
-    nvmlReturn_t r = profile_at(d, profile, &gp);
-    if (r == NVML_SUCCESS) {
-        nvmlGpuInstanceProfileInfo_t v1;
-        fill_gi_info(gp, &v1);
-        info->id = v1.id;
-        info->isP2pSupported = v1.isP2pSupported;
-        info->sliceCount = v1.sliceCount;
-        info->instanceCount = v1.instanceCount;
-        info->multiprocessorCount = v1.multiprocessorCount;
-        info->copyEngineCount = v1.copyEngineCount;
-        info->decoderCount = v1.decoderCount;
-        info->encoderCount = v1.encoderCount;
-        info->jpegCount = v1.jpegCount;
-        info->ofaCount = v1.ofaCount;
-        info->memorySizeMB = v1.memorySizeMB;
-        memset(info->name, 0, sizeof(info->name));
-        snprintf(info->name, sizeof(info->name), "MIG %s", gp->name);
-    }
-    LEAVE(r);
+    return gi_profile_info(device, profile, NULL, info);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(
@@ -601,20 +595,21 @@ static int ci_first_fit(const struct nvmlGpuInstance_st *gi, unsigned ci, unsign
     return -1;
 }
 
-static void fill_ci_info(const struct nvmlGpuInstance_st *gi, unsigned ci,
-                         nvmlComputeInstanceProfileInfo_t *i)
-{
-    const sim_gi_profile *gp = gi->prof;
-    i->id = ci;
-    i->sliceCount = CI_SIZE[ci];
-    i->instanceCount = gp->slices / CI_SIZE[ci];
-    i->multiprocessorCount = gp->sm * CI_SIZE[ci] / gp->slices;
-    i->sharedCopyEngineCount = gp->ce;
-    i->sharedDecoderCount = gp->dec;
-    i->sharedEncoderCount = gp->enc;
-    i->sharedJpegCount = gp->jpeg;
-    i->sharedOfaCount = gp->ofa;
-}
+/* Fills the fields nvmlComputeInstanceProfileInfo_t and its _v2 have in common for profile
+ * `ci` of GPU instance `gi` (a macro: it serves both struct types). */
+#define FILL_CI_INFO(i, gi, ci)                                                 \
+    do {                                                                        \
+        const sim_gi_profile *gp_ = (gi)->prof;                                 \
+        (i)->id = (ci);                                                         \
+        (i)->sliceCount = CI_SIZE[ci];                                          \
+        (i)->instanceCount = gp_->slices / CI_SIZE[ci];                         \
+        (i)->multiprocessorCount = gp_->sm * CI_SIZE[ci] / gp_->slices;         \
+        (i)->sharedCopyEngineCount = gp_->ce;                                   \
+        (i)->sharedDecoderCount = gp_->dec;                                     \
+        (i)->sharedEncoderCount = gp_->enc;                                     \
+        (i)->sharedJpegCount = gp_->jpeg;                                       \
+        (i)->sharedOfaCount = gp_->ofa;                                         \
+    } while (0)
 
 static nvmlReturn_t ci_profile_arg(const struct nvmlGpuInstance_st *gi, unsigned profile,
                                    unsigned eng)
@@ -625,44 +620,40 @@ static nvmlReturn_t ci_profile_arg(const struct nvmlGpuInstance_st *gi, unsigned
     return ci_profile_ok(gi, profile) ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+/* nvmlGpuInstanceGetComputeInstanceProfileInfo (v1 set) and ...InfoV (v2 set, version
+ * checked). */
+static nvmlReturn_t ci_profile_info(nvmlGpuInstance_t gpuInstance, unsigned profile, unsigned eng,
+                                    nvmlComputeInstanceProfileInfo_t *v1,
+                                    nvmlComputeInstanceProfileInfo_v2_t *v2)
+{
+    ENTER_GI(gpuInstance);
+    REQUIRE(v1 || v2);
+    if (v2 && v2->version != nvmlComputeInstanceProfileInfo_v2)
+        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    nvmlReturn_t r = ci_profile_arg(gi, profile, eng);
+    if (r == NVML_SUCCESS && v1)
+        FILL_CI_INFO(v1, gi, profile);
+    if (r == NVML_SUCCESS && v2) {
+        FILL_CI_INFO(v2, gi, profile);
+        char n[48];
+        memset(v2->name, 0, sizeof(v2->name));
+        snprintf(v2->name, sizeof(v2->name), "MIG %s", ci_name(gi, profile, n, sizeof(n)));
+    }
+    LEAVE(r);
+}
+
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_t *info)
 {
-    ENTER_GI(gpuInstance);
-    REQUIRE(info);
-    nvmlReturn_t r = ci_profile_arg(gi, profile, engProfile);
-    if (r == NVML_SUCCESS)
-        fill_ci_info(gi, profile, info);
-    LEAVE(r);
+    return ci_profile_info(gpuInstance, profile, engProfile, info, NULL);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_v2_t *info)
 {
-    ENTER_GI(gpuInstance);
-    REQUIRE(info);
-    if (info->version != nvmlComputeInstanceProfileInfo_v2)
-        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    nvmlReturn_t r = ci_profile_arg(gi, profile, engProfile);
-    if (r == NVML_SUCCESS) {
-        nvmlComputeInstanceProfileInfo_t v1;
-        fill_ci_info(gi, profile, &v1);
-        info->id = v1.id;
-        info->sliceCount = v1.sliceCount;
-        info->instanceCount = v1.instanceCount;
-        info->multiprocessorCount = v1.multiprocessorCount;
-        info->sharedCopyEngineCount = v1.sharedCopyEngineCount;
-        info->sharedDecoderCount = v1.sharedDecoderCount;
-        info->sharedEncoderCount = v1.sharedEncoderCount;
-        info->sharedJpegCount = v1.sharedJpegCount;
-        info->sharedOfaCount = v1.sharedOfaCount;
-        char n[48];
-        memset(info->name, 0, sizeof(info->name));
-        snprintf(info->name, sizeof(info->name), "MIG %s", ci_name(gi, profile, n, sizeof(n)));
-    }
-    LEAVE(r);
+    return ci_profile_info(gpuInstance, profile, engProfile, NULL, info);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(
