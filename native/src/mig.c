@@ -27,6 +27,12 @@ sim_mig_dev g_migdevs[SIM_MAX_GPUS][SIM_MAX_GI][SIM_MAX_CI];
 /* Compute-instance profile index -> compute slices (NVML_COMPUTE_INSTANCE_PROFILE_*). */
 static const unsigned CI_SIZE[NVML_COMPUTE_INSTANCE_PROFILE_COUNT] = {1, 2, 3, 4, 7, 8, 6};
 
+/* Bits [start, start + n) of a slice mask. */
+static unsigned span(unsigned n, unsigned start)
+{
+    return ((1u << n) - 1) << start;
+}
+
 static unsigned gi_id_for(unsigned mem_slices, unsigned start)
 {
     switch (mem_slices) {
@@ -50,24 +56,21 @@ static int table_pos(const sim_profile *p, const sim_gi_profile *gp)
     return (int)(gp - p->mig->p);
 }
 
+static void occupy(const sim_profile *p, const sim_gi_profile *gp, unsigned start, occupancy *o)
+{
+    o->mem_mask |= span(gp->mem_slices, start);
+    o->compute += gp->slices;
+    o->count[table_pos(p, gp)]++;
+}
+
 static void occupancy_of(unsigned gpu, const sim_profile *p, occupancy *o)
 {
     memset(o, 0, sizeof(*o));
     for (unsigned id = 0; id < SIM_MAX_GI; id++) {
         const struct nvmlGpuInstance_st *gi = &g_gis[gpu][id];
-        if (!gi->live)
-            continue;
-        o->mem_mask |= ((1u << gi->prof->mem_slices) - 1) << gi->start;
-        o->compute += gi->prof->slices;
-        o->count[table_pos(p, gi->prof)]++;
+        if (gi->live)
+            occupy(p, gi->prof, gi->start, o);
     }
-}
-
-static void occupy(const sim_profile *p, const sim_gi_profile *gp, unsigned start, occupancy *o)
-{
-    o->mem_mask |= ((1u << gp->mem_slices) - 1) << start;
-    o->compute += gp->slices;
-    o->count[table_pos(p, gp)]++;
 }
 
 /* 1: the placement is one of the profile's; 0: it is not. */
@@ -78,8 +81,7 @@ static int placement_valid(const sim_gi_profile *gp, unsigned start)
 
 static int fits(const sim_profile *p, const sim_gi_profile *gp, unsigned start, const occupancy *o)
 {
-    unsigned want = ((1u << gp->mem_slices) - 1) << start;
-    return placement_valid(gp, start) && (o->mem_mask & want) == 0 &&
+    return placement_valid(gp, start) && (o->mem_mask & span(gp->mem_slices, start)) == 0 &&
            o->compute + gp->slices <= SIM_MIG_COMPUTE_SLICES &&
            o->count[table_pos(p, gp)] < gp->instances;
 }
@@ -209,15 +211,11 @@ void sim_mig_reset(sim_dev *d)
 /* ---- handle entry ----------------------------------------------------------------------- */
 
 /* A whole GPU's handle for a MIG management call: MIG device handles are the wrong kind. */
-#define ENTER_PARENT(h)                                               \
-    sim_dev *d;                                                       \
-    do {                                                              \
-        const sim_mig_dev *m_;                                        \
-        nvmlReturn_t rc_ = sim_dev_enter_any((h), &d, &m_);           \
-        if (rc_ != NVML_SUCCESS)                                      \
-            return rc_;                                               \
-        if (m_)                                                       \
-            LEAVE(NVML_ERROR_INVALID_ARGUMENT);                       \
+#define ENTER_PARENT(h)                         \
+    ENTER_ANY(h);                               \
+    do {                                        \
+        if (m)                                  \
+            LEAVE(NVML_ERROR_INVALID_ARGUMENT); \
     } while (0)
 
 /* GeForce: no MIG at all. MIG off: no instances to manage. */
@@ -229,62 +227,58 @@ void sim_mig_reset(sim_dev *d)
             LEAVE(NVML_ERROR_NOT_SUPPORTED);                 \
     } while (0)
 
-static nvmlReturn_t gi_enter(nvmlGpuInstance_t h, sim_dev **dout, struct nvmlGpuInstance_st **out)
+/* The GPU instance management calls: a whole GPU's handle, in MIG mode. */
+#define ENTER_MIG_ON(h) \
+    ENTER_PARENT(h);    \
+    REQUIRE_MIG_ON()
+
+/* The GPU whose part of a [SIM_MAX_GPUS][per_gpu] handle table `h` points at, or -1 when `h`
+ * is not an element of that table (or one of a GPU past g_ndev). Only the address is checked. */
+static int table_gpu(const void *h, const void *table, size_t table_size, size_t elem,
+                     size_t per_gpu)
 {
-    if (atomic_load(&g_refcount) == 0)
-        return NVML_ERROR_UNINITIALIZED;
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_gis;
-    if (!h || p < base || p >= base + sizeof(g_gis) ||
-        (p - base) % sizeof(struct nvmlGpuInstance_st) != 0)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    size_t k = (p - base) / sizeof(struct nvmlGpuInstance_st);
-    unsigned gpu = (unsigned)(k / SIM_MAX_GI);
-    if (gpu >= (unsigned)g_ndev)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    nvmlReturn_t r = sim_dev_enter(&g_devs[gpu], dout);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!h->live) {
-        sim_dev_leave(*dout);
-        return NVML_ERROR_INVALID_ARGUMENT;
-    }
-    *out = h;
-    return NVML_SUCCESS;
+    uintptr_t p = (uintptr_t)h, base = (uintptr_t)table;
+    if (!h || p < base || p >= base + table_size || (p - base) % elem != 0)
+        return -1;
+    size_t gpu = (p - base) / elem / per_gpu;
+    return gpu < (size_t)g_ndev ? (int)gpu : -1;
 }
 
-static nvmlReturn_t ci_enter(nvmlComputeInstance_t h, sim_dev **dout,
-                             struct nvmlComputeInstance_st **out)
+/* Entry to a GPU or compute instance call: UNINITIALIZED, INVALID_ARGUMENT for a foreign
+ * handle, then the GPU's own entry; on success d->mu is held. */
+static nvmlReturn_t instance_enter(const void *h, const void *table, size_t table_size,
+                                   size_t elem, size_t per_gpu, sim_dev **dout)
 {
     if (atomic_load(&g_refcount) == 0)
         return NVML_ERROR_UNINITIALIZED;
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_cis;
-    if (!h || p < base || p >= base + sizeof(g_cis) ||
-        (p - base) % sizeof(struct nvmlComputeInstance_st) != 0)
+    int gpu = table_gpu(h, table, table_size, elem, per_gpu);
+    if (gpu < 0)
         return NVML_ERROR_INVALID_ARGUMENT;
-    size_t k = (p - base) / sizeof(struct nvmlComputeInstance_st);
-    unsigned gpu = (unsigned)(k / (SIM_MAX_GI * SIM_MAX_CI));
-    if (gpu >= (unsigned)g_ndev)
-        return NVML_ERROR_INVALID_ARGUMENT;
-    nvmlReturn_t r = sim_dev_enter(&g_devs[gpu], dout);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!h->live) {
-        sim_dev_leave(*dout);
-        return NVML_ERROR_INVALID_ARGUMENT;
-    }
-    *out = h;
-    return NVML_SUCCESS;
+    return sim_dev_enter(&g_devs[gpu], dout);
 }
+
+/* Declares d and `var` (the instance handle h), entered; a destroyed instance answers
+ * INVALID_ARGUMENT. */
+#define ENTER_INSTANCE(type, var, h, table, per_gpu)                                        \
+    sim_dev *d;                                                                             \
+    type *var = (h);                                                                        \
+    do {                                                                                    \
+        nvmlReturn_t enter_rc_ =                                                            \
+            instance_enter(var, table, sizeof(table), sizeof(type), (per_gpu), &d);         \
+        if (enter_rc_ != NVML_SUCCESS)                                                      \
+            return enter_rc_;                                                               \
+        if (!var->live)                                                                     \
+            LEAVE(NVML_ERROR_INVALID_ARGUMENT);                                             \
+    } while (0)
+#define ENTER_GI(h) ENTER_INSTANCE(struct nvmlGpuInstance_st, gi, h, g_gis, SIM_MAX_GI)
+#define ENTER_CI(h) \
+    ENTER_INSTANCE(struct nvmlComputeInstance_st, ci, h, g_cis, SIM_MAX_GI * SIM_MAX_CI)
 
 const sim_mig_dev *sim_mig_lookup(nvmlDevice_t h)
 {
-    uintptr_t p = (uintptr_t)h, base = (uintptr_t)g_migdevs;
-    if (!h || p < base || p >= base + sizeof(g_migdevs) || (p - base) % sizeof(sim_mig_dev) != 0)
-        return NULL;
-    size_t k = (p - base) / sizeof(sim_mig_dev);
-    if (k / (SIM_MAX_GI * SIM_MAX_CI) >= (size_t)g_ndev)
-        return NULL;
-    return (const sim_mig_dev *)h;
+    int gpu = table_gpu(h, g_migdevs, sizeof(g_migdevs), sizeof(sim_mig_dev),
+                        SIM_MAX_GI * SIM_MAX_CI);
+    return gpu < 0 ? NULL : (const sim_mig_dev *)h;
 }
 
 /* ---- MIG device identity ---------------------------------------------------------------- */
@@ -366,20 +360,22 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(nvmlDevice_t device, unsigned int m
 
 /* ---- GPU instance profiles -------------------------------------------------------------- */
 
-static void fill_gi_info(const sim_gi_profile *gp, nvmlGpuInstanceProfileInfo_t *i)
-{
-    i->id = gp->id;
-    i->isP2pSupported = 0;
-    i->sliceCount = gp->slices;
-    i->instanceCount = gp->instances;
-    i->multiprocessorCount = gp->sm;
-    i->copyEngineCount = gp->ce;
-    i->decoderCount = gp->dec;
-    i->encoderCount = gp->enc;
-    i->jpegCount = gp->jpeg;
-    i->ofaCount = gp->ofa;
-    i->memorySizeMB = gp->mem_mib;
-}
+/* Fills the fields nvmlGpuInstanceProfileInfo_t and its _v2 have in common (a macro: it
+ * serves both struct types). */
+#define FILL_GI_INFO(i, gp)                       \
+    do {                                          \
+        (i)->id = (gp)->id;                       \
+        (i)->isP2pSupported = 0;                  \
+        (i)->sliceCount = (gp)->slices;           \
+        (i)->instanceCount = (gp)->instances;     \
+        (i)->multiprocessorCount = (gp)->sm;      \
+        (i)->copyEngineCount = (gp)->ce;          \
+        (i)->decoderCount = (gp)->dec;            \
+        (i)->encoderCount = (gp)->enc;            \
+        (i)->jpegCount = (gp)->jpeg;              \
+        (i)->ofaCount = (gp)->ofa;                \
+        (i)->memorySizeMB = (gp)->mem_mib;        \
+    } while (0)
 
 static nvmlReturn_t profile_at(sim_dev *d, unsigned profile, const sim_gi_profile **out)
 {
@@ -389,65 +385,47 @@ static nvmlReturn_t profile_at(sim_dev *d, unsigned profile, const sim_gi_profil
     return *out ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+/* nvmlDeviceGetGpuInstanceProfileInfo (v1 set) and ...InfoV (v2 set, version checked). */
+static nvmlReturn_t gi_profile_info(nvmlDevice_t device, unsigned profile,
+                                    nvmlGpuInstanceProfileInfo_t *v1,
+                                    nvmlGpuInstanceProfileInfo_v2_t *v2)
+{
+    ENTER_MIG_ON(device);
+    REQUIRE(v1 || v2);
+    if (v2 && v2->version != nvmlGpuInstanceProfileInfo_v2)
+        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    const sim_gi_profile *gp;
+    nvmlReturn_t r = profile_at(d, profile, &gp);
+    if (r == NVML_SUCCESS && v1)
+        FILL_GI_INFO(v1, gp);
+    if (r == NVML_SUCCESS && v2) {
+        FILL_GI_INFO(v2, gp);
+        memset(v2->name, 0, sizeof(v2->name));
+        snprintf(v2->name, sizeof(v2->name), "MIG %s", gp->name);
+    }
+    LEAVE(r);
+}
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(nvmlDevice_t device, unsigned int profile,
                                                             nvmlGpuInstanceProfileInfo_t *info)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
-    REQUIRE(info);
-    const sim_gi_profile *gp;
-    nvmlReturn_t r = profile_at(d, profile, &gp);
-    if (r == NVML_SUCCESS)
-        fill_gi_info(gp, info);
-    LEAVE(r);
+    return gi_profile_info(device, profile, info, NULL);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, unsigned int profile,
                                                              nvmlGpuInstanceProfileInfo_v2_t *info)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
-    REQUIRE(info);
-    if (info->version != nvmlGpuInstanceProfileInfo_v2)
-        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    const sim_gi_profile *gp;
-    nvmlReturn_t r = profile_at(d, profile, &gp);
-    if (r == NVML_SUCCESS) {
-        nvmlGpuInstanceProfileInfo_t v1;
-        fill_gi_info(gp, &v1);
-        info->id = v1.id;
-        info->isP2pSupported = v1.isP2pSupported;
-        info->sliceCount = v1.sliceCount;
-        info->instanceCount = v1.instanceCount;
-        info->multiprocessorCount = v1.multiprocessorCount;
-        info->copyEngineCount = v1.copyEngineCount;
-        info->decoderCount = v1.decoderCount;
-        info->encoderCount = v1.encoderCount;
-        info->jpegCount = v1.jpegCount;
-        info->ofaCount = v1.ofaCount;
-        info->memorySizeMB = v1.memorySizeMB;
-        memset(info->name, 0, sizeof(info->name));
-        snprintf(info->name, sizeof(info->name), "MIG %s", gp->name);
-    }
-    LEAVE(r);
-}
-
-static nvmlReturn_t profile_by_id(sim_dev *d, unsigned id, const sim_gi_profile **out)
-{
-    *out = sim_gi_profile_by_id(d->spec.profile, id);
-    return *out ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT;
+    return gi_profile_info(device, profile, NULL, info);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(
     nvmlDevice_t device, unsigned int profileId, nvmlGpuInstancePlacement_t *placements,
     unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     unsigned n = (unsigned)__builtin_popcount(gp->starts);
     if (!placements) {
         *count = n; /* the size query */
@@ -470,12 +448,10 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(nvmlDevice_t d
                                                                   unsigned int profileId,
                                                                   unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     occupancy o;
     occupancy_of(d->index, d->spec.profile, &o);
     *count = remaining(d->spec.profile, gp, o);
@@ -488,12 +464,10 @@ static nvmlReturn_t create_gi(nvmlDevice_t device, unsigned profileId,
                               const nvmlGpuInstancePlacement_t *placement, int with_placement,
                               nvmlGpuInstance_t *out)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(out && (!with_placement || placement));
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     occupancy o;
     occupancy_of(d->index, d->spec.profile, &o);
     int start;
@@ -527,11 +501,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gpuInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     for (unsigned c = 0; c < SIM_MAX_CI; c++) {
         if (g_cis[gi->gpu][gi->id][c].live)
             LEAVE(NVML_ERROR_IN_USE); /* destroy its compute instances first */
@@ -545,12 +515,10 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned 
                                                   nvmlGpuInstance_t *gpuInstances,
                                                   unsigned int *count)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(gpuInstances && count);
-    const sim_gi_profile *gp;
-    if (profile_by_id(d, profileId, &gp) != NVML_SUCCESS)
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    const sim_gi_profile *gp = sim_gi_profile_by_id(d->spec.profile, profileId);
+    REQUIRE(gp);
     /* As the driver: the array holds the profile's instanceCount; *count is output only. */
     unsigned n = 0;
     for (unsigned g = 0; g < SIM_MAX_GI; g++) {
@@ -564,8 +532,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsigned int id,
                                                      nvmlGpuInstance_t *gpuInstance)
 {
-    ENTER_PARENT(device);
-    REQUIRE_MIG_ON();
+    ENTER_MIG_ON(device);
     REQUIRE(gpuInstance);
     if (id >= SIM_MAX_GI || !g_gis[d->index][id].live)
         LEAVE(NVML_ERROR_NOT_FOUND);
@@ -576,11 +543,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsign
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gpuInstance,
                                                nvmlGpuInstanceInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(info);
     info->device = d;
     info->id = gi->id;
@@ -594,6 +557,8 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(nvmlGpuInstance_t gpuInstance,
 /* 1: compute-instance profile `ci` exists inside GPU instance `gi`. */
 static int ci_profile_ok(const struct nvmlGpuInstance_st *gi, unsigned ci)
 {
+    if (ci >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT)
+        return 0;
     unsigned size = CI_SIZE[ci], slices = gi->prof->slices;
     if (size > slices || size == 6 || size == 8)
         return 0;
@@ -610,7 +575,7 @@ static unsigned ci_used_mask(const struct nvmlGpuInstance_st *gi, unsigned *same
         const struct nvmlComputeInstance_st *x = &g_cis[gi->gpu][gi->id][c];
         if (!x->live)
             continue;
-        mask |= ((1u << x->size) - 1) << x->start;
+        mask |= span(x->size, x->start);
         if (x->profile == ci)
             (*same)++;
     }
@@ -624,26 +589,27 @@ static int ci_first_fit(const struct nvmlGpuInstance_st *gi, unsigned ci, unsign
     if (same >= slices / size)
         return -1;
     for (unsigned s = 0; s + size <= slices; s += size) {
-        if ((mask & (((1u << size) - 1) << s)) == 0)
+        if ((mask & span(size, s)) == 0)
             return (int)s;
     }
     return -1;
 }
 
-static void fill_ci_info(const struct nvmlGpuInstance_st *gi, unsigned ci,
-                         nvmlComputeInstanceProfileInfo_t *i)
-{
-    const sim_gi_profile *gp = gi->prof;
-    i->id = ci;
-    i->sliceCount = CI_SIZE[ci];
-    i->instanceCount = gp->slices / CI_SIZE[ci];
-    i->multiprocessorCount = gp->sm * CI_SIZE[ci] / gp->slices;
-    i->sharedCopyEngineCount = gp->ce;
-    i->sharedDecoderCount = gp->dec;
-    i->sharedEncoderCount = gp->enc;
-    i->sharedJpegCount = gp->jpeg;
-    i->sharedOfaCount = gp->ofa;
-}
+/* Fills the fields nvmlComputeInstanceProfileInfo_t and its _v2 have in common for profile
+ * `ci` of GPU instance `gi` (a macro: it serves both struct types). */
+#define FILL_CI_INFO(i, gi, ci)                                                 \
+    do {                                                                        \
+        const sim_gi_profile *gp_ = (gi)->prof;                                 \
+        (i)->id = (ci);                                                         \
+        (i)->sliceCount = CI_SIZE[ci];                                          \
+        (i)->instanceCount = gp_->slices / CI_SIZE[ci];                         \
+        (i)->multiprocessorCount = gp_->sm * CI_SIZE[ci] / gp_->slices;         \
+        (i)->sharedCopyEngineCount = gp_->ce;                                   \
+        (i)->sharedDecoderCount = gp_->dec;                                     \
+        (i)->sharedEncoderCount = gp_->enc;                                     \
+        (i)->sharedJpegCount = gp_->jpeg;                                       \
+        (i)->sharedOfaCount = gp_->ofa;                                         \
+    } while (0)
 
 static nvmlReturn_t ci_profile_arg(const struct nvmlGpuInstance_st *gi, unsigned profile,
                                    unsigned eng)
@@ -654,69 +620,52 @@ static nvmlReturn_t ci_profile_arg(const struct nvmlGpuInstance_st *gi, unsigned
     return ci_profile_ok(gi, profile) ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
 }
 
+/* nvmlGpuInstanceGetComputeInstanceProfileInfo (v1 set) and ...InfoV (v2 set, version
+ * checked). */
+static nvmlReturn_t ci_profile_info(nvmlGpuInstance_t gpuInstance, unsigned profile, unsigned eng,
+                                    nvmlComputeInstanceProfileInfo_t *v1,
+                                    nvmlComputeInstanceProfileInfo_v2_t *v2)
+{
+    ENTER_GI(gpuInstance);
+    REQUIRE(v1 || v2);
+    if (v2 && v2->version != nvmlComputeInstanceProfileInfo_v2)
+        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    nvmlReturn_t r = ci_profile_arg(gi, profile, eng);
+    if (r == NVML_SUCCESS && v1)
+        FILL_CI_INFO(v1, gi, profile);
+    if (r == NVML_SUCCESS && v2) {
+        FILL_CI_INFO(v2, gi, profile);
+        char n[48];
+        memset(v2->name, 0, sizeof(v2->name));
+        snprintf(v2->name, sizeof(v2->name), "MIG %s", ci_name(gi, profile, n, sizeof(n)));
+    }
+    LEAVE(r);
+}
+
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
-    REQUIRE(info);
-    r = ci_profile_arg(gi, profile, engProfile);
-    if (r == NVML_SUCCESS)
-        fill_ci_info(gi, profile, info);
-    LEAVE(r);
+    return ci_profile_info(gpuInstance, profile, engProfile, info, NULL);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(
     nvmlGpuInstance_t gpuInstance, unsigned int profile, unsigned int engProfile,
     nvmlComputeInstanceProfileInfo_v2_t *info)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
-    REQUIRE(info);
-    if (info->version != nvmlComputeInstanceProfileInfo_v2)
-        LEAVE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    r = ci_profile_arg(gi, profile, engProfile);
-    if (r == NVML_SUCCESS) {
-        nvmlComputeInstanceProfileInfo_t v1;
-        fill_ci_info(gi, profile, &v1);
-        info->id = v1.id;
-        info->sliceCount = v1.sliceCount;
-        info->instanceCount = v1.instanceCount;
-        info->multiprocessorCount = v1.multiprocessorCount;
-        info->sharedCopyEngineCount = v1.sharedCopyEngineCount;
-        info->sharedDecoderCount = v1.sharedDecoderCount;
-        info->sharedEncoderCount = v1.sharedEncoderCount;
-        info->sharedJpegCount = v1.sharedJpegCount;
-        info->sharedOfaCount = v1.sharedOfaCount;
-        char n[48];
-        memset(info->name, 0, sizeof(info->name));
-        snprintf(info->name, sizeof(info->name), "MIG %s", ci_name(gi, profile, n, sizeof(n)));
-    }
-    LEAVE(r);
+    return ci_profile_info(gpuInstance, profile, engProfile, NULL, info);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(
     nvmlGpuInstance_t gpuInstance, unsigned int profileId, unsigned int *count)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(count);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned same, mask = ci_used_mask(gi, &same, profileId), n = 0;
     int s;
     while ((s = ci_first_fit(gi, profileId, mask, same)) >= 0) {
-        mask |= ((1u << CI_SIZE[profileId]) - 1) << s;
+        mask |= span(CI_SIZE[profileId], (unsigned)s);
         same++;
         n++;
     }
@@ -728,14 +677,9 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t g
                                                              unsigned int profileId,
                                                              nvmlComputeInstance_t *computeInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstance);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned same, mask = ci_used_mask(gi, &same, profileId);
     int s = ci_first_fit(gi, profileId, mask, same);
     if (s < 0)
@@ -748,11 +692,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t g
 
 SIM_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t computeInstance)
 {
-    sim_dev *d;
-    struct nvmlComputeInstance_st *ci;
-    nvmlReturn_t r = ci_enter(computeInstance, &d, &ci);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_CI(computeInstance);
     ci->live = 0;
     event(d, ci->gi, ci->id);
     LEAVE(NVML_SUCCESS);
@@ -763,14 +703,9 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t gpu
                                                            nvmlComputeInstance_t *computeInstances,
                                                            unsigned int *count)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstances && count);
-    if (profileId >= NVML_COMPUTE_INSTANCE_PROFILE_COUNT || !ci_profile_ok(gi, profileId))
-        LEAVE(NVML_ERROR_INVALID_ARGUMENT);
+    REQUIRE(ci_profile_ok(gi, profileId));
     unsigned n = 0;
     for (unsigned c = 0; c < SIM_MAX_CI; c++) {
         struct nvmlComputeInstance_st *x = &g_cis[gi->gpu][gi->id][c];
@@ -785,11 +720,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(nvmlGpuInstance_t 
                                                               unsigned int id,
                                                               nvmlComputeInstance_t *computeInstance)
 {
-    sim_dev *d;
-    struct nvmlGpuInstance_st *gi;
-    nvmlReturn_t r = gi_enter(gpuInstance, &d, &gi);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_GI(gpuInstance);
     REQUIRE(computeInstance);
     if (id >= SIM_MAX_CI || !g_cis[gi->gpu][gi->id][id].live)
         LEAVE(NVML_ERROR_NOT_FOUND);
@@ -800,11 +731,7 @@ SIM_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(nvmlGpuInstance_t 
 SIM_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t computeInstance,
                                                       nvmlComputeInstanceInfo_t *info)
 {
-    sim_dev *d;
-    struct nvmlComputeInstance_st *ci;
-    nvmlReturn_t r = ci_enter(computeInstance, &d, &ci);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_CI(computeInstance);
     REQUIRE(info);
     info->device = d;
     info->gpuInstance = &g_gis[ci->gpu][ci->gi];
@@ -816,12 +743,17 @@ SIM_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(nvmlComputeInstance_t comp
 
 /* ---- MIG device handles ----------------------------------------------------------------- */
 
+static unsigned max_mig_devices(const sim_dev *d)
+{
+    return d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
+}
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count)
 {
     ENTER_PARENT(device);
     GEFORCE_UNSUPPORTED();
     REQUIRE(count);
-    *count = d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
+    *count = max_mig_devices(d);
     LEAVE(NVML_SUCCESS);
 }
 
@@ -831,8 +763,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device,
     ENTER_PARENT(device);
     GEFORCE_UNSUPPORTED();
     REQUIRE(migDevice);
-    unsigned max = d->mig_current == NVML_DEVICE_MIG_ENABLE ? SIM_MAX_MIG_DEVICES : 0;
-    if (index >= max)
+    if (index >= max_mig_devices(d))
         LEAVE(NVML_ERROR_INVALID_ARGUMENT);
     /* MIG devices in (GPU instance id, compute instance id) order */
     unsigned k = 0;
@@ -852,11 +783,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device,
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_t migDevice,
                                                                      nvmlDevice_t *device)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(migDevice, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(migDevice);
     REQUIRE(m && device);
     *device = d;
     LEAVE(NVML_SUCCESS);
@@ -864,40 +791,29 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigned int *isMigDevice)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(device);
     REQUIRE(isMigDevice);
     *isMigDevice = m != NULL;
     LEAVE(NVML_SUCCESS);
 }
 
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
+/* The GPU instance id (want_ci 0) or compute instance id (1) of a MIG device. */
+static nvmlReturn_t mig_device_id(nvmlDevice_t device, unsigned *id, int want_ci)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_ANY(device);
     if (!m)
         LEAVE(NVML_ERROR_NOT_SUPPORTED); /* not a MIG device */
     REQUIRE(id);
-    *id = m->gi;
+    *id = want_ci ? m->ci : m->gi;
     LEAVE(NVML_SUCCESS);
+}
+
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
+{
+    return mig_device_id(device, id, 0);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id)
 {
-    sim_dev *d;
-    const sim_mig_dev *m;
-    nvmlReturn_t r = sim_dev_enter_any(device, &d, &m);
-    if (r != NVML_SUCCESS)
-        return r;
-    if (!m)
-        LEAVE(NVML_ERROR_NOT_SUPPORTED);
-    REQUIRE(id);
-    *id = m->ci;
-    LEAVE(NVML_SUCCESS);
+    return mig_device_id(device, id, 1);
 }

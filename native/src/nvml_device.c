@@ -210,16 +210,6 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned i
     LEAVE(NVML_SUCCESS);
 }
 
-/* Entry for the calls a MIG device handle answers too: m is NULL for a whole GPU. */
-#define ENTER_ANY(h)                                                  \
-    sim_dev *d;                                                       \
-    const sim_mig_dev *m;                                             \
-    do {                                                              \
-        nvmlReturn_t enter_rc_ = sim_dev_enter_any((h), &d, &m);      \
-        if (enter_rc_ != NVML_SUCCESS)                                \
-            return enter_rc_;                                         \
-    } while (0)
-
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
 {
     ENTER_ANY(device);

@@ -268,6 +268,16 @@ unsigned sim_nvswitch_count(const sim_profile *p);
         if (enter_rc_ != NVML_SUCCESS)                   \
             return enter_rc_;                            \
     } while (0)
+/* Entry for the calls a MIG device handle answers too: m is NULL for a whole GPU. */
+#define ENTER_ANY(h)                                                  \
+    sim_dev *d;                                                       \
+    const sim_mig_dev *m;                                             \
+    do {                                                              \
+        nvmlReturn_t enter_rc_ = sim_dev_enter_any((h), &d, &m);      \
+        if (enter_rc_ != NVML_SUCCESS)                                \
+            return enter_rc_;                                         \
+    } while (0)
+
 #define LEAVE(rc)         \
     do {                  \
         sim_dev_leave(d); \

@@ -97,14 +97,20 @@ static nvmlReturn_t enter_pair(nvmlDevice_t h1, nvmlDevice_t h2, sim_dev **a, si
     return NVML_SUCCESS;
 }
 
+/* Declares a and b, both checked (no lock held after). */
+#define ENTER_PAIR(h1, h2)                                    \
+    sim_dev *a, *b;                                           \
+    do {                                                      \
+        nvmlReturn_t pair_rc_ = enter_pair((h1), (h2), &a, &b); \
+        if (pair_rc_ != NVML_SUCCESS)                         \
+            return pair_rc_;                                  \
+    } while (0)
+
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1,
                                                             nvmlDevice_t device2,
                                                             nvmlGpuTopologyLevel_t *pathInfo)
 {
-    sim_dev *a, *b;
-    nvmlReturn_t r = enter_pair(device1, device2, &a, &b);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_PAIR(device1, device2);
     if (!pathInfo)
         return NVML_ERROR_INVALID_ARGUMENT;
     *pathInfo = common_ancestor(a, b);
@@ -141,10 +147,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_
                                                nvmlGpuP2PCapsIndex_t p2pIndex,
                                                nvmlGpuP2PStatus_t *p2pStatus)
 {
-    sim_dev *a, *b;
-    nvmlReturn_t r = enter_pair(device1, device2, &a, &b);
-    if (r != NVML_SUCCESS)
-        return r;
+    ENTER_PAIR(device1, device2);
     if (!p2pStatus || p2pIndex >= NVML_P2P_CAPS_INDEX_UNKNOWN || a == b)
         return NVML_ERROR_INVALID_ARGUMENT;
     int nvlinked = links_between(a, b) > 0;

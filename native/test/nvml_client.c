@@ -80,11 +80,33 @@ static const char *s(nvmlReturn_t r, const char *v, char *buf, size_t n)
     return buf;
 }
 
+/* A value no call can have failed to give (an index, a field of a filled struct). */
+static void put_u(const char *key, unsigned long long v, int first)
+{
+    char buf[32];
+    put(key, u(NVML_SUCCESS, v, buf, sizeof(buf)), first);
+}
+
+/* A GPU instance's line (ci < 0) or one of its compute instances' lines. */
+static void put_instance(unsigned index, unsigned gi, int ci, unsigned profile_id, unsigned start,
+                         unsigned size)
+{
+    char buf[32];
+    put_u("index", index, 1);
+    put_u("gpu_instance", gi, 0);
+    if (ci >= 0)
+        put_u("compute_instance", (unsigned)ci, 0);
+    put_u("profile_id", profile_id, 0);
+    snprintf(buf, sizeof(buf), "%u:%u", start, size);
+    put("placement", buf, 0);
+    putchar('\n');
+}
+
 typedef nvmlReturn_t (*by_index_fn)(unsigned, nvmlDevice_t *);
 
 static void print_mig(unsigned n, by_index_fn by_index)
 {
-    char b1[128], b2[128], b3[128];
+    char b1[128];
     nvmlReturn_t (*mode)(nvmlDevice_t, unsigned *, unsigned *) = sym("nvmlDeviceGetMigMode", NULL);
     nvmlReturn_t (*maxdev)(nvmlDevice_t, unsigned *) = sym("nvmlDeviceGetMaxMigDeviceCount", NULL);
     nvmlReturn_t (*pinfo)(nvmlDevice_t, unsigned, nvmlGpuInstanceProfileInfo_v2_t *) =
@@ -114,7 +136,7 @@ static void print_mig(unsigned n, by_index_fn by_index)
         nvmlReturn_t hr = by_index(i, &d), r;
         unsigned cur = 0, pend = 0, max = 0;
         r = hr != NVML_SUCCESS ? hr : mode(d, &cur, &pend);
-        put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
+        put_u("index", i, 1);
         put("mig_current", u(r, cur, b1, sizeof(b1)), 0);
         put("mig_pending", u(r, pend, b1, sizeof(b1)), 0);
         r = hr != NVML_SUCCESS ? hr : maxdev(d, &max);
@@ -137,14 +159,14 @@ static void print_mig(unsigned n, by_index_fn by_index)
                              j ? "," : "", pl[j].start, pl[j].size);
             }
             r = capacity(d, pi.id, &cap);
-            put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
-            put("profile", u(NVML_SUCCESS, k, b1, sizeof(b1)), 0);
-            put("id", u(NVML_SUCCESS, pi.id, b1, sizeof(b1)), 0);
+            put_u("index", i, 1);
+            put_u("profile", k, 0);
+            put_u("id", pi.id, 0);
             put("name", pi.name, 0);
-            put("slices", u(NVML_SUCCESS, pi.sliceCount, b1, sizeof(b1)), 0);
-            put("instances", u(NVML_SUCCESS, pi.instanceCount, b1, sizeof(b1)), 0);
-            put("memory_mib", u(NVML_SUCCESS, pi.memorySizeMB, b1, sizeof(b1)), 0);
-            put("sm", u(NVML_SUCCESS, pi.multiprocessorCount, b1, sizeof(b1)), 0);
+            put_u("slices", pi.sliceCount, 0);
+            put_u("instances", pi.instanceCount, 0);
+            put_u("memory_mib", pi.memorySizeMB, 0);
+            put_u("sm", pi.multiprocessorCount, 0);
             put("placements", list, 0);
             put("remaining", u(r, cap, b1, sizeof(b1)), 0);
             putchar('\n');
@@ -154,24 +176,14 @@ static void print_mig(unsigned n, by_index_fn by_index)
             nvmlGpuInstanceInfo_t gin;
             if (gi_by_id(d, g, &gi) != NVML_SUCCESS || gi_info(gi, &gin) != NVML_SUCCESS)
                 continue;
-            put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
-            put("gpu_instance", u(NVML_SUCCESS, gin.id, b1, sizeof(b1)), 0);
-            put("profile_id", u(NVML_SUCCESS, gin.profileId, b1, sizeof(b1)), 0);
-            snprintf(b2, sizeof(b2), "%u:%u", gin.placement.start, gin.placement.size);
-            put("placement", b2, 0);
-            putchar('\n');
+            put_instance(i, gin.id, -1, gin.profileId, gin.placement.start, gin.placement.size);
             for (unsigned c = 0; c < 8; c++) {
                 nvmlComputeInstance_t ci;
                 nvmlComputeInstanceInfo_t cin;
                 if (ci_by_id(gi, c, &ci) != NVML_SUCCESS || ci_info(ci, &cin) != NVML_SUCCESS)
                     continue;
-                put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
-                put("gpu_instance", u(NVML_SUCCESS, gin.id, b1, sizeof(b1)), 0);
-                put("compute_instance", u(NVML_SUCCESS, cin.id, b1, sizeof(b1)), 0);
-                put("profile_id", u(NVML_SUCCESS, cin.profileId, b1, sizeof(b1)), 0);
-                snprintf(b2, sizeof(b2), "%u:%u", cin.placement.start, cin.placement.size);
-                put("placement", b2, 0);
-                putchar('\n');
+                put_instance(i, gin.id, (int)cin.id, cin.profileId, cin.placement.start,
+                             cin.placement.size);
             }
         }
         for (unsigned j = 0; j < max; j++) {
@@ -183,8 +195,8 @@ static void print_mig(unsigned n, by_index_fn by_index)
             nvmlMemory_v2_t mem;
             memset(&mem, 0, sizeof(mem));
             mem.version = nvmlMemory_v2;
-            put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
-            put("mig_device", u(NVML_SUCCESS, j, b1, sizeof(b1)), 0);
+            put_u("index", i, 1);
+            put_u("mig_device", j, 0);
             r = uuid(m, txt, sizeof(txt));
             put("uuid", s(r, txt, b1, sizeof(b1)), 0);
             r = name(m, txt, sizeof(txt));
@@ -194,7 +206,7 @@ static void print_mig(unsigned n, by_index_fn by_index)
             r = gi_id(m, &g);
             put("gpu_instance", u(r, g, b1, sizeof(b1)), 0);
             r = ci_id(m, &c);
-            put("compute_instance", u(r, c, b3, sizeof(b3)), 0);
+            put("compute_instance", u(r, c, b1, sizeof(b1)), 0);
             putchar('\n');
         }
     }
@@ -286,13 +298,13 @@ static void print_topology(unsigned n, by_index_fn by_index)
         int node = -1;
         if (memaff(d[i], 1, &nodes, NVML_AFFINITY_SCOPE_NODE) == NVML_SUCCESS && nodes)
             node = __builtin_ctzl(nodes);
-        put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
+        put_u("index", i, 1);
         put("topo", row, 0);
         put("pcie", pcie, 0);
         snprintf(b1, sizeof(b1), "%d", node);
         put("numa_node", b1, 0);
-        put("nvlinks", u(NVML_SUCCESS, nlinks, b1, sizeof(b1)), 0);
-        put("nvlink_version", u(NVML_SUCCESS, ver, b1, sizeof(b1)), 0);
+        put_u("nvlinks", nlinks, 0);
+        put_u("nvlink_version", ver, 0);
         put("nvlink_remotes", remotes[0] ? remotes : "-", 0);
         putchar('\n');
     }
@@ -375,7 +387,7 @@ int main(int argc, char **argv)
         unsigned a = 0, b = 0;
         int ma = 0, mi = 0;
 #define CALL(expr) (hr != NVML_SUCCESS ? hr : (expr))
-        put("index", u(NVML_SUCCESS, i, b1, sizeof(b1)), 1);
+        put_u("index", i, 1);
         r = CALL(name(d, txt, sizeof(txt)));
         put("name", s(r, txt, b1, sizeof(b1)), 0);
         r = CALL(uuid(d, txt, sizeof(txt)));

@@ -196,6 +196,15 @@ def main():
     return 0
 
 
+def instance_line(index, gi, ci, profile_id, placement):
+    """A GPU instance's line (ci None) or one of its compute instances' lines."""
+    pairs = [("index", str(index)), ("gpu_instance", str(gi))]
+    if ci is not None:
+        pairs.append(("compute_instance", str(ci)))
+    pairs += [("profile_id", str(profile_id)), ("placement", "%d:%d" % (placement.start, placement.size))]
+    return line(pairs)
+
+
 def print_mig(nvml, by_index, count):
     u = ctypes.c_uint
     for i in range(count):
@@ -229,16 +238,13 @@ def print_mig(nvml, by_index, count):
             if (nvml.fn("nvmlDeviceGetGpuInstanceById")(d, u(g), ctypes.byref(gi)) != NVML_SUCCESS
                     or nvml.fn("nvmlGpuInstanceGetInfo")(gi, ctypes.byref(gin)) != NVML_SUCCESS):
                 continue
-            print(line([("index", str(i)), ("gpu_instance", str(gin.id)), ("profile_id", str(gin.profileId)),
-                        ("placement", "%d:%d" % (gin.placement.start, gin.placement.size))]))
+            print(instance_line(i, gin.id, None, gin.profileId, gin.placement))
             for c in range(8):
                 ci, cin = ctypes.c_void_p(), ComputeInstanceInfo()
                 if (nvml.fn("nvmlGpuInstanceGetComputeInstanceById")(gi, u(c), ctypes.byref(ci)) != NVML_SUCCESS
                         or nvml.fn("nvmlComputeInstanceGetInfo_v2")(ci, ctypes.byref(cin)) != NVML_SUCCESS):
                     continue
-                print(line([("index", str(i)), ("gpu_instance", str(gin.id)), ("compute_instance", str(cin.id)),
-                            ("profile_id", str(cin.profileId)),
-                            ("placement", "%d:%d" % (cin.placement.start, cin.placement.size))]))
+                print(instance_line(i, gin.id, cin.id, cin.profileId, cin.placement))
         buf = ctypes.create_string_buffer(96)
         for j in range(mx.value):
             m = ctypes.c_void_p()

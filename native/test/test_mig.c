@@ -48,18 +48,7 @@ static unsigned gi_count(nvmlDevice_t d, unsigned profile_id)
 
 static void expect_config_error(const char *text, const char *want)
 {
-    char err[2048];
-    use_machine(text, NULL, 0);
-    capture_start();
-    nvmlReturn_t r = nvmlInit_v2();
-    capture_stop(err, sizeof(err));
-    CHECK_RC(r, NVML_ERROR_UNKNOWN);
-    if (!strstr(err, want)) {
-        g_failures++;
-        fprintf(stderr, "config error message lacks '%s':\n%s\n", want, err);
-    }
-    if (r == NVML_SUCCESS)
-        nvmlShutdown();
+    expect_config_error_msg(text, 0, want);
 }
 
 static void test_struct_sizes(void)
@@ -678,13 +667,7 @@ static void test_topology_pcie(void)
 
 int main(int argc, char **argv)
 {
-    snprintf(g_dir, sizeof(g_dir), "%s", argc > 1 ? argv[1] : "/tmp/nvml-sim-test");
-    mkdir(g_dir, 0755);
-    setenv("GPU_AGENT_SIM_CONTROL_POLL_MS", "0", 1);
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const test_case tests[] = {
         {"mig_struct_sizes", test_struct_sizes},
         {"mig_bad_config", test_bad_config},
         {"geforce_has_no_mig", test_geforce_has_no_mig},
@@ -698,13 +681,5 @@ int main(int argc, char **argv)
         {"topology_hgx", test_topology_hgx},
         {"topology_pcie", test_topology_pcie},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        int before = g_failures;
-        double t0 = now_ms();
-        tests[i].fn();
-        printf("%-32s %s (%.0f ms)\n", tests[i].name, g_failures == before ? "ok" : "FAILED",
-               now_ms() - t0);
-    }
-    printf("%d checks, %d failures\n", g_checks, g_failures);
-    return g_failures == 0 ? 0 : 1;
+    return run_tests(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

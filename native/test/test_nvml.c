@@ -73,22 +73,10 @@ static void test_missing_env(void)
     CHECK_RC(nvmlDeviceGetCount_v2(&n), NVML_ERROR_UNINITIALIZED);
 }
 
+/* The message must name the machine file, then `want_in_message`. */
 static void expect_config_error(const char *text, const char *want_in_message)
 {
-    char path[1200], err[2048], want[1400];
-    use_machine(text, NULL, 0);
-    snprintf(path, sizeof(path), "%s", getenv("GPU_AGENT_SIM_CONFIG"));
-    capture_start();
-    nvmlReturn_t r = nvmlInit_v2();
-    capture_stop(err, sizeof(err));
-    CHECK_RC(r, NVML_ERROR_UNKNOWN);
-    snprintf(want, sizeof(want), "%s%s", path, want_in_message);
-    if (!strstr(err, want)) {
-        g_failures++;
-        fprintf(stderr, "config error message lacks '%s':\n%s\n", want, err);
-    }
-    if (r == NVML_SUCCESS)
-        nvmlShutdown();
+    expect_config_error_msg(text, 1, want_in_message);
 }
 
 static void test_bad_config(void)
@@ -788,14 +776,7 @@ static void test_control_rate_limit(void)
 
 int main(int argc, char **argv)
 {
-    snprintf(g_dir, sizeof(g_dir), "%s", argc > 1 ? argv[1] : "/tmp/nvml-sim-test");
-    mkdir(g_dir, 0755);
-    setenv("GPU_AGENT_SIM_CONTROL_POLL_MS", "0", 1); /* deterministic: re-read on every call */
-
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const test_case tests[] = {
         {"struct_sizes", test_struct_sizes},
         {"before_init_and_error_strings", test_before_init_and_error_strings},
         {"missing_env", test_missing_env},
@@ -810,13 +791,5 @@ int main(int argc, char **argv)
         {"init_faults", test_init_faults},
         {"control_rate_limit", test_control_rate_limit},
     };
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        int before = g_failures;
-        double t0 = now_ms();
-        tests[i].fn();
-        printf("%-32s %s (%.0f ms)\n", tests[i].name, g_failures == before ? "ok" : "FAILED",
-               now_ms() - t0);
-    }
-    printf("%d checks, %d failures\n", g_checks, g_failures);
-    return g_failures == 0 ? 0 : 1;
+    return run_tests(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -121,4 +121,46 @@ static inline void capture_stop(char *buf, size_t n)
         fclose(f);
 }
 
+/* Init on machine file `text` must fail with NVML_ERROR_UNKNOWN and print a message that
+ * contains `want`, preceded by the machine file's path when `after_path` is set. */
+static inline void expect_config_error_msg(const char *text, int after_path, const char *want)
+{
+    char err[2048], full[1400];
+    use_machine(text, NULL, 0);
+    snprintf(full, sizeof(full), "%s%s", after_path ? getenv("GPU_AGENT_SIM_CONFIG") : "", want);
+    capture_start();
+    nvmlReturn_t r = nvmlInit_v2();
+    capture_stop(err, sizeof(err));
+    CHECK_RC(r, NVML_ERROR_UNKNOWN);
+    if (!strstr(err, full)) {
+        g_failures++;
+        fprintf(stderr, "config error message lacks '%s':\n%s\n", full, err);
+    }
+    if (r == NVML_SUCCESS)
+        nvmlShutdown();
+}
+
+typedef struct test_case {
+    const char *name;
+    void (*fn)(void);
+} test_case;
+
+/* main() of a test program: scratch files under argv[1], the control file re-read on every
+ * call (deterministic), each test's line, then the totals; exit status 0 when all passed. */
+static inline int run_tests(int argc, char **argv, const test_case *tests, size_t n)
+{
+    snprintf(g_dir, sizeof(g_dir), "%s", argc > 1 ? argv[1] : "/tmp/nvml-sim-test");
+    mkdir(g_dir, 0755);
+    setenv("GPU_AGENT_SIM_CONTROL_POLL_MS", "0", 1);
+    for (size_t i = 0; i < n; i++) {
+        int before = g_failures;
+        double t0 = now_ms();
+        tests[i].fn();
+        printf("%-32s %s (%.0f ms)\n", tests[i].name, g_failures == before ? "ok" : "FAILED",
+               now_ms() - t0);
+    }
+    printf("%d checks, %d failures\n", g_checks, g_failures);
+    return g_failures == 0 ? 0 : 1;
+}
+
 #endif /* NVML_SIM_TESTLIB_H */
