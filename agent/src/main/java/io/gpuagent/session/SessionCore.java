@@ -134,7 +134,8 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
      */
     public void onGpuFailed(String unitUuid, String why) {
         for (String id : table.sessionsOn(unitUuid)) {
-            stopper.stopQuietly(id, EndReason.GPU_FAILED, "gpu_failed: " + why);
+            stopper.stopQuietly(id, EndReason.GPU_FAILED, "gpu_failed: " + (unitUuid.startsWith("MIG-")
+                    ? "MIG instance " : "GPU ") + unitUuid + " " + why);
         }
     }
 

@@ -245,7 +245,7 @@ class SessionCoreTest {
         String gpuOfS2 = manager.get("s2").orElseThrow().gpus().get(0);
         manager.onGpuFailed(gpuOfS2, "UNHEALTHY: critical XID 79");
         awaitState("s2", SessionState.ENDED);
-        assertThat(manager.get("s2").orElseThrow().reason()).isEqualTo("gpu_failed: UNHEALTHY: critical XID 79");
+        assertThat(manager.get("s2").orElseThrow().reason()).isEqualTo("gpu_failed: GPU " + gpuOfS2 + " UNHEALTHY: critical XID 79");
         assertThat(manager.get("s1").orElseThrow().state()).as("the other session is untouched")
                 .isEqualTo(SessionState.RUNNING);
         manager.onGpuFailed("GPU-nobody", "LOST"); // a free GPU: nothing to end
