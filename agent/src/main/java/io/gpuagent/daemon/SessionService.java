@@ -163,6 +163,18 @@ public final class SessionService {
                         var sample = gpus.sampler().snapshot().samples().get(uuid);
                         return sample == null ? List.of() : sample.processes();
                     }
+
+                    @Override
+                    public Long migMemoryUsedBytes(String migUuid) {
+                        for (var sample : gpus.sampler().snapshot().samples().values()) {
+                            for (io.gpuagent.gpu.MigSample m : sample.migInstances()) {
+                                if (m.uuid().equals(migUuid)) {
+                                    return m.memoryUsedBytes();
+                                }
+                            }
+                        }
+                        return null;
+                    }
                 })
                 .build();
         try {

@@ -12,6 +12,15 @@ public interface GpuUsageSource {
     /** The compute processes on the GPU with their GPU memory. */
     List<GpuProcess> processes(String gpuUuid);
 
+    /**
+     * The memory used in a MIG instance (it is all its renter's: an instance is held whole), or
+     * null when unknown. NVML gives no per-process data inside a MIG instance on every driver, so
+     * a MIG unit's GPU memory comes from here.
+     */
+    default Long migMemoryUsedBytes(String migUuid) {
+        return null;
+    }
+
     GpuUsageSource NONE = new GpuUsageSource() {
         @Override
         public Integer utilizationPercent(String gpuUuid) {

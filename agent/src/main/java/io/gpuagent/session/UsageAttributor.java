@@ -54,6 +54,11 @@ final class UsageAttributor {
         int utilSum = 0;
         int utilCount = 0;
         for (String g : s.gpus()) {
+            Long inMig = g.startsWith("MIG-") ? gpuUsage.migMemoryUsedBytes(g) : null;
+            if (inMig != null) {
+                gpuMem += inMig;
+                continue; // a MIG instance has no utilization of its own in NVML
+            }
             for (GpuProcess p : gpuUsage.processes(g)) {
                 if (pids.contains(p.pid()) && p.usedMemoryBytes() != null) {
                     gpuMem += p.usedMemoryBytes();

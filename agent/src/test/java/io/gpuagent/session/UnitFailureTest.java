@@ -51,6 +51,23 @@ class UnitFailureTest {
     private SessionCore core;
     private MigInstance small;
     private MigInstance big;
+    /** NVML's reading per MIG instance: 3 GiB used in the 1g slice, nothing known of the others. */
+    private final GpuUsageSource usage = new GpuUsageSource() {
+        @Override
+        public Integer utilizationPercent(String gpuUuid) {
+            return 40;
+        }
+
+        @Override
+        public List<io.gpuagent.gpu.GpuProcess> processes(String gpuUuid) {
+            return List.of(new io.gpuagent.gpu.GpuProcess(4242, 7L << 30));
+        }
+
+        @Override
+        public Long migMemoryUsedBytes(String migUuid) {
+            return migUuid.equals("MIG-small") ? 3L << 30 : null;
+        }
+    };
 
     @BeforeEach
     void open() throws Exception {
@@ -66,7 +83,7 @@ class UnitFailureTest {
         journal = Journal.open(dir.resolve("journal"), clock, r -> { });
         AgentConfig c = ConfigLoader.load(null, Map.of(), List.of("sessions.gpu_attach=none"));
         core = SessionCore.builder().runtime(engine).journal(journal).policy(new LaunchPolicy(c.sessions()))
-                .gpus(allocator, 2).ports(new PortAllocator(40000, 40009)).clock(clock).epoch(1)
+                .gpus(allocator, 2).ports(new PortAllocator(40000, 40009)).clock(clock).epoch(1).gpuUsage(usage)
                 .stopGrace(Duration.ofSeconds(5)).fatal(fatal::set).engineExecutors(Runnable::run, Runnable::run)
                 .build();
         core.recover(new ArrayList<>());
@@ -123,5 +140,18 @@ class UnitFailureTest {
         assertThat(core.get("slice3g").orElseThrow().endReason()).isEqualTo(EndReason.GPU_FAILED);
         assertThat(state("whole")).as("GPU 1 is untouched").isEqualTo(SessionState.RUNNING);
         assertThat(allocator.free()).as("nothing on GPU 0 is offered").isEmpty();
+    }
+
+    @Test
+    void aMigSessionsGpuMemoryIsItsInstancesNotTheWholeGpusProcesses() throws Exception {
+        launch("slice1g", "MIG-small");
+        engine.pids(LaunchPolicy.containerName("slice1g"), List.of(4242));
+        clock.advance(Duration.ofSeconds(5));
+        for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
+            core.tick();
+        }
+        SessionUsage u = core.get("slice1g").orElseThrow().usage();
+        assertThat(u.gpuMemoryBytes()).as("the instance's memory used, all its renter's").isEqualTo(3L << 30);
+        assertThat(u.gpuUtilPercent()).as("NVML has no utilization per MIG instance").isNull();
     }
 }
