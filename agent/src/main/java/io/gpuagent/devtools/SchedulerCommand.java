@@ -293,8 +293,17 @@ final class SchedulerCommand implements Runnable {
         @CommandLine.Option(names = "--gpus", paramLabel = "N", defaultValue = "1")
         int gpus;
 
-        @CommandLine.Option(names = "--gpu", paramLabel = "UUID", description = "an exact GPU (repeatable; overrides --gpus)")
+        @CommandLine.Option(names = "--gpu", paramLabel = "UUID",
+                description = "an exact unit, a GPU-... or MIG-... UUID from the offer's units (repeatable; overrides --gpus)")
         List<String> gpuUuids = new ArrayList<>();
+
+        @CommandLine.Option(names = "--mig-profile", paramLabel = "PROFILE",
+                description = "one MIG instance of this profile, e.g. 1g.10gb (instead of --gpus and --gpu)")
+        String migProfile;
+
+        @CommandLine.Option(names = "--topology", paramLabel = "WISH",
+                description = "for --gpus > 1: any, prefer (the agent's default) or nvlink")
+        String topology;
 
         @CommandLine.Option(names = "--image", required = true, paramLabel = "IMAGE")
         String image;
@@ -329,8 +338,9 @@ final class SchedulerCommand implements Runnable {
                 }
             }
             try {
-                return new Message.Launch(session, rental != null ? rental : session, renter, gpuUuids.isEmpty() ? gpus : null,
-                        gpuUuids, image, command, env, ports, key, price, maxDuration);
+                return new Message.Launch(session, rental != null ? rental : session, renter,
+                        gpuUuids.isEmpty() && migProfile == null ? gpus : null, gpuUuids, image, command, env, ports, key,
+                        price, maxDuration, migProfile, topology);
             } catch (IllegalArgumentException e) {
                 throw new Exit(ExitCodes.USAGE, "launch: " + e.getMessage());
             }

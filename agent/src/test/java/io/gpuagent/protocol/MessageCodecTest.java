@@ -97,6 +97,24 @@ class MessageCodecTest {
     }
 
     @Test
+    void aLaunchAsksForAMigProfileOrATopologyAndContradictionsAreNamed() throws Exception {
+        String base = "\"session\":\"s\",\"rental\":\"r\",\"image\":\"i\",\"price_per_second\":\"88\",\"max_duration_s\":60";
+        Message.Launch slice = (Message.Launch) MessageCodec.decode(env("launch", "r-1", "{" + base
+                + ",\"mig_profile\":\"1g.10gb+me\"}"));
+        assertThat(slice.migProfile()).isEqualTo("1g.10gb+me");
+        assertThat(slice.gpus()).isNull();
+        Message.Launch pair = (Message.Launch) MessageCodec.decode(env("launch", "r-1", "{" + base
+                + ",\"gpus\":2,\"topology\":\"nvlink\"}"));
+        assertThat(pair.topology()).isEqualTo("nvlink");
+        assertThat(failure("launch", "{" + base + ",\"mig_profile\":\"10gb\"}").getMessage()).contains("mig_profile");
+        assertThat(failure("launch", "{" + base + ",\"mig_profile\":\"1g.10gb\",\"gpus\":1}").getMessage())
+                .contains("mig_profile").contains("without gpus");
+        assertThat(failure("launch", "{" + base + ",\"gpus\":2,\"topology\":\"nvswitch\"}").code())
+                .isEqualTo(ErrorCode.WRONG_TYPE);
+        assertThat(failure("launch", "{" + base + "}").getMessage()).contains("mig_profile");
+    }
+
+    @Test
     void wronglyTypedFieldsAreNeverCoerced() throws Exception {
         String base = "\"session\":\"s\",\"rental\":\"r\",\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60";
         ProtocolException e = failure("launch", "{" + base + ",\"gpus\":\"2\"}");
