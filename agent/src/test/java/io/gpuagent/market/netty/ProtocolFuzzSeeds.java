@@ -15,10 +15,10 @@ import java.util.Map;
  * (docs/fuzzing.md); inputs found by fuzzing are added beside them by hand. Rerunning rewrites
  * the seeds and leaves other files alone.
  *
- * <pre>java -cp agent/target/test-classes:agent/target/classes io.gpuagent.market.ProtocolFuzzSeeds [dir]</pre>
+ * <pre>java -cp agent/target/test-classes:agent/target/classes io.gpuagent.market.netty.ProtocolFuzzSeeds [dir]</pre>
  */
 public final class ProtocolFuzzSeeds {
-    private static final String DEFAULT_DIR = "agent/src/test/resources/io/gpuagent/market/ProtocolDecoderFuzzTestInputs";
+    private static final String DEFAULT_DIR = "agent/src/test/resources/io/gpuagent/market/netty/ProtocolDecoderFuzzTestInputs";
     private static final int MAX_PAYLOAD = 4096;
     private static final String CHALLENGE = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -73,6 +73,14 @@ public final class ProtocolFuzzSeeds {
                 + "\"price_per_second\":\"0\",\"max_duration_s\":1}")));
         p.put("launch-by-uuid", utf8(env("launch", "c-5", "{\"session\":\"s-3\",\"rental\":\"r\",\"gpu_uuids\":[\"GPU-1\"],"
                 + "\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60}")));
+        p.put("launch-mig-profile", utf8(env("launch", "c-50", "{\"session\":\"s-4\",\"rental\":\"r\",\"mig_profile\":\"1g.10gb\","
+                + "\"image\":\"i\",\"price_per_second\":\"88\",\"max_duration_s\":60}")));
+        p.put("launch-mig-uuid", utf8(env("launch", "c-51", "{\"session\":\"s-5\",\"rental\":\"r\",\"gpu_uuids\":"
+                + "[\"MIG-5c1b0d2e-9f3a-5e21-8c4d-1a2b3c4d5e6f\"],\"image\":\"i\",\"price_per_second\":\"262\",\"max_duration_s\":60}")));
+        p.put("launch-topology", utf8(env("launch", "c-52", "{\"session\":\"s-6\",\"rental\":\"r\",\"gpus\":2,"
+                + "\"topology\":\"nvlink\",\"image\":\"i\",\"price_per_second\":\"1222\",\"max_duration_s\":60}")));
+        p.put("launch-mig-profile-and-gpus", utf8(env("launch", "c-53", "{\"session\":\"s-7\",\"rental\":\"r\","
+                + "\"mig_profile\":\"3g.40gb\",\"gpus\":1,\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60}")));
         p.put("stop", utf8(STOP));
         p.put("stop-no-reason", utf8(env("stop", "c-6", "{\"session\":\"s-1\"}")));
         p.put("status", utf8(env("status", "c-7", "{\"session\":\"s-1\"}")));
