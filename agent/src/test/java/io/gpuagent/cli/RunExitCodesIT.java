@@ -38,4 +38,21 @@ class RunExitCodesIT {
         assertThat(r.stderr()).contains("Docker does not answer at " + dir.resolve("no-docker.sock"))
                 .contains("sessions.enabled = false");
     }
+
+    @Test
+    void aMigLayoutTheCardsCannotHoldExits3BeforeAnyGpuChanges() throws Exception {
+        Map<String, String> env = Map.of("GPU_AGENT_SIM_CONFIG", SimNvml.repoRoot()
+                .resolve("config/sim/server-8x-h100-mig.conf").toString());
+        AgentProcess.Result bad = AgentProcess.run(env, "run", "--set", "gpu.nvml_library=" + SimNvml.library(),
+                "--set", "agent.state_dir=" + dir.resolve("state"), "--set", "metrics.enabled=false",
+                "--set", "sessions.enabled=false", "--set", "gpu.mig_layouts=1=7g.80gb 1g.10gb");
+        assertThat(bad.exitCode()).as(bad.stderr()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(bad.stderr()).contains("gpu.mig_layouts").contains("8 compute slices").contains("the card has 7");
+        AgentProcess.Result geforce = AgentProcess.run(Map.of("GPU_AGENT_SIM_CONFIG", SimNvml.repoRoot()
+                        .resolve("config/sim/gaming-pc-rtx4090.conf").toString()), "run",
+                "--set", "gpu.nvml_library=" + SimNvml.library(), "--set", "agent.state_dir=" + dir.resolve("state2"),
+                "--set", "metrics.enabled=false", "--set", "sessions.enabled=false", "--set", "gpu.mig_layouts=0=1g.10gb");
+        assertThat(geforce.exitCode()).as(geforce.stderr()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(geforce.stderr()).contains("has no MIG");
+    }
 }
