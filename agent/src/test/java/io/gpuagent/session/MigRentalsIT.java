@@ -159,6 +159,53 @@ class MigRentalsIT {
         }
     }
 
+    @Test
+    void aRentedSliceSurvivesAnAgentRestartAndStaysTheRentersAlone() throws Exception {
+        Path socket = DockerContainerRuntimeIT.socketFromEnvironment();
+        docker = new TestDocker(socket);
+        String[] sets = {"sessions.enabled=true", "docker.socket=" + socket, "sessions.gpu_attach=nvidia",
+                "sessions.cpus_per_gpu=1", "sessions.memory_per_gpu_mb=1024", "sessions.disk_per_gpu_gb=1",
+                "sessions.stop_grace_ms=1000", "market.listen=127.0.0.1:0", "market.plaintext=true"};
+        String slice;
+        try {
+            try (RunningAgent agent = new RunningAgent(dir.resolve("agent"), "server-8x-h100-mig.conf", sets);
+                 SchedulerClient client = new SchedulerClient(null);
+                 SchedulerConnection c = client.connect(agent.marketAddress())) {
+                List<Message> events = new CopyOnWriteArrayList<>();
+                c.onEvent(events::add);
+                c.call(new Message.Hello(List.of(1), "it", "0123456789abcdef0123456789abcdef", List.of()), Message.Welcome.class, T);
+                // GPU 1's 3g.40gb instance comes from the machine file, so it exists again after the restart
+                slice = c.call(new Message.GetOffer(), Message.Offer.class, T).units().stream()
+                        .filter(u -> u.gpuIndex() == 1 && "3g.40gb".equals(u.profile())).findFirst().orElseThrow().id();
+                Message.Launch l = new Message.Launch("s-keep", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2", null,
+                        List.of(slice), SessionsOnDockerIT.IMAGE, List.of("sleep", "300"), null, null, null, "262", 3600L);
+                c.call(l, Message.SessionReply.class, T);
+                awaitEvent(events, Message.SessionState.class, e -> e.session().state().equals("running"));
+            } // SIGTERM: the agent drains, the renter's container keeps running
+            assertThat(seen("s-keep")).containsExactly(slice);
+            try (RunningAgent agent = new RunningAgent(dir.resolve("agent"), "server-8x-h100-mig.conf", sets);
+                 SchedulerClient client = new SchedulerClient(null);
+                 SchedulerConnection c = client.connect(agent.marketAddress())) {
+                assertThat(agent.log()).contains("adopted [s-keep]");
+                c.call(new Message.Hello(List.of(1), "it", "0123456789abcdef0123456789abcdef", List.of()), Message.Welcome.class, T);
+                Message.Offer o = c.call(new Message.GetOffer(), Message.Offer.class, T);
+                assertThat(unit(o, slice).free()).as("the adopted slice is still the renter's").isFalse();
+                Message.SessionInfo s = c.call(new Message.Status("s-keep"), Message.SessionReply.class, T).session();
+                assertThat(s.state()).isEqualTo("running");
+                assertThat(s.gpus()).containsExactly(slice);
+                // nobody else can take it
+                Message.Launch other = new Message.Launch("s-other", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2",
+                        null, List.of(slice), SessionsOnDockerIT.IMAGE, List.of("sleep", "300"), null, null, null, "262", 3600L);
+                assertThatThrownBy(() -> c.call(other, Message.SessionReply.class, T)).hasMessageStartingWith("gpu_busy");
+                c.call(new Message.Stop("s-keep", null), Message.SessionReply.class, T);
+                await().atMost(T).until(() -> unit(c.call(new Message.GetOffer(), Message.Offer.class, T), slice).free());
+            }
+        } finally {
+            docker.quiet("rm", "-f", "gpu-agent-s-keep");
+            docker.quiet("rm", "-f", "gpu-agent-s-other");
+        }
+    }
+
     private static String price(Message.Offer o, String profile) {
         return o.units().stream().filter(u -> profile.equals(u.profile())).findFirst().orElseThrow().pricePerSecond();
     }
