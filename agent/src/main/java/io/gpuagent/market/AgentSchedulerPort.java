@@ -108,10 +108,10 @@ public final class AgentSchedulerPort implements SchedulerPort {
         UnitCatalog catalog = offers.units();
         if (!l.gpuUuids().isEmpty()) {
             for (String uuid : l.gpuUuids()) {
-                UnitCatalog.Unit u = catalog.byId(uuid).orElseThrow(() -> new CommandException("unknown_gpu",
-                        inventory.byUuid(uuid).isPresent()
-                                ? "GPU " + uuid + " is in MIG mode: it is rented by its instances (the offer's units)"
-                                : "no GPU or MIG instance " + uuid + " on this host"));
+                UnitCatalog.Unit u = catalog.byId(uuid).orElseThrow(() -> inventory.byUuid(uuid).isPresent()
+                        ? new CommandException("gpu_mig_enabled", "GPU " + uuid
+                                + " is in MIG mode: it is rented by its instances (the offer's units)")
+                        : new CommandException("unknown_gpu", "no GPU or MIG instance " + uuid + " on this host"));
                 floor = floor.add(u.price().orElseThrow(() -> new CommandException("gpu_not_offered",
                         u.kind().toUpperCase(java.util.Locale.ROOT) + " " + uuid + " (" + u.gpu().name()
                                 + (u.whole() ? "" : " " + u.unit().migProfile()) + ") is not offered: the owner set no price for it")));
