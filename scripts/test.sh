@@ -16,6 +16,10 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v mvn >/dev/null || need+=(maven)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v nm >/dev/null || need+=(binutils)
+# The Rust NVML client (native/test/rust_client) builds offline from Debian's packaged crates;
+# the package brings libloading, cfg-if and winapi with it. rustup's cargo, where present, is used.
+command -v cargo >/dev/null || need+=(cargo)
+[[ -f /usr/share/cargo/registry/nvml-wrapper-sys-0.7.0/Cargo.toml ]] || need+=(librust-nvml-wrapper-sys-dev)
 # Node.js and npm: the escrow contract's tests (solc-js, ganache) and the local chain of the escrow
 # integration tests. Node 20 is on the CI machines; Debian 12's own nodejs (18) also works.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -1,11 +1,18 @@
 #!/bin/sh
-# Runs the C and the Python client on every machine file in config/sim and diffs their output:
-# two independent clients must read the same values through the ABI.
+# Runs the C, the Python and the Rust client on every machine file in config/sim and diffs the
+# Python and Rust output against the C client's: independent clients must read the same values
+# through the ABI. The Rust client ($build/nvml_client_rs) is built by `make rust-client`.
 # Usage: run_clients.sh <absolute build dir> [python]
 set -eu
 build=$1
 python=${2:-python3}
 here=$(cd "$(dirname "$0")" && pwd)
+rust="$build/nvml_client_rs"
+if [ ! -x "$rust" ]; then
+    echo "FAIL: Rust client $rust not built: make -C native rust-client (needs cargo and" \
+        "apt-get install librust-nvml-wrapper-sys-dev)" >&2
+    exit 1
+fi
 confdir=$(cd "$here/../../config/sim" && pwd)
 out="$build/tmp/clients"
 mkdir -p "$out"
@@ -14,8 +21,13 @@ for conf in "$confdir"/*.conf; do
     name=$(basename "$conf" .conf)
     GPU_AGENT_SIM_CONFIG=$conf "$build/nvml_client" "$build/libnvidia-ml.so.1" > "$out/$name.c.txt"
     GPU_AGENT_SIM_CONFIG=$conf "$python" "$here/nvml_client.py" "$build/libnvidia-ml.so.1" > "$out/$name.py.txt"
+    GPU_AGENT_SIM_CONFIG=$conf "$rust" "$build/libnvidia-ml.so.1" > "$out/$name.rs.txt"
     if ! diff -u "$out/$name.c.txt" "$out/$name.py.txt"; then
         echo "FAIL: C and Python clients disagree on $name" >&2
+        exit 1
+    fi
+    if ! diff -u "$out/$name.c.txt" "$out/$name.rs.txt"; then
+        echo "FAIL: C and Rust clients disagree on $name" >&2
         exit 1
     fi
     expected=$(grep -c '^\[gpu\]' "$conf")
@@ -27,8 +39,13 @@ for conf in "$confdir"/*.conf; do
     for section in mig topology; do
         GPU_AGENT_SIM_CONFIG=$conf "$build/nvml_client" "$build/libnvidia-ml.so.1" $section > "$out/$name.$section.c.txt"
         GPU_AGENT_SIM_CONFIG=$conf "$python" "$here/nvml_client.py" "$build/libnvidia-ml.so.1" $section > "$out/$name.$section.py.txt"
+        GPU_AGENT_SIM_CONFIG=$conf "$rust" "$build/libnvidia-ml.so.1" $section > "$out/$name.$section.rs.txt"
         if ! diff -u "$out/$name.$section.c.txt" "$out/$name.$section.py.txt"; then
             echo "FAIL: C and Python clients disagree on $name ($section)" >&2
+            exit 1
+        fi
+        if ! diff -u "$out/$name.$section.c.txt" "$out/$name.$section.rs.txt"; then
+            echo "FAIL: C and Rust clients disagree on $name ($section)" >&2
             exit 1
         fi
     done
@@ -46,4 +63,4 @@ for golden in server-8x-h100.topology server-8x-h100-mig.mig server-4x-a100.topo
         exit 1
     fi
 done
-echo "clients: C and Python agree on $n machine files (inventory, mig, topology)"
+echo "clients: C, Python and Rust agree on $n machine files (inventory, mig, topology)"

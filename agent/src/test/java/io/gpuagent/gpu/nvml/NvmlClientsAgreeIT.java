@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -20,20 +21,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Any NVML client reads the same values from the simulated library as the agent: a C client
- * (dlopen/dlsym of the versioned symbols, native/test/nvml_client.c) and a Python ctypes client
- * are run on every simulated machine, and each field is compared with what the JNA binding read.
+ * (dlopen/dlsym of the versioned symbols, native/test/nvml_client.c), a Python ctypes client and a
+ * Rust client (nvml-wrapper-sys over libloading, native/test/rust_client, built by
+ * {@code make -C native test}) are run on every simulated machine, and each field is compared
+ * with what the JNA binding read.
  */
 class NvmlClientsAgreeIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"gaming-pc-rtx4090.conf", "rig-2x-rtx3090.conf", "server-8x-h100.conf",
         "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
-    void cAndPythonClientsReadWhatTheAgentReads(String machine) throws Exception {
+    void cPythonAndRustClientsReadWhatTheAgentReads(String machine) throws Exception {
         Path m = SimNvml.machine(machine);
         Path repo = SimNvml.repoRoot();
         List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library());
         List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library());
         assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+        List<String> rs = run(m, rustClient(repo), SimNvml.library());
+        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
 
         SimNvml.use(m, null);
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
@@ -89,6 +94,8 @@ class NvmlClientsAgreeIT {
         List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
                 "mig");
         assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+        List<String> rs = run(m, rustClient(repo), SimNvml.library(), "mig");
+        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
         SimNvml.use(m, null);
         int instancesSeen = 0;
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
@@ -160,7 +167,9 @@ class NvmlClientsAgreeIT {
         List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library(), "topology");
         List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
                 "topology");
-        assertThat(py).isEqualTo(c);
+        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+        List<String> rs = run(m, rustClient(repo), SimNvml.library(), "topology");
+        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
         SimNvml.use(m, null);
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
             List<String> uuids = new java.util.ArrayList<>();
@@ -195,6 +204,14 @@ class NvmlClientsAgreeIT {
             case GpuTopology.SYSTEM -> "SYS";
             default -> "N/A";
         };
+    }
+
+    /** The Rust client's binary, which {@code make -C native test} (or {@code rust-client}) builds. */
+    private static String rustClient(Path repo) {
+        Path bin = repo.resolve("native/build/nvml_client_rs");
+        assertThat(Files.isExecutable(bin)).as("Rust NVML client " + bin + " not built: run `make -C native test` or "
+                + "`make -C native rust-client` (needs cargo and apt-get install librust-nvml-wrapper-sys-dev)").isTrue();
+        return bin.toString();
     }
 
     private static List<String> run(Path machine, String... cmd) throws Exception {
