@@ -86,6 +86,10 @@ class MigRentalsIT {
             // prices are per unit: a 3g slice below its price is refused and nothing starts
             assertThatThrownBy(() -> c.call(launch("s-cheap", baked, null, "3g.40gb", null, "261"), Message.SessionReply.class, T))
                     .hasMessageStartingWith("price_below_offer");
+            Message.Launch whole = new Message.Launch("s-whole", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2", null,
+                    List.of(offer.gpus().get(0).uuid()), baked, List.of("true"), null, null, null, "611", 3600L);
+            assertThatThrownBy(() -> c.call(whole, Message.SessionReply.class, T)).hasMessageStartingWith("gpu_mig_enabled");
+            assertThat(c.call(new Message.ListSessions(), Message.Sessions.class, T).sessions()).as("nothing started").isEmpty();
 
             Message.SessionInfo a = c.call(launch("s-small", baked, null, "1g.10gb", null, "88"), Message.SessionReply.class, T).session();
             Message.SessionInfo b = c.call(launch("s-big", baked, null, "3g.40gb", null, threeG), Message.SessionReply.class, T).session();
