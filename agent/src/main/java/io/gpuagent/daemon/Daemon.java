@@ -175,13 +175,14 @@ public final class Daemon {
                     config.escrow().chainId(), config.escrow().rpcUrl());
         }
 
-        if (!layouts.isEmpty()) {
+        if (!layouts.isEmpty() && sessions == null) {
+            // without the sessions the agent cannot know which instances renters' containers still use
+            log.warn("gpu.mig_layouts is set but sessions.enabled = false: the layouts are not applied");
+        } else if (!layouts.isEmpty()) {
             // after reconciliation: a GPU that a renter's adopted container holds is left alone
             notifier.status("applying MIG layouts");
-            mig.apply(layouts, sessions == null ? java.util.Set.of() : sessions.heldUnits());
-            if (sessions != null) {
-                sessions.unitsChanged(gpus);
-            }
+            mig.apply(layouts, sessions.heldUnits());
+            sessions.unitsChanged(gpus);
         }
         if (sessions != null) {
             if (escrow != null) {

@@ -35,7 +35,8 @@ public final class DeviceCallGuard implements AutoCloseable {
         }
     }
 
-    private final int index;
+    /** What the calls are about, for messages: {@code GPU 3}. */
+    private final String subject;
     private final Clock clock;
     private final GpuCallStats stats;
     private final ExecutorService worker;
@@ -43,11 +44,19 @@ public final class DeviceCallGuard implements AutoCloseable {
     private final AtomicBoolean busy = new AtomicBoolean();
 
     public DeviceCallGuard(int index, Clock clock, GpuCallStats stats) {
-        this.index = index;
+        this("GPU " + index, "gpu-agent-nvml-gpu" + index, clock, stats);
+    }
+
+    /**
+     * A guard for calls that concern no single GPU (the topology touches every pair), on a thread of
+     * its own, so that a GPU that hangs in such a call holds no other GPU's thread.
+     */
+    public DeviceCallGuard(String subject, String threadName, Clock clock, GpuCallStats stats) {
+        this.subject = subject;
         this.clock = clock;
         this.stats = stats;
         // daemon: a thread stuck in a hung driver call must not keep the JVM alive at exit
-        this.worker = Executors.newSingleThreadExecutor(new NamedThreadFactory("gpu-agent-nvml-gpu" + index, true));
+        this.worker = Executors.newSingleThreadExecutor(new NamedThreadFactory(threadName, true));
     }
 
     /** Whether a call on this GPU is still stuck past its deadline. */
@@ -60,7 +69,7 @@ public final class DeviceCallGuard implements AutoCloseable {
         if (!busy.compareAndSet(false, true)) {
             stats.recordSkipped();
             return CompletableFuture.completedFuture(new Outcome.Hung<>(
-                    "an earlier NVML call on GPU " + index + " has not returned; " + what + " not attempted"));
+                    "an earlier NVML call on " + subject + " has not returned; " + what + " not attempted"));
         }
         CompletableFuture<Outcome<T>> result = new CompletableFuture<>();
         long start = clock.monotonicNanos();
@@ -86,14 +95,14 @@ public final class DeviceCallGuard implements AutoCloseable {
         } catch (RejectedExecutionException closed) {
             busy.set(false);
             return CompletableFuture.completedFuture(new Outcome.Failed<>(
-                    new GpuException("NVML_ERROR_UNINITIALIZED", "GPU " + index + " is no longer being sampled")));
+                    new GpuException("NVML_ERROR_UNINITIALIZED", subject + " is no longer being sampled")));
         }
         return result.completeOnTimeout(null, timeout.toNanos(), TimeUnit.NANOSECONDS).thenApply(o -> {
             if (o != null) {
                 return o;
             }
             stats.recordTimeout();
-            return new Outcome.Hung<>("NVML call " + what + " on GPU " + index + " did not return within "
+            return new Outcome.Hung<>("NVML call " + what + " on " + subject + " did not return within "
                     + timeout.toMillis() + " ms");
         });
     }

@@ -176,6 +176,9 @@ public final class GpuHealthRegistry {
             }
             scope = instanceStates;
             cur = instanceStates.get(target);
+            if (cur == null) { // updateInstances removed it since instanceUuid looked
+                return;
+            }
         }
         if (!XidPolicy.isCritical(xid)) {
             log.info("GPU {} ({}) reported application XID {}: the renter's code faulted; the GPU stays in service",

@@ -33,8 +33,11 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
     private final TelemetrySampler sampler;
     private final HealthWatcher watcher;
     private final Duration callTimeout;
+    private final Clock clock;
     /** Each MIG-capable GPU's MIG state by GPU UUID, replaced whole by {@link #refreshMig()}. */
     private volatile java.util.Map<String, MigState> mig = java.util.Map.of();
+    /** GPUs whose last MIG read failed or hung (their last known state, if any, is kept). */
+    private volatile java.util.Set<String> migUnreadable = java.util.Set.of();
     private volatile GpuTopology topology;
 
     private GpuMonitor(GpuDriver driver, Probe probe, GpuCallStats stats, Clock clock, Duration interval,
@@ -47,6 +50,7 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
         this.sampler = new TelemetrySampler(driver, inventory.gpus(), guards, health, clock, interval, callTimeout);
         this.watcher = watchEvents ? new HealthWatcher(driver, inventory.gpus(), health, clock) : null;
         this.callTimeout = callTimeout;
+        this.clock = clock;
         this.topology = GpuTopology.unknown(inventory.gpus().stream().map(GpuDevice::uuid).toList());
     }
 
@@ -105,6 +109,7 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
      */
     public void refreshMig() {
         java.util.Map<String, MigState> next = new java.util.LinkedHashMap<>();
+        java.util.Set<String> unreadable = new java.util.HashSet<>();
         for (GpuDevice d : inventory.gpus()) {
             DeviceCallGuard.Outcome<MigState> o = call(d.index(), "mig", () -> driver.mig(d.index()));
             if (o instanceof DeviceCallGuard.Outcome.Done<MigState> done) {
@@ -116,10 +121,12 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
                 if (last != null) {
                     next.put(d.uuid(), last);
                 }
+                unreadable.add(d.uuid());
                 log.warn("GPU {}: MIG state unreadable ({}); keeping the last known", d.index(), describe(o));
             }
         }
         mig = java.util.Collections.unmodifiableMap(next);
+        migUnreadable = java.util.Set.copyOf(unreadable);
         // the registry must know an instance before it counts as healthy (and can be handed out)
         next.forEach((gpu, st) -> health.updateInstances(gpu, st.current() ? st.instances() : List.of()));
     }
@@ -129,12 +136,22 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
             return;
         }
         List<String> uuids = inventory.gpus().stream().map(GpuDevice::uuid).toList();
-        DeviceCallGuard.Outcome<GpuTopology> o = call(inventory.gpus().get(0).index(), "topology", () -> driver.topology(uuids));
+        // on a thread of its own: the topology touches every GPU, and one that hangs in it must not
+        // hold GPU 0's thread (its samples would be refused and it would leave the offer)
+        DeviceCallGuard.Outcome<GpuTopology> o;
+        try (DeviceCallGuard machine = new DeviceCallGuard("the GPUs' topology", "gpu-agent-nvml-topology", clock, stats)) {
+            o = machine.call("topology", () -> driver.topology(uuids), callTimeout);
+        }
         if (o instanceof DeviceCallGuard.Outcome.Done<GpuTopology> done) {
             topology = done.value();
         } else {
             log.warn("GPU topology unreadable ({}): multi-GPU sets are chosen without it", describe(o));
         }
+    }
+
+    /** GPUs whose MIG state the last read could not get (a failed or hung call). */
+    public java.util.Set<String> migUnreadable() {
+        return migUnreadable;
     }
 
     /** Runs one driver call on GPU {@code index}'s own thread with the call deadline. */

@@ -13,4 +13,14 @@ package io.gpuagent.gpu;
  * @param instanceCount how many instances of it the card can hold at most
  */
 public record MigProfile(int profileIndex, int id, String name, int sliceCount, long memoryBytes, int instanceCount) {
+
+    /** The compute slices a profile's name states: the 3 of {@code 3g.40gb}; 0 for a name without one. */
+    public static int slicesOf(String name) {
+        int g = name == null ? -1 : name.indexOf('g');
+        try {
+            return g > 0 ? Integer.parseInt(name.substring(0, g)) : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
 }

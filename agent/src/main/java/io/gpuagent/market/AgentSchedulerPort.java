@@ -117,7 +117,13 @@ public final class AgentSchedulerPort implements SchedulerPort {
                                 + (u.whole() ? "" : " " + u.unit().migProfile()) + ") is not offered: the owner set no price for it")));
             }
         } else if (l.migProfile() != null) {
-            floor = catalog.units().stream().filter(u -> !u.whole() && u.unit().migProfile().equalsIgnoreCase(l.migProfile()))
+            List<UnitCatalog.Unit> slices = catalog.units().stream().filter(u -> !u.whole()).toList();
+            if (slices.stream().noneMatch(u -> u.unit().migProfile().equalsIgnoreCase(l.migProfile()))) {
+                throw new CommandException("mig_profile_unknown", "no MIG instance of profile " + l.migProfile()
+                        + " on this host; its instances: " + (slices.isEmpty() ? "none"
+                        : String.join(", ", new java.util.TreeSet<>(slices.stream().map(u -> u.unit().migProfile()).toList()))));
+            }
+            floor = slices.stream().filter(u -> u.unit().migProfile().equalsIgnoreCase(l.migProfile()))
                     .map(UnitCatalog.Unit::price).flatMap(Optional::stream).min(BigInteger::compareTo)
                     .orElseThrow(() -> new CommandException("gpu_not_offered", "no MIG instance of profile "
                             + l.migProfile() + " is offered on this host (see the offer's units)"));

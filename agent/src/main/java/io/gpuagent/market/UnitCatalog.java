@@ -67,7 +67,7 @@ public final class UnitCatalog {
             }
             MigState st = mig.get(d.uuid());
             int full = st == null ? 7 : st.profiles().stream().mapToInt(MigProfile::sliceCount).max().orElse(7);
-            int slices = slicesOf(u.migProfile());
+            int slices = MigProfile.slicesOf(u.migProfile());
             out.add(new Unit(u, d, slices, prices.priceOfMig(d.name(), u.migProfile(), slices, full)));
         }
         return out;
@@ -80,7 +80,8 @@ public final class UnitCatalog {
     /** The GPU's MIG mode for the offer: {@code enabled}, {@code disabled}, or null without MIG. */
     public String migMode(GpuDevice d) {
         MigState st = gpus.migStates().get(d.uuid());
-        return st == null ? null : st.current() ? "enabled" : "disabled";
+        // unread (a failed or hung MIG call): what the probe saw, the rule UnitLayout.of follows too
+        return st == null ? d.migMode() : st.current() ? "enabled" : "disabled";
     }
 
     /** The GPUs NVLink joins, as groups of indexes ({@link GpuSetPolicy#nvlinkGroups}). */
@@ -90,11 +91,5 @@ public final class UnitCatalog {
             out.add(g.stream().map(u -> gpus.inventory().byUuid(u).map(GpuDevice::index).orElse(-1)).toList());
         }
         return out;
-    }
-
-    /** The compute slices a profile name states: the 3 of {@code 3g.40gb}. */
-    static int slicesOf(String profile) {
-        int g = profile.indexOf('g');
-        return g > 0 ? Integer.parseInt(profile.substring(0, g)) : 0;
     }
 }

@@ -211,15 +211,15 @@ public final class GpuAllocator {
 
     /**
      * The GPUs' worth of these units ({@link GpuUnit#gpuShare()} summed), for the per-GPU limits; a
-     * unit the layout no longer lists counts as a whole GPU. At least 1 (a CPU-only session gets one
-     * GPU's share of CPU and memory, as before units).
+     * unit the layout no longer lists counts as a whole GPU. A CPU-only session counts as one GPU
+     * (its share of CPU and memory, as before units).
      */
     public synchronized double share(List<String> uuids) {
         double s = 0;
         for (String u : uuids) {
             s += unit(u).map(GpuUnit::gpuShare).orElse(1.0);
         }
-        return Math.max(1.0 / 7, uuids.isEmpty() ? 1.0 : s);
+        return uuids.isEmpty() ? 1.0 : s;
     }
 
     /** A unit of the current layout, or one still held after a layout dropped it. */

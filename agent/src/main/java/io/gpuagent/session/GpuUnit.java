@@ -67,8 +67,7 @@ public record GpuUnit(String uuid, Kind kind, String gpuUuid, int gpuIndex, Stri
         if (!isMig()) {
             return 1.0;
         }
-        int g = migProfile.indexOf('g');
-        int slices = g > 0 ? Integer.parseInt(migProfile.substring(0, g)) : 7;
-        return Math.min(1.0, slices / 7.0);
+        int slices = io.gpuagent.gpu.MigProfile.slicesOf(migProfile);
+        return slices == 0 ? 1.0 : Math.min(1.0, slices / 7.0);
     }
 }

@@ -29,6 +29,7 @@ import java.util.Set;
  * @param topology the GPUs' connections ({@link GpuTopology#unknown} when NVML does not say)
  */
 public record UnitLayout(List<GpuUnit> units, GpuTopology topology) {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UnitLayout.class);
 
     public UnitLayout {
         units = List.copyOf(units);
@@ -79,6 +80,11 @@ public record UnitLayout(List<GpuUnit> units, GpuTopology topology) {
                             .thenComparingInt(MigInstance::gpuInstanceId))
                     .toList();
             for (MigInstance m : instances) {
+                if (m.profile() == null) {
+                    // a MIG device whose GPU instance the driver did not list: it cannot be priced or sized
+                    log.warn("GPU {}: MIG instance {} has no known profile; it is not rented", d.index(), m.uuid());
+                    continue;
+                }
                 if (!m.parentUuid().equals(d.uuid())) {
                     throw new IllegalArgumentException("MIG instance " + m.uuid() + " is listed under GPU " + d.uuid()
                             + " but belongs to " + m.parentUuid());
