@@ -95,7 +95,15 @@ public final class FakeGpuDriver implements GpuDriver {
     @Override
     public GpuDevice describe(int index) throws GpuException {
         enter(index);
-        return devices.get(index);
+        GpuDevice d = devices.get(index);
+        boolean[] m = migModes.get(index);
+        // MIG as this fake has it: a GPU never put in MIG mode (enableMig) is a card without MIG
+        String mig = m == null ? null : m[0] ? "enabled" : "disabled";
+        return new GpuDevice(d.index(), d.name(), d.uuid(), d.serial(), d.pciBusId(), d.pciDeviceId(), d.memoryTotalBytes(),
+                d.computeCapability(), d.architecture(), d.brand(), mig, d.eccMode(), d.powerLimitMilliwatts(),
+                d.powerDefaultLimitMilliwatts(), d.powerMinLimitMilliwatts(), d.powerMaxLimitMilliwatts(),
+                d.pcieMaxGeneration(), d.pcieMaxWidth(), d.pcieCurrentGeneration(), d.pcieCurrentWidth(),
+                d.maxSmClockMhz(), d.maxMemClockMhz(), d.fanCount(), d.minorNumber());
     }
 
     @Override

@@ -18,7 +18,11 @@ class MigConfiguratorTest {
     private GpuMonitor gpus;
 
     private MigConfigurator open() {
-        gpus = GpuMonitor.open(driver, Clock.SYSTEM, Duration.ofSeconds(1), Duration.ofSeconds(2), false);
+        return open(Duration.ofSeconds(2));
+    }
+
+    private MigConfigurator open(Duration callTimeout) {
+        gpus = GpuMonitor.open(driver, Clock.SYSTEM, Duration.ofSeconds(1), callTimeout, false);
         return new MigConfigurator(gpus);
     }
 
@@ -36,8 +40,8 @@ class MigConfiguratorTest {
     }
 
     private List<String> profilesOn(int index) {
-        return gpus.migStates().get(gpus.inventory().gpus().get(index).uuid()).instances().stream()
-                .map(MigInstance::profile).sorted().toList();
+        GpuDevice d = gpus.inventory().gpus().stream().filter(g -> g.index() == index).findFirst().orElseThrow();
+        return gpus.migStates().get(d.uuid()).instances().stream().map(MigInstance::profile).sorted().toList();
     }
 
     @Test
@@ -117,5 +121,55 @@ class MigConfiguratorTest {
         MigState st = gpus.migStates().values().iterator().next();
         assertThat(st.current()).isFalse();
         assertThat(st.instances()).isEmpty();
+    }
+
+    @Test
+    void oneGpuNamedByIndexAndByUuidIsRefused() throws Exception {
+        driver.enableMig(0);
+        MigConfigurator c = open();
+        Map<String, List<String>> both = new LinkedHashMap<>(layout("0", "7g.80gb"));
+        both.put("GPU-" + gpus.inventory().gpus().get(0).uuid().substring(4).toUpperCase(java.util.Locale.ROOT),
+                List.of("1g.10gb"));
+        assertThatThrownBy(() -> c.apply(both, Set.of())).isInstanceOf(MigLayoutException.class)
+                .hasMessageContaining("are both GPU 0");
+        assertThat(profilesOn(0)).as("nothing was made").isEmpty();
+    }
+
+    @Test
+    void withMigOffTheSlicesAreCountedBeforeAndALayoutTheCardRefusesTurnsMigOffAgain() throws Exception {
+        driver.enableMig(0);
+        driver.setMigMode(0, false);
+        MigConfigurator c = open();
+        assertThatThrownBy(() -> c.apply(layout("0", "4g.40gb", "4g.40gb"), Set.of())).isInstanceOf(MigLayoutException.class)
+                .hasMessageContaining("8 compute slices");
+        assertThat(gpus.migStates().get(gpus.inventory().gpus().get(0).uuid()).current()).isFalse();
+        // 5 slices pass the count; the card has no 5g profile, which only the switch reveals
+        List<MigConfigurator.Outcome> out = c.apply(layout("0", "5g.50gb"), Set.of());
+        assertThat(out).singleElement().satisfies(o -> {
+            assertThat(o.action()).isEqualTo(MigConfigurator.Action.FAILED);
+            assertThat(o.detail()).contains("no MIG profile 5g.50gb").contains("MIG is off again");
+        });
+        assertThat(gpus.migStates().get(gpus.inventory().gpus().get(0).uuid()).current()).as("as it was").isFalse();
+    }
+
+    @Test
+    void aGpuThatDoesNotAnswerIsSkippedNotAFailedStart() throws Exception {
+        driver.enableMig(0);
+        driver.enableMig(1);
+        driver.hang(0);
+        try {
+            MigConfigurator c = open(Duration.ofMillis(200));
+            assertThat(gpus.inventory().gpus()).as("GPU 0 was left out at probe").hasSize(2);
+            Map<String, List<String>> two = new LinkedHashMap<>(layout("0", "7g.80gb"));
+            two.put("1", List.of("3g.40gb"));
+            List<MigConfigurator.Outcome> out = c.apply(two, Set.of());
+            assertThat(out).extracting(MigConfigurator.Outcome::index).containsExactly(1);
+            assertThat(profilesOn(1)).containsExactly("3g.40gb");
+            // an index beyond the machine is still the owner's mistake
+            assertThatThrownBy(() -> c.apply(layout("7", "1g.10gb"), Set.of())).isInstanceOf(MigLayoutException.class)
+                    .hasMessageContaining("no GPU 7");
+        } finally {
+            driver.unhang(0);
+        }
     }
 }

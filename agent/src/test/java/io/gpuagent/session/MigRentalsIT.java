@@ -89,6 +89,8 @@ class MigRentalsIT {
             Message.Launch whole = new Message.Launch("s-whole", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2", null,
                     List.of(offer.gpus().get(0).uuid()), baked, List.of("true"), null, null, null, "611", 3600L);
             assertThatThrownBy(() -> c.call(whole, Message.SessionReply.class, T)).hasMessageStartingWith("gpu_mig_enabled");
+            assertThatThrownBy(() -> c.call(launch("s-none", baked, null, "2g.20gb", null, "999"), Message.SessionReply.class, T))
+                    .hasMessageStartingWith("mig_profile_unknown").hasMessageContaining("1g.10gb, 3g.40gb");
             assertThat(c.call(new Message.ListSessions(), Message.Sessions.class, T).sessions()).as("nothing started").isEmpty();
 
             Message.SessionInfo a = c.call(launch("s-small", baked, null, "1g.10gb", null, "88"), Message.SessionReply.class, T).session();
