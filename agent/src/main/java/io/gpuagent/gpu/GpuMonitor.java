@@ -228,6 +228,11 @@ public final class GpuMonitor implements GpuReadings, AutoCloseable {
     }
 
     @Override
+    public List<GpuHealthState> instanceHealthStates() {
+        return health.instances();
+    }
+
+    @Override
     public java.util.Map<String, java.util.Map<Long, Long>> xidCounts() {
         return health.xidCounts();
     }

@@ -30,6 +30,11 @@ public interface GpuReadings {
     /** Every GPU's health, in index order. */
     List<GpuHealthState> healthStates();
 
+    /** Each MIG instance's own health ({@link GpuHealthRegistry#instances()}); empty without MIG. */
+    default List<GpuHealthState> instanceHealthStates() {
+        return List.of();
+    }
+
     /** XIDs seen per GPU UUID: XID -> count. */
     Map<String, Map<Long, Long>> xidCounts();
 

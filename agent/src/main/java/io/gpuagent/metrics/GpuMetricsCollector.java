@@ -116,6 +116,34 @@ final class GpuMetricsCollector {
                 "1 for the GPU's current health state (only HEALTHY GPUs are offered to renters)."), points));
     }
 
+    /**
+     * {@code gpu_agent_mig_instance_health_state}: each MIG instance's own health (an XID scoped to
+     * it marks it alone; its GPU's health is in {@code gpu_agent_gpu_health_state}), labelled like
+     * {@code gpu_agent_mig_instance}. Empty without MIG instances.
+     */
+    MetricSnapshots instanceHealthStates(List<GpuHealthState> states) {
+        if (states.isEmpty()) {
+            return MetricSnapshots.of();
+        }
+        java.util.Map<String, io.gpuagent.gpu.MigInstance> byUuid = new java.util.HashMap<>();
+        gpus.migStates().values().forEach(st -> st.instances().forEach(m -> byUuid.put(m.uuid(), m)));
+        List<GaugeSnapshot.GaugeDataPointSnapshot> points = new ArrayList<>(states.size() * GpuHealth.values().length);
+        for (GpuHealthState h : states) {
+            io.gpuagent.gpu.MigInstance m = byUuid.get(h.uuid());
+            if (m == null) {
+                continue; // destroyed since the registry was told
+            }
+            for (GpuHealth state : GpuHealth.values()) {
+                points.add(gauge(h.health() == state ? 1 : 0, Labels.of("gpu", Integer.toString(m.parentIndex()),
+                        "UUID", m.parentUuid(), "GPU_I_ID", Integer.toString(m.gpuInstanceId()), "mig_uuid", m.uuid(),
+                        "state", state.name())));
+            }
+        }
+        return points.isEmpty() ? MetricSnapshots.of() : MetricSnapshots.of(new GaugeSnapshot(new MetricMetadata(
+                "gpu_agent_mig_instance_health_state", "1 for the MIG instance's own health state (an XID scoped to "
+                        + "it marks it alone; only HEALTHY instances on HEALTHY GPUs are offered)."), points));
+    }
+
     private CounterSnapshot xidCounter() {
         List<CounterSnapshot.CounterDataPointSnapshot> points = new ArrayList<>();
         gpus.xidCounts().forEach((uuid, byXid) -> {

@@ -70,6 +70,7 @@ public final class MetricsEndpoint {
         MetricSnapshots build = AgentMetricsCollector.buildInfo(version);
         shared.add(new SharedFamilies<>(FORMATS, view -> Boolean.TRUE, always -> build));
         shared.add(new SharedFamilies<>(FORMATS, view -> gpus.healthStates(), gpuFamilies::healthStates));
+        shared.add(new SharedFamilies<>(FORMATS, view -> gpus.instanceHealthStates(), gpuFamilies::instanceHealthStates));
         shared.add(new SharedFamilies<>(FORMATS, GpuMetricsCollector::freshGpus, gpuFamilies::simulatedAndStale));
         registry.register(new AgentMetricsCollector(gpus));
         if (jvmMetrics) {

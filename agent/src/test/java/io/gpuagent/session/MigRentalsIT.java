@@ -135,6 +135,9 @@ class MigRentalsIT {
             Message.Offer afterXid = c.call(new Message.GetOffer(), Message.Offer.class, T);
             assertThat(unit(afterXid, uA).health()).isEqualTo("unhealthy");
             assertThat(unit(afterXid, uB).health()).isEqualTo("healthy");
+            assertThat(agent.get("/metrics").body()).as("the instance's own health in the metrics")
+                    .containsPattern("gpu_agent_mig_instance_health_state\\{[^}]*mig_uuid=\"" + uA + "\",state=\"UNHEALTHY\"} 1.0")
+                    .containsPattern("gpu_agent_mig_instance_health_state\\{[^}]*mig_uuid=\"" + uB + "\",state=\"HEALTHY\"} 1.0");
 
             // a device-wide XID on GPU 0 ends the 3g renter too; the pair on GPUs 2 and 3 runs on
             agent.inject("xid 0 79");
