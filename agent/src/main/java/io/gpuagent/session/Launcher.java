@@ -135,7 +135,7 @@ final class Launcher {
             // else right after the pull (the engine reads an image's config only once it has the image)
             Optional<ImageConfig> local = runtime.inspectImage(r.image());
             if (local.isPresent()) {
-                policy.checkCuda(r, local.get(), accepted.gpus());
+                policy.checkCuda(r, local.get(), table.gpusOf(accepted.gpus()));
             } else {
                 listener.onChange(table.transition(id, SessionState.PULLING, null, "pulling " + r.image()).session().view());
                 PullProgressListener logged = loggedProgress("session " + id, r.image());
@@ -146,7 +146,7 @@ final class Launcher {
                 });
                 ImageConfig pulled = runtime.inspectImage(r.image()).orElseThrow(() -> new ContainerException(
                         "inspect image " + r.image() + ": gone right after its pull"));
-                policy.checkCuda(r, pulled, accepted.gpus());
+                policy.checkCuda(r, pulled, table.gpusOf(accepted.gpus()));
             }
             if (stopRequestedBeforeStart(id)) {
                 return;

@@ -43,6 +43,11 @@ final class SessionTable {
     private final Clock clock;
     private final long epoch;
 
+    /** The physical GPUs these units are on (a MIG instance's GPU; a whole GPU itself), for the CUDA check. */
+    List<String> gpusOf(List<String> units) {
+        return units.stream().map(u -> gpus.unit(u).map(GpuUnit::gpuUuid).orElse(u)).distinct().toList();
+    }
+
     /** How many GPUs' worth these units are ({@link GpuAllocator#share}). */
     double gpuShare(List<String> units) {
         return gpus.share(units);
