@@ -55,6 +55,9 @@ final class SchedulerLinkFactory {
         OfferBuilder offers = new OfferBuilder(config, gpus, gpus.health(),
                 manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
                 version, hostId, clock);
+        if (sessions != null) {
+            offers.allocatableFrom(sessions::freeUnits);
+        }
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());
         MarketLink link = MarketLink.start(prepared.settings(), prepared.tls().server(), prepared.tls().client(), port,

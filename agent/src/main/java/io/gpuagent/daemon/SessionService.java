@@ -220,6 +220,13 @@ public final class SessionService {
         return held;
     }
 
+    /** The units a launch could get now (the allocator's free ones), for the offer. */
+    java.util.Set<String> freeUnits() {
+        java.util.Set<String> free = new java.util.HashSet<>();
+        allocator.free().forEach(u -> free.add(u.uuid()));
+        return free;
+    }
+
     /** Hands the allocator the units as they are now (after MIG instances were made or destroyed). */
     void unitsChanged(GpuMonitor gpus) {
         var conflicts = allocator.update(io.gpuagent.session.UnitLayout.of(gpus.inventory(), gpus.migStates(),

@@ -45,6 +45,7 @@ public final class OfferBuilder {
     private final long memoryMb;
 
     private final UnitCatalog units;
+    private volatile Supplier<Set<String>> allocatable;
 
     public OfferBuilder(AgentConfig config, io.gpuagent.gpu.GpuReadings readings, GpuHealthRegistry health,
                         Supplier<List<SessionView>> sessions, BooleanSupplier draining, PaymentPort payments,
@@ -71,6 +72,16 @@ public final class OfferBuilder {
         return units;
     }
 
+    /**
+     * Takes "free" from the allocator ({@code GpuAllocator.free()}: held, blocked across a GPU and
+     * its instances, and unhealthy units excluded), so that the offer never lists a unit a launch
+     * would be refused; without it (tests) free is worked out from the sessions and health.
+     */
+    public OfferBuilder allocatableFrom(Supplier<Set<String>> freeUnits) {
+        this.allocatable = freeUnits;
+        return this;
+    }
+
     public Message.Offer build() {
         Set<String> held = new HashSet<>();
         for (SessionView v : sessions.get()) {
@@ -79,6 +90,8 @@ public final class OfferBuilder {
             }
         }
         boolean drained = draining.getAsBoolean();
+        Supplier<Set<String>> fromAllocator = allocatable;
+        Set<String> freeNow = fromAllocator == null ? null : fromAllocator.get();
         List<UnitCatalog.Unit> all = units.units();
         Set<String> inMig = new HashSet<>();
         List<Message.OfferUnit> offered = new ArrayList<>();
@@ -86,7 +99,8 @@ public final class OfferBuilder {
         for (UnitCatalog.Unit u : all) {
             GpuDevice d = u.gpu();
             String h = healthOf(u);
-            boolean isFree = h.equals("healthy") && u.price().isPresent() && !held.contains(u.id()) && !drained;
+            boolean isFree = u.price().isPresent() && !drained && (freeNow != null ? freeNow.contains(u.id())
+                    : h.equals("healthy") && !held.contains(u.id()));
             if (!u.whole()) {
                 inMig.add(d.uuid());
             }
@@ -101,8 +115,8 @@ public final class OfferBuilder {
             String migMode = units.migMode(d);
             boolean whole = !"enabled".equals(migMode);
             Optional<BigInteger> price = prices.priceOf(d.name());
-            boolean isFree = whole && h == GpuHealth.HEALTHY && price.isPresent() && !held.contains(d.uuid()) && !drained
-                    && !inMig.contains(d.uuid());
+            boolean isFree = whole && price.isPresent() && !drained && !inMig.contains(d.uuid())
+                    && (freeNow != null ? freeNow.contains(d.uuid()) : h == GpuHealth.HEALTHY && !held.contains(d.uuid()));
             if (isFree) {
                 free++;
             }

@@ -92,4 +92,23 @@ class OfferUnitsTest {
         assertThat(o.nvlinkGroups()).isEmpty();
         assertThat(o.gpus()).extracting(Message.OfferGpu::migMode).containsOnlyNulls();
     }
+
+    @Test
+    void withTheAllocatorsFreeSetOnlyWhatALaunchCouldGetIsFree() throws Exception {
+        driver.enableMig(0);
+        OfferBuilder offers = offers(List.of());
+        new MigConfigurator(gpus).apply(Map.of("0", List.of("3g.40gb", "1g.10gb")), Set.of());
+        List<String> instances = gpus.migStates().values().iterator().next().instances().stream().map(MigInstance::uuid).toList();
+        String gpu2 = gpus.inventory().gpus().get(2).uuid();
+        // the allocator gives out only the first instance and GPUs 1 and 3 (the rest held or blocked)
+        Set<String> allocatable = Set.of(instances.get(0), gpus.inventory().gpus().get(1).uuid(),
+                gpus.inventory().gpus().get(3).uuid());
+        offers.allocatableFrom(() -> allocatable);
+        Message.Offer o = offers.build();
+        assertThat(o.units()).filteredOn(Message.OfferUnit::free).extracting(Message.OfferUnit::id)
+                .containsExactlyInAnyOrderElementsOf(allocatable);
+        assertThat(o.gpus().get(2).free()).isFalse();
+        assertThat(o.gpus().get(2).uuid()).isEqualTo(gpu2);
+        assertThat(o.freeGpus()).isEqualTo(2);
+    }
 }
