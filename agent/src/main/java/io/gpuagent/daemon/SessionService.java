@@ -215,9 +215,7 @@ public final class SessionService {
 
     /** Units that sessions hold now (GPU and MIG UUIDs): what a MIG layout must not touch. */
     java.util.Set<String> heldUnits() {
-        java.util.Set<String> held = new java.util.HashSet<>();
-        manager.list().stream().filter(v -> !v.state().terminal()).forEach(v -> held.addAll(v.gpus()));
-        return held;
+        return allocator.held();
     }
 
     /** The units a launch could get now (the allocator's free ones), for the offer. */

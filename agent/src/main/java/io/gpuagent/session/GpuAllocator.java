@@ -175,6 +175,11 @@ public final class GpuAllocator {
         return bySession.getOrDefault(sessionId, List.of());
     }
 
+    /** Every unit a session holds now (GPU and MIG UUIDs, also ones a later layout dropped). */
+    public synchronized Set<String> held() {
+        return Set.copyOf(holder.keySet());
+    }
+
     /** The session holding exactly this unit. */
     public synchronized Optional<String> ownerOf(String uuid) {
         return Optional.ofNullable(holder.get(uuid));
