@@ -89,7 +89,7 @@ final class RunCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
             return ExitCodes.FATAL;
         } catch (MetricsServerException | io.gpuagent.market.MarketException | Daemon.EscrowStartException
-                 | io.gpuagent.gpu.MigLayoutException e) {
+                 | io.gpuagent.gpu.MigLayoutException | io.gpuagent.daemon.StateDirectory.StateDirectoryException e) {
             log.error(e.getMessage());
             daemon.stop();
             stopped.countDown();

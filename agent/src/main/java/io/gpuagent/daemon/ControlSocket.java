@@ -1,6 +1,7 @@
 package io.gpuagent.daemon;
 
 import io.gpuagent.session.SessionCore;
+import io.gpuagent.util.OwnerOnlyFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The owner's control channel to the running daemon: a unix stream socket,
@@ -41,12 +41,15 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     static ControlSocket start(Path stateDir, SessionCore sessions) throws IOException {
-        Files.createDirectories(stateDir);
+        OwnerOnlyFiles.createDirectories(stateDir);
         Path path = stateDir.resolve(FILE);
         Files.deleteIfExists(path); // a stale socket from a killed agent
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path));
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        // bind(2) makes the socket 0777 & ~umask (0755 under umask 022: connecting needs write, so
+        // still the owner's only); 0600 right after. No one else can reach it even in between: the
+        // state directory is 0700
+        Files.setPosixFilePermissions(path, OwnerOnlyFiles.FILE_MODE);
         ControlSocket c = new ControlSocket(path, server, sessions);
         c.thread.start();
         log.info("control socket {} (gpu-agent drain / undrain)", path);

@@ -24,6 +24,8 @@ import java.util.Optional;
 /**
  * The running agent. Start order (each step needs the ones before it; docs/architecture.md):
  * <ol>
+ *   <li>with sessions or escrow: the state directory made private ({@link StateDirectory}: 0700,
+ *       what an older agent left readable narrowed) &mdash; failure is fatal with the fix;</li>
  *   <li>open the GPU driver (NVML) &mdash; failure is fatal with a clear message;</li>
  *   <li>the GPU layer ({@link GpuMonitor}): the inventory, then the sampler and the health watcher;</li>
  *   <li>with escrow: the wallet, the escrow store (recovered) and the claim worker;</li>
@@ -99,7 +101,8 @@ public final class Daemon {
 
     /** Starts the components in the order above; throws the failing step's typed exception. */
     public void start() throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
-            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException {
+            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException,
+            StateDirectory.StateDirectoryException {
         long t0 = clock.monotonicNanos();
         // the Docker client's first call runs beside NVML's start and the journal's replay
         java.util.concurrent.CompletableFuture<SessionService.Engine> docker =
@@ -108,7 +111,7 @@ public final class Daemon {
             startAll(t0, docker);
         } catch (GpuUnavailableException | MetricsServerException | SessionService.SessionStartException
                  | io.gpuagent.market.MarketException | EscrowStartException | io.gpuagent.gpu.MigLayoutException
-                 | RuntimeException | Error e) {
+                 | StateDirectory.StateDirectoryException | RuntimeException | Error e) {
             if (docker != null && !dockerHandedOver) {
                 docker.thenAccept(x -> x.runtime().close()); // the start failed before the sessions took it
             }
@@ -118,7 +121,12 @@ public final class Daemon {
 
     private void startAll(long t0, java.util.concurrent.CompletableFuture<SessionService.Engine> docker)
             throws GpuUnavailableException, MetricsServerException, SessionService.SessionStartException,
-            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException {
+            io.gpuagent.market.MarketException, EscrowStartException, io.gpuagent.gpu.MigLayoutException,
+            StateDirectory.StateDirectoryException {
+        if (config.sessions().enabled() || config.escrow().enabled()) {
+            // before the journal, the escrow store and the control socket write anything into it
+            StateDirectory.prepare(java.nio.file.Path.of(config.agent().stateDir()));
+        }
         notifier.status("opening NVML");
         GpuDriver driver = drivers.open(config.gpu().nvmlLibrary());
         var info = driver.driverInfo();

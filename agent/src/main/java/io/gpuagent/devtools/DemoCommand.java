@@ -13,6 +13,7 @@ import io.gpuagent.market.client.SchedulerClient;
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.market.netty.TlsContexts;
 import io.gpuagent.market.tls.TlsSettings;
+import io.gpuagent.util.OwnerOnlyFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,7 +25,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -132,12 +132,12 @@ final class DemoCommand implements Runnable {
                     out.println("demo: development TLS certificates for the agent and the scheduler in " + tls);
                 }
                 if (!Files.exists(keystore)) {
-                    Files.createDirectories(wallet);
-                    Files.setPosixFilePermissions(wallet, PosixFilePermissions.fromString("rwx------"));
+                    OwnerOnlyFiles.createDirectories(wallet);
+                    Files.setPosixFilePermissions(wallet, OwnerOnlyFiles.DIRECTORY_MODE); // it may have been there
                     byte[] pw = new byte[24];
                     new SecureRandom().nextBytes(pw);
-                    Files.writeString(password, HexFormat.of().formatHex(pw) + "\n", StandardCharsets.UTF_8);
-                    Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+                    Files.deleteIfExists(password); // a password without its keystore, from a run that stopped half-way
+                    OwnerOnlyFiles.writeNew(password, (HexFormat.of().formatHex(pw) + "\n").getBytes(StandardCharsets.UTF_8));
                     Keystore.create(keystore, HexFormat.of().formatHex(pw), true);
                 }
                 String provider = Keystore.address(keystore);

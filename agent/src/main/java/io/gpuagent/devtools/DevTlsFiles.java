@@ -1,34 +1,36 @@
 package io.gpuagent.devtools;
 
+import io.gpuagent.util.OwnerOnlyFiles;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 
 /**
- * The files {@code gpu-agent tls init} writes into one directory (created with mode 0700):
+ * The files {@code gpu-agent tls init} writes into one directory (created with mode 0700, by
+ * default {@code <agent.state_dir>/tls}):
  * <pre>
- * ca.pem              the development CA's certificate            0644  tls_ca on both sides
+ * ca.pem              the development CA's certificate            0600  tls_ca on both sides
  * ca-key.pem          its private key (PKCS#8)                    0600  keep private; only to issue more
- * agent.pem           the agent's certificate, then the CA's      0644  tls_cert of the agent
+ * agent.pem           the agent's certificate, then the CA's      0600  tls_cert of the agent
  * agent-key.pem       the agent's private key (PKCS#8)            0600  tls_key of the agent
- * scheduler.pem       the scheduler's certificate, then the CA's  0644  the scheduler's certificate
+ * scheduler.pem       the scheduler's certificate, then the CA's  0600  the scheduler's certificate
  * scheduler-key.pem   the scheduler's private key (PKCS#8)        0600  the scheduler's key
  * </pre>
- * Each file is written to a temporary name with its final mode, then renamed, so a reader never sees
- * half a file or a key with a loose mode. Nothing is written when any of the six exists and
+ * All six are owner-only ({@link OwnerOnlyFiles}), certificates too: they are not secret, but
+ * everything under the state directory is private to the agent's user, and the agent would narrow
+ * them at its next start anyway; {@code chmod 644} one to hand it out. Each file is written to a
+ * temporary name with its final mode, then renamed, so a reader never sees half a file or a key
+ * with a loose mode. Nothing is written when any of the six exists and
  * overwriting was not asked for.
  */
 public final class DevTlsFiles {
@@ -39,10 +41,6 @@ public final class DevTlsFiles {
     public static final String SCHEDULER = "scheduler.pem";
     public static final String SCHEDULER_KEY = "scheduler-key.pem";
     public static final List<String> ALL = List.of(CA, CA_KEY, AGENT, AGENT_KEY, SCHEDULER, SCHEDULER_KEY);
-
-    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
-    private static final Set<PosixFilePermission> KEY_MODE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> CERT_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private DevTlsFiles() {
     }
@@ -73,18 +71,17 @@ public final class DevTlsFiles {
                     present.size() + " of the TLS files exist already");
         }
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, attributes(DIR_MODE));
-            Files.setPosixFilePermissions(dir, DIR_MODE); // the umask may have narrowed it; never widened
+            OwnerOnlyFiles.createDirectories(dir);
         }
         // an existing directory keeps its mode (--dir . must not chmod the owner's working directory):
         // the keys in it are 0600 whatever the directory's mode
         try {
-            writeAtomically(dir.resolve(CA_KEY), key(ca.key()), KEY_MODE);
-            writeAtomically(dir.resolve(AGENT_KEY), key(agent.key()), KEY_MODE);
-            writeAtomically(dir.resolve(SCHEDULER_KEY), key(scheduler.key()), KEY_MODE);
-            writeAtomically(dir.resolve(CA), certificates(ca.certificate()), CERT_MODE);
-            writeAtomically(dir.resolve(AGENT), certificates(agent.certificate(), ca.certificate()), CERT_MODE);
-            writeAtomically(dir.resolve(SCHEDULER), certificates(scheduler.certificate(), ca.certificate()), CERT_MODE);
+            writeAtomically(dir.resolve(CA_KEY), key(ca.key()));
+            writeAtomically(dir.resolve(AGENT_KEY), key(agent.key()));
+            writeAtomically(dir.resolve(SCHEDULER_KEY), key(scheduler.key()));
+            writeAtomically(dir.resolve(CA), certificates(ca.certificate()));
+            writeAtomically(dir.resolve(AGENT), certificates(agent.certificate(), ca.certificate()));
+            writeAtomically(dir.resolve(SCHEDULER), certificates(scheduler.certificate(), ca.certificate()));
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("a certificate this process just built cannot be encoded", e);
         }
@@ -114,17 +111,11 @@ public final class DevTlsFiles {
                 + "\n-----END " + label + "-----\n";
     }
 
-    private static void writeAtomically(Path target, String text, Set<PosixFilePermission> mode) throws IOException {
+    private static void writeAtomically(Path target, String text) throws IOException {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         // created with its final mode: a key is never readable by others, not even for a moment
-        Files.createFile(tmp, attributes(mode));
-        Files.setPosixFilePermissions(tmp, mode); // the umask may have narrowed it (certificates are public)
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        OwnerOnlyFiles.writeNew(tmp, text.getBytes(StandardCharsets.US_ASCII));
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static FileAttribute<Set<PosixFilePermission>> attributes(Set<PosixFilePermission> mode) {
-        return PosixFilePermissions.asFileAttribute(mode);
     }
 }

@@ -1,5 +1,7 @@
 package io.gpuagent.journal;
 
+import io.gpuagent.util.OwnerOnlyFiles;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,7 +13,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The journal directory on a real filesystem, through {@link FileChannel}. */
+/**
+ * The journal directory on a real filesystem, through {@link FileChannel}. The directory (and any
+ * missing parent) is created 0700 and segments 0600 ({@link OwnerOnlyFiles}), whatever the umask.
+ */
 public final class DiskJournalFiles implements JournalFiles {
     private final Path dir;
 
@@ -22,7 +27,7 @@ public final class DiskJournalFiles implements JournalFiles {
     /**
      * The journal directory {@code dir}.
      *
-     * @param create create it (and make its entry in the parent durable) when it is missing
+     * @param create create it, mode 0700 (and make its entry in the parent durable), when it is missing
      * @throws NoSuchFileException when it is missing and {@code create} is false
      */
     public static DiskJournalFiles open(Path dir, boolean create) throws IOException {
@@ -31,7 +36,7 @@ public final class DiskJournalFiles implements JournalFiles {
             if (!create) {
                 throw new NoSuchFileException(abs.toString(), null, "no journal directory here");
             }
-            Files.createDirectories(abs);
+            OwnerOnlyFiles.createDirectories(abs);
             if (abs.getParent() != null) {
                 fsyncDirectory(abs.getParent());
             }
@@ -57,7 +62,7 @@ public final class DiskJournalFiles implements JournalFiles {
 
     @Override
     public SegmentFile create(String name) throws IOException {
-        return new Disk(FileChannel.open(dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        return new Disk(OwnerOnlyFiles.open(dir.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE));
     }
 

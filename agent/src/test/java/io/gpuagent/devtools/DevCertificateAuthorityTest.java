@@ -158,10 +158,10 @@ class DevCertificateAuthorityTest {
         Path tls = dir.resolve("tls");
         DevTlsFiles.write(tls, ca, TlsFixtures.leaf(ca, "agent"), TlsFixtures.leaf(ca, "scheduler"), false);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls))).isEqualTo("rwx------");
-        for (String key : List.of(DevTlsFiles.CA_KEY, DevTlsFiles.AGENT_KEY, DevTlsFiles.SCHEDULER_KEY)) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve(key)))).as(key).isEqualTo("rw-------");
+        for (String file : DevTlsFiles.ALL) {
+            // certificates too: everything under the state directory is the agent user's only (issue 16)
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve(file)))).as(file).isEqualTo("rw-------");
         }
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve(DevTlsFiles.AGENT)))).isEqualTo("rw-r--r--");
         try (var s = Files.list(tls)) {
             assertThat(s.map(p -> p.getFileName().toString())).as("no temporary files left").containsExactlyInAnyOrderElementsOf(DevTlsFiles.ALL);
         }

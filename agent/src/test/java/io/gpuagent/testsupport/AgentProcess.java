@@ -45,8 +45,26 @@ public final class AgentProcess {
         return pb;
     }
 
+    /**
+     * {@code pb} run through {@code sh -c 'umask UMASK; exec "$0" "$@"'}: the agent as an owner's
+     * shell would start it (the JDK cannot set a child's umask itself).
+     */
+    public static ProcessBuilder withUmask(String umask, ProcessBuilder pb) {
+        if (!umask.matches("[0-7]{3,4}")) {
+            throw new IllegalArgumentException("not an octal umask: " + umask);
+        }
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\""));
+        cmd.addAll(pb.command());
+        return pb.command(cmd);
+    }
+
     public static Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        Process p = builder(env, args).start();
+        return run(builder(env, args), args);
+    }
+
+    /** Runs {@code pb} (from {@link #builder}, perhaps {@link #withUmask}) to its end, within 60 s. */
+    public static Result run(ProcessBuilder pb, String... args) throws IOException, InterruptedException {
+        Process p = pb.start();
         p.getOutputStream().close();
         var out = p.getInputStream();
         var err = p.getErrorStream();

@@ -33,6 +33,16 @@ public final class RunningAgent implements AutoCloseable {
     private final String base;
 
     public RunningAgent(Path dir, String machine, String... sets) throws Exception {
+        this(java.util.function.UnaryOperator.identity(), dir, machine, sets);
+    }
+
+    /** Started under {@code umask} ({@link AgentProcess#withUmask}), as a shell with that umask would start it. */
+    public static RunningAgent underUmask(String umask, Path dir, String machine, String... sets) throws Exception {
+        return new RunningAgent(pb -> AgentProcess.withUmask(umask, pb), dir, machine, sets);
+    }
+
+    private RunningAgent(java.util.function.UnaryOperator<ProcessBuilder> launcher, Path dir, String machine,
+                         String... sets) throws Exception {
         Files.createDirectories(dir);
         control = dir.resolve("control");
         Files.writeString(control, "");
@@ -43,8 +53,8 @@ public final class RunningAgent implements AutoCloseable {
             args.add("--set");
             args.add(s);
         }
-        process = AgentProcess.builder(Map.of("GPU_AGENT_SIM_CONFIG", SimNvml.machine(machine).toString(),
-                "GPU_AGENT_SIM_CONTROL", control.toString()), args.toArray(String[]::new)).start();
+        process = launcher.apply(AgentProcess.builder(Map.of("GPU_AGENT_SIM_CONFIG", SimNvml.machine(machine).toString(),
+                "GPU_AGENT_SIM_CONTROL", control.toString()), args.toArray(String[]::new))).start();
         Thread drain = new Thread(() -> {
             try {
                 process.getErrorStream().transferTo(new java.io.OutputStream() {

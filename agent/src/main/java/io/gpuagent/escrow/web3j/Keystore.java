@@ -3,6 +3,7 @@ package io.gpuagent.escrow.web3j;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.escrow.WalletException;
+import io.gpuagent.util.OwnerOnlyFiles;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.ECKeyPair;
 import org.web3j.crypto.Keys;
@@ -17,7 +18,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The wallet's encrypted keystore: Ethereum's Web3 Secret Storage (version 3), scrypt (n = 2^18,
@@ -68,10 +68,9 @@ public final class Keystore {
             WalletFile w = lightKdf ? Wallet.createLight(password, key) : Wallet.createStandard(password, key);
             Path dir = file.toAbsolutePath().getParent();
             if (!Files.isDirectory(dir)) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                OwnerOnlyFiles.createDirectories(dir);
             }
-            Path tmp = Files.createTempFile(dir, ".keystore", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Path tmp = OwnerOnlyFiles.createTempFile(dir, ".keystore", ".tmp");
             try {
                 Files.write(tmp, JSON.writeValueAsBytes(w));
                 try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
