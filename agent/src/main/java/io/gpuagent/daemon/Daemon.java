@@ -109,9 +109,7 @@ public final class Daemon {
                 config.sessions().enabled() ? SessionService.connect(config) : null;
         try {
             startAll(t0, docker);
-        } catch (GpuUnavailableException | MetricsServerException | SessionService.SessionStartException
-                 | io.gpuagent.market.MarketException | EscrowStartException | io.gpuagent.gpu.MigLayoutException
-                 | StateDirectory.StateDirectoryException | RuntimeException | Error e) {
+        } catch (Exception | Error e) { // rethrown as precisely as startAll throws it
             if (docker != null && !dockerHandedOver) {
                 docker.thenAccept(x -> x.runtime().close()); // the start failed before the sessions took it
             }
@@ -187,10 +185,8 @@ public final class Daemon {
             // without the sessions the agent cannot know which instances renters' containers still use
             log.warn("gpu.mig_layouts is set but sessions.enabled = false: the layouts are not applied");
         } else if (!layouts.isEmpty()) {
-            // after reconciliation: a GPU that a renter's adopted container holds is left alone
             notifier.status("applying MIG layouts");
-            mig.apply(layouts, sessions.heldUnits());
-            sessions.unitsChanged(gpus);
+            sessions.applyMigLayouts(mig, layouts, gpus);
         }
         if (sessions != null) {
             if (escrow != null) {

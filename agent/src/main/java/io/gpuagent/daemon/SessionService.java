@@ -213,11 +213,6 @@ public final class SessionService {
         return new SessionService(journal, runtime, manager, meter, clock, lastTick, listeners, allocator);
     }
 
-    /** Units that sessions hold now (GPU and MIG UUIDs): what a MIG layout must not touch. */
-    java.util.Set<String> heldUnits() {
-        return allocator.held();
-    }
-
     /** The units a launch could get now (the allocator's free ones), for the offer. */
     java.util.Set<String> freeUnits() {
         java.util.Set<String> free = new java.util.HashSet<>();
@@ -225,8 +220,13 @@ public final class SessionService {
         return free;
     }
 
-    /** Hands the allocator the units as they are now (after MIG instances were made or destroyed). */
-    void unitsChanged(GpuMonitor gpus) {
+    /**
+     * Applies the owner's MIG layouts after reconciliation (a GPU whose unit an adopted container
+     * holds is left alone: the allocator's holds), then hands the allocator the units as they are now.
+     */
+    void applyMigLayouts(io.gpuagent.gpu.MigConfigurator mig, java.util.Map<String, List<String>> layouts,
+                         GpuMonitor gpus) throws io.gpuagent.gpu.MigLayoutException {
+        mig.apply(layouts, allocator.held());
         var conflicts = allocator.update(io.gpuagent.session.UnitLayout.of(gpus.inventory(), gpus.migStates(),
                 gpus.topology()));
         if (!conflicts.isEmpty()) {
