@@ -89,13 +89,17 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param cpusPerGpu     CPU limit per rented GPU
      * @param pidsLimit      process limit per session
      * @param diskPerGpuGb   writable-layer limit per rented GPU (where the storage driver enforces it)
+     * @param logMaxSizeMb   size of one file of a session's container log before the engine rotates it
+     * @param logMaxFiles    files of a session's container log the engine keeps (the current one included):
+     *                       a session's log costs the owner's disk at most size x files, whatever it prints
      * @param maxDurationS   longest rental the owner accepts
      * @param stopGraceMs    SIGTERM to SIGKILL when a session stops
      * @param prepullImages  images pulled in the background at start so that their launches are instant
      */
     public record Sessions(boolean enabled, String gpuAttach, java.util.List<String> allowedImages, java.util.List<String> deniedImages,
                            String portRange, String publishAddress, long maxPorts, long memoryPerGpuMb,
-                           long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long maxDurationS, long stopGraceMs,
+                           long cpusPerGpu, long pidsLimit, long diskPerGpuGb, long logMaxSizeMb, long logMaxFiles,
+                           long maxDurationS, long stopGraceMs,
                            java.util.List<String> prepullImages) {
         /** {@code port_range} as {first, last}; the validator already checked it. */
         public int[] portBounds() {

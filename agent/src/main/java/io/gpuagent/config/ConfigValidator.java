@@ -65,6 +65,9 @@ final class ConfigValidator {
         range("sessions.cpus_per_gpu", s.cpusPerGpu(), 1, 1024);
         range("sessions.pids_limit", s.pidsLimit(), 16, 4_194_304);
         range("sessions.disk_per_gpu_gb", s.diskPerGpuGb(), 0, 1_000_000);
+        // no 0 for "unlimited": an uncapped log lets any renter fill the owner's disk (issue 10)
+        range("sessions.log_max_size_mb", s.logMaxSizeMb(), 1, 1024);
+        range("sessions.log_max_files", s.logMaxFiles(), 1, 100);
         range("sessions.max_duration_s", s.maxDurationS(), 1, 366L * 24 * 3600);
         range("sessions.stop_grace_ms", s.stopGraceMs(), 0, 600_000);
         market(c.market());

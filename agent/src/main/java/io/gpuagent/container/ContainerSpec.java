@@ -22,6 +22,8 @@ import java.util.Map;
  * @param network        the session's own network name
  * @param ports          published ports (host ports from the owner's range)
  * @param files          files written into the container before it starts (e.g. the renter's SSH key)
+ * @param log            how much of its stdout and stderr the engine keeps on the host's disk;
+ *                       required: a container the agent creates never has an uncapped log
  */
 public record ContainerSpec(
         String name,
@@ -39,9 +41,13 @@ public record ContainerSpec(
         List<String> securityOpts,
         String network,
         List<PortBinding> ports,
-        List<ContainerFile> files) {
+        List<ContainerFile> files,
+        LogLimit log) {
 
     public ContainerSpec {
+        if (log == null) {
+            throw new IllegalArgumentException("log limit missing for container " + name);
+        }
         command = List.copyOf(command);
         env = Map.copyOf(env);
         labels = Map.copyOf(labels);
@@ -54,6 +60,30 @@ public record ContainerSpec(
 
     /** A published port: container port and protocol to a host port on a host address. */
     public record PortBinding(int containerPort, String protocol, String hostIp, int hostPort) {
+    }
+
+    /**
+     * The cap on a container's log on the host's disk: the engine writes its stdout and stderr to a
+     * file, starts a new one when the current one reaches {@code maxFileBytes}, and deletes the
+     * oldest beyond {@code maxFiles} (the current one included). The disk a container's log can
+     * take is therefore {@code maxFileBytes x maxFiles}, plus at most one log entry per file (an
+     * engine checks the size before it writes an entry, not inside it).
+     *
+     * @param maxFileBytes size of one file before rotation, at least 1
+     * @param maxFiles     files kept, the current one included, at least 1
+     */
+    public record LogLimit(long maxFileBytes, int maxFiles) {
+        public LogLimit {
+            if (maxFileBytes < 1 || maxFiles < 1) {
+                throw new IllegalArgumentException("log limit " + maxFileBytes + " bytes x " + maxFiles
+                        + " files: both must be at least 1");
+            }
+        }
+
+        /** The most bytes the log may take, rotation slack aside. */
+        public long totalBytes() {
+            return maxFileBytes * maxFiles;
+        }
     }
 
     /** A file placed in the container before start. */

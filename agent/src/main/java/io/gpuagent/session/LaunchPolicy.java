@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  *   <li>capabilities: drop ALL, add back only {@link #CAP_ADD}; {@code no-new-privileges}; the
  *       engine's default seccomp profile (never {@code unconfined});</li>
  *   <li>memory (= memory+swap), CPU, pids and disk limits from the owner's per-GPU figures;</li>
+ *   <li>a container log capped per session ({@code log_max_size_mb} x {@code log_max_files}), so
+ *       that what a renter prints cannot fill the owner's disk outside the disk limit;</li>
  *   <li>images only from the allow list and not on the deny list;</li>
  *   <li>a network of its own; published ports only from the owner's range;</li>
  *   <li>renter-supplied {@code NVIDIA_*} variables stripped, and the variables through which an
@@ -213,9 +215,12 @@ public final class LaunchPolicy {
         }
         long memory = (long) (config.memoryPerGpuMb() * 1024 * 1024 * n);
         Long disk = config.diskPerGpuGb() == 0 ? null : (long) (config.diskPerGpuGb() * 1024 * 1024 * 1024 * n);
+        // per session, not per GPU: what a renter prints does not grow with the GPUs rented
+        ContainerSpec.LogLimit log = new ContainerSpec.LogLimit(config.logMaxSizeMb() * 1024 * 1024,
+                (int) config.logMaxFiles());
         return new ContainerSpec(containerName(r.sessionId()), r.image(), r.command(), env, labels, attach,
                 attached, memory, (long) (config.cpusPerGpu() * 1_000_000_000L * n),
-                config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files);
+                config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files, log);
     }
 
     /**

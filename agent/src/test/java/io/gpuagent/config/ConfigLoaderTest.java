@@ -112,6 +112,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("agent.host_id");
     }
 
+    /** Issue 10: no "unlimited" log, and no cap so large that it is none. */
+    @Test
+    void sessionLogLimitsHaveSaneDefaultsAndBoundedRanges() throws Exception {
+        AgentConfig d = ConfigLoader.load(null, Map.of(), List.of());
+        assertThat(d.sessions().logMaxSizeMb()).isEqualTo(10);
+        assertThat(d.sessions().logMaxFiles()).isEqualTo(3);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("sessions.log_max_size_mb=0")))
+                .hasMessageContaining("sessions.log_max_size_mb = \"0\" is invalid: must be between 1 and 1024");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("sessions.log_max_size_mb=4096")))
+                .hasMessageContaining("sessions.log_max_size_mb");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("sessions.log_max_files=0")))
+                .hasMessageContaining("sessions.log_max_files = \"0\" is invalid: must be between 1 and 100");
+        AgentConfig c = ConfigLoader.load(null, Map.of("GPU_AGENT__SESSIONS__LOG_MAX_FILES", "5"),
+                List.of("sessions.log_max_size_mb=1"));
+        assertThat(c.sessions().logMaxSizeMb()).isEqualTo(1);
+        assertThat(c.sessions().logMaxFiles()).isEqualTo(5);
+    }
+
     @Test
     void listsComeFromTomlArraysOrCommaSeparatedOverrides() throws Exception {
         AgentConfig c = ConfigLoader.load(write("[sessions]\nallowed_images = [\"docker.io/pytorch/*\", \"nvcr.io/**\"]\n"),

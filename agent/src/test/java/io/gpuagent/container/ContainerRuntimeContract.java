@@ -219,6 +219,25 @@ public abstract class ContainerRuntimeContract {
         assertThat(runtime.logTail(s.name(), 0)).isEmpty();
     }
 
+    /** Issue 10: the log was uncapped, so a renter printing in a loop filled the owner's disk. */
+    @Test
+    void aLogOverItsLimitKeepsTheNewestLinesAndForgetsTheOldest() throws Exception {
+        List<String> lines = java.util.stream.IntStream.rangeClosed(1, 400).mapToObj(i -> String.format("line-%04d", i)).toList();
+        ContainerSpec s = spec(printThenExit(lines, 0)).log(2048, 2).build();
+        runtime.create(s);
+        runtime.start(s.name());
+        awaitStatus(s.name(), "exited");
+
+        List<String> kept = runtime.logTail(s.name(), 1000);
+        assertThat(kept).as("the newest line is kept").endsWith("line-0400");
+        assertThat(kept).as("the oldest are forgotten").doesNotContain("line-0001");
+        assertThat(kept).as("what is kept is the end of what was printed, without holes")
+                .containsExactlyElementsOf(lines.subList(lines.size() - kept.size(), lines.size()));
+        // the lines' own bytes (each is stored with more) fit in 2 files of 2 KiB plus one line per file
+        assertThat(kept.size() * 10L).as("bytes kept").isLessThanOrEqualTo(2 * 2048 + 2 * 10);
+        assertThat(kept.size()).as("at least a file's worth is kept").isGreaterThanOrEqualTo(10);
+    }
+
     @Test
     void filesAreInPlaceWithTheirContentAndModeBeforeTheProgramStarts() throws Exception {
         String path = "/etc/gpu-agent/motd.txt";

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * {@link #catWithMode}); any other command runs until killed and ignores SIGTERM, as {@code sleep}
  * does as PID 1. Knobs: slow or failing create/start, a container that exits (or is OOM-killed) at
  * a given time, the engine down for a while, an engine restart that ends every container, a
- * registry to pull from, and call counts.
+ * registry to pull from, and call counts. A container's log is rotated and forgotten under its
+ * spec's limit as json-file would ({@link FakeLog}).
  */
 public final class FakeContainerRuntime implements ContainerRuntime {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]+");
@@ -388,7 +389,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         if (lines <= 0) {
             return List.of();
         }
-        return List.copyOf(b.log.subList(Math.max(0, b.log.size() - lines), b.log.size()));
+        return b.log.tail(lines);
     }
 
     @Override
@@ -449,7 +450,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
     private static final class Box {
         final String id;
         final ContainerSpec spec;
-        final List<String> log = new ArrayList<>();
+        final FakeLog log;
         String status = "created";
         Instant startedAt;
         Instant finishedAt;
@@ -462,6 +463,7 @@ public final class FakeContainerRuntime implements ContainerRuntime {
         Box(String id, ContainerSpec spec) {
             this.id = id;
             this.spec = spec;
+            this.log = new FakeLog(spec.log());
         }
 
         void runProgram(Instant now) {
@@ -478,12 +480,11 @@ public final class FakeContainerRuntime implements ContainerRuntime {
                     return;
                 }
                 String text = new String(f.get().content(), StandardCharsets.UTF_8);
-                for (String line : text.split("\n", -1)) {
-                    log.add(line);
-                }
+                List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
                 if (text.endsWith("\n")) {
-                    log.remove(log.size() - 1);
+                    lines.remove(lines.size() - 1);
                 }
+                log.addAll(lines);
                 log.add(Integer.toOctalString(f.get().mode()));
                 end(now, 0, false);
             }

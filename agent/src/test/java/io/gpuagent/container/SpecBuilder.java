@@ -23,6 +23,7 @@ public final class SpecBuilder {
     private String network;
     private final List<ContainerSpec.PortBinding> ports = new ArrayList<>();
     private final List<ContainerSpec.ContainerFile> files = new ArrayList<>();
+    private ContainerSpec.LogLimit log = new ContainerSpec.LogLimit(1L << 20, 2);
 
     public SpecBuilder(String name, String image, String network) {
         this.name = name;
@@ -48,6 +49,7 @@ public final class SpecBuilder {
         ports.add(new ContainerSpec.PortBinding(containerPort, protocol, hostIp, hostPort));
         return this;
     }
+    public SpecBuilder log(long maxFileBytes, int maxFiles) { log = new ContainerSpec.LogLimit(maxFileBytes, maxFiles); return this; }
     public SpecBuilder file(String path, byte[] content, int mode) {
         files.add(new ContainerSpec.ContainerFile(path, content, mode));
         return this;
@@ -55,6 +57,6 @@ public final class SpecBuilder {
 
     public ContainerSpec build() {
         return new ContainerSpec(name, image, command, env, labels, gpuMode, gpuUuids, memoryBytes, nanoCpus,
-                pidsLimit, diskBytes, capAdd, securityOpts, network, ports, files);
+                pidsLimit, diskBytes, capAdd, securityOpts, network, ports, files, log);
     }
 }

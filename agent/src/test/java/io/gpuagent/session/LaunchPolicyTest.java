@@ -50,6 +50,8 @@ class LaunchPolicyTest {
         assertThat(s.nanoCpus()).isEqualTo(4_000_000_000L);
         assertThat(s.diskBytes()).isEqualTo(10L * 1024 * 1024 * 1024);
         assertThat(s.pidsLimit()).isEqualTo(4096);
+        assertThat(s.log()).as("the default cap, per session however many GPUs")
+                .isEqualTo(new ContainerSpec.LogLimit(10L << 20, 3));
         assertThat(s.ports()).containsExactly(new ContainerSpec.PortBinding(22, "tcp", "0.0.0.0", 40000));
         assertThat(s.labels()).containsEntry(LaunchPolicy.LABEL_SESSION, "sess-1").containsEntry(LaunchPolicy.LABEL_RENTAL, "42")
                 .containsEntry(LaunchPolicy.LABEL_RENTER, "0xRenter").containsEntry(LaunchPolicy.LABEL_EPOCH, "7")
@@ -68,6 +70,14 @@ class LaunchPolicyTest {
         assertThat(s.gpuMode()).isEqualTo(GpuAttachMode.NONE);
         assertThat(s.gpuUuids()).isEmpty();
         assertThat(s.diskBytes()).isNull();
+    }
+
+    @Test
+    void theLogCapIsTheOwnersWhateverTheRequest() throws Exception {
+        LaunchPolicy p = policy("sessions.log_max_size_mb=2", "sessions.log_max_files=4");
+        ContainerSpec s = p.containerSpec(ok(), List.of("GPU-a", "GPU-b", "GPU-c"), List.of(40000, 40001), 1, 1);
+        assertThat(s.log()).isEqualTo(new ContainerSpec.LogLimit(2L << 20, 4));
+        assertThat(s.log().totalBytes()).isEqualTo(8L << 20);
     }
 
     @Test

@@ -180,7 +180,8 @@ class SessionCoreTest {
         engine.inspect(LaunchPolicy.containerName("gone")); // let the fake apply the planned exit
         engine.create(new io.gpuagent.container.ContainerSpec("gpu-agent-stray", IMAGE, List.of(), Map.of(),
                 Map.of(LaunchPolicy.LABEL_SESSION, "stray"), io.gpuagent.container.GpuAttachMode.NONE, List.of(), 1 << 26,
-                1_000_000_000L, 64, null, List.of(), List.of(), "bridge", List.of(), List.of()));
+                1_000_000_000L, 64, null, List.of(), List.of(), "bridge", List.of(), List.of(),
+                new io.gpuagent.container.ContainerSpec.LogLimit(1 << 20, 1)));
 
         List<JournalRecord> replayed = new ArrayList<>();
         manager = start(replayed);

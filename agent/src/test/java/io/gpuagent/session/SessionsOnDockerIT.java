@@ -115,6 +115,8 @@ class SessionsOnDockerIT {
             assertThat(hc.get("NanoCpus").asLong()).isEqualTo(1_000_000_000L);
             assertThat(hc.get("PidsLimit").asLong()).isEqualTo(128);
             assertThat(hc.get("StorageOpt").get("size").asText()).isEqualTo(Long.toString(1L << 30));
+            assertThat(hc.get("LogConfig").toString()).as("the default log cap, 10 MiB x 3 (SessionLogCapIT floods it)")
+                    .contains("\"Type\":\"json-file\"").contains("\"max-size\":\"10485760\"").contains("\"max-file\":\"3\"");
             assertThat(hc.path("Binds").isNull() || hc.path("Binds").isEmpty()).as("no host mounts").isTrue();
             assertThat(ins.path("Mounts")).isEmpty();
             assertThat(hc.get("NetworkMode").asText()).isEqualTo("gpu-agent-it-policy");

@@ -54,7 +54,7 @@ public final class LaunchOverhead {
                 ContainerSpec spec = new ContainerSpec("gpu-agent-bench-raw-" + i, image, List.of("sleep", "600"), Map.of(),
                         Map.of("io.gpuagent.bench", "raw"), GpuAttachMode.NONE, List.of(), 256L << 20, 1_000_000_000L,
                         4096, null, LaunchPolicy.CAP_ADD, LaunchPolicy.SECURITY_OPTS, "gpu-agent-bench-raw", List.of(),
-                        List.of());
+                        List.of(), new ContainerSpec.LogLimit(c.sessions().logMaxSizeMb() << 20, (int) c.sessions().logMaxFiles()));
                 long t0 = System.nanoTime();
                 String id = docker.create(spec);
                 docker.start(id);

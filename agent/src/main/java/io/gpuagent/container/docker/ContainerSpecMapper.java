@@ -6,6 +6,7 @@ import com.github.dockerjava.api.model.DeviceRequest;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.InternetProtocol;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ports;
 import io.gpuagent.container.ContainerSpec;
 import io.gpuagent.container.GpuAttachMode;
@@ -23,6 +24,14 @@ import java.util.Set;
  * dropped before the spec's are added back, memory+swap equal to memory. It never sets binds,
  * mounts, volumes-from, devices, or the host's network, PID, IPC, UTS or user namespace. See
  * docs/docker.md for the table.
+ *
+ * <p>The log is always the {@code json-file} driver with the spec's {@code max-size} and
+ * {@code max-file}, set on the container so that the cap holds whatever the owner's daemon.json
+ * says (its driver and size options are then ignored for this container; the engine merges in only
+ * the json-file options the container leaves unset, such as {@code compress}, which can only make
+ * the log smaller). json-file rather than {@code local}: it is the engine's default, {@code docker
+ * logs} and log shippers that read {@code *-json.log} keep working, and its files are plain, so the
+ * bytes on disk are what the cap says (local compresses rotated files, by a ratio no one can promise).
  */
 final class ContainerSpecMapper {
     /** CDI names NVIDIA's GPUs {@code nvidia.com/gpu=<uuid>} (nvidia-ctk cdi generate). */
@@ -52,7 +61,8 @@ final class ContainerSpecMapper {
                 .withCapDrop(Capability.ALL)
                 .withCapAdd(capabilities(spec.capAdd()))
                 .withSecurityOpts(spec.securityOpts())
-                .withDeviceRequests(deviceRequests(spec.gpuMode(), spec.gpuUuids()));
+                .withDeviceRequests(deviceRequests(spec.gpuMode(), spec.gpuUuids()))
+                .withLogConfig(logConfig(spec.log()));
         if (spec.diskBytes() != null) {
             host.withStorageOpt(Map.of("size", Long.toString(spec.diskBytes())));
         }
@@ -71,6 +81,13 @@ final class ContainerSpecMapper {
             host.withPortBindings(ports);
         }
         return cmd.withHostConfig(host);
+    }
+
+    /** json-file, rotated at {@code max-size} bytes (exact bytes: no unit to misread), {@code max-file} kept. */
+    static LogConfig logConfig(ContainerSpec.LogLimit log) {
+        return new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of(
+                "max-size", Long.toString(log.maxFileBytes()),
+                "max-file", Integer.toString(log.maxFiles())));
     }
 
     /** NVIDIA: one request for exactly these UUIDs; CDI: their CDI names; NONE: no request. */

@@ -101,6 +101,23 @@ class ContainerSpecMapperTest {
     }
 
     @Test
+    void theLogIsJsonFileCappedInExactBytesAndFilesWhateverTheDaemonDefault() {
+        JsonNode h = body(base().log(10L << 20, 3).build()).get("HostConfig");
+        assertThat(h.get("LogConfig").get("Type").asText()).isEqualTo("json-file");
+        assertThat(h.get("LogConfig").get("Config").toString()).isIn(
+                "{\"max-size\":\"10485760\",\"max-file\":\"3\"}", "{\"max-file\":\"3\",\"max-size\":\"10485760\"}");
+    }
+
+    @Test
+    void aSpecWithoutALogLimitCannotBeMade() {
+        assertThatThrownBy(() -> new ContainerSpec("s-1", "i", List.of(), Map.of(), Map.of(), GpuAttachMode.NONE,
+                List.of(), 1, 1, 1, null, List.of(), List.of(), "n", List.of(), List.of(), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("log limit missing for container s-1");
+        assertThatThrownBy(() -> new ContainerSpec.LogLimit(0, 3)).hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> new ContainerSpec.LogLimit(1024, 0)).hasMessageContaining("at least 1");
+    }
+
+    @Test
     void noDiskLimitMeansNoStorageOptAndNoCommandKeepsTheImagesOwn() {
         JsonNode b = body(base().build());
         assertThat(b.get("HostConfig").has("StorageOpt")).isFalse();
