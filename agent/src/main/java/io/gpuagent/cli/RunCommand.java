@@ -87,7 +87,8 @@ final class RunCommand implements Callable<Integer> {
             daemon.stop();
             stopped.countDown();
             spec.commandLine().getErr().println("gpu-agent: " + e.getMessage());
-            return ExitCodes.FATAL;
+            // a limit that can never launch is the owner's configuration to fix, not a crash to restart
+            return e.getCause() instanceof io.gpuagent.config.ConfigException ? ExitCodes.CONFIG : ExitCodes.FATAL;
         } catch (MetricsServerException | io.gpuagent.market.MarketException | Daemon.EscrowStartException
                  | io.gpuagent.gpu.MigLayoutException | io.gpuagent.daemon.StateDirectory.StateDirectoryException e) {
             log.error(e.getMessage());

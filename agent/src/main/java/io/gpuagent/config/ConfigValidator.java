@@ -61,8 +61,10 @@ final class ConfigValidator {
         }
         portRange(s.portRange());
         range("sessions.max_ports", s.maxPorts(), 0, 1000);
-        range("sessions.memory_per_gpu_mb", s.memoryPerGpuMb(), 64, 16L * 1024 * 1024);
-        range("sessions.cpus_per_gpu", s.cpusPerGpu(), 1, 1024);
+        if (s.memoryPerGpuMb() != 0) { // 0: derived from the machine at start (session.SessionLimits)
+            range("sessions.memory_per_gpu_mb", s.memoryPerGpuMb(), 64, 16L * 1024 * 1024);
+        }
+        range("sessions.cpus_per_gpu", s.cpusPerGpu(), 0, 1024);
         range("sessions.pids_limit", s.pidsLimit(), 16, 4_194_304);
         range("sessions.disk_per_gpu_gb", s.diskPerGpuGb(), 0, 1_000_000);
         // no 0 for "unlimited": an uncapped log lets any renter fill the owner's disk (issue 10)

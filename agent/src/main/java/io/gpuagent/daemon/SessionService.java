@@ -100,6 +100,16 @@ public final class SessionService {
     static SessionService start(AgentConfig config, java.util.concurrent.CompletableFuture<Engine> engine, GpuMonitor gpus,
                                 Clock clock, Consumer<Throwable> fatal, Consumer<String> status, PaymentGate payments,
                                 long creditLimitSeconds) throws SessionStartException {
+        io.gpuagent.session.SessionLimits limits;
+        io.gpuagent.session.HostResources host = io.gpuagent.session.HostResources.read();
+        try {
+            limits = io.gpuagent.session.SessionLimits.resolve(config.sessions(), host, gpus.inventory().gpus().size());
+        } catch (io.gpuagent.config.ConfigException e) {
+            engine.thenAccept(x -> x.runtime().close());
+            throw new SessionStartException(e.getMessage(), e); // RunCommand exits 3: a configuration error
+        }
+        log.info("session limits: {} (this machine: {} CPUs, {} MiB, {} GPUs)", limits.describe(), host.cpus(),
+                host.memoryBytes() / (1024 * 1024), gpus.inventory().gpus().size());
         Path dir = config.agent().journalDirectory();
         List<JournalRecord> records = new ArrayList<>();
         Journal journal;
@@ -142,7 +152,7 @@ public final class SessionService {
         SessionCore manager = SessionCore.builder()
                 .runtime(runtime)
                 .journal(journal)
-                .policy(new LaunchPolicy(config.sessions(), io.gpuagent.session.CudaCheck.of(gpus.inventory())))
+                .policy(new LaunchPolicy(config.sessions(), io.gpuagent.session.CudaCheck.of(gpus.inventory()), limits))
                 .gpus(allocator, uuids.size())
                 .ports(new PortAllocator(range[0], range[1]))
                 .clock(clock)

@@ -65,16 +65,23 @@ public final class LaunchPolicy {
     private final List<ImagePattern> denied;
     private final GpuAttachMode attach;
     private final CudaCheck cuda;
+    private final SessionLimits limits;
 
     /** A policy that checks no image's CUDA (the driver's version unknown: tests, CPU-only hosts). */
     public LaunchPolicy(AgentConfig.Sessions config) {
         this(config, CudaCheck.UNKNOWN_DRIVER);
     }
 
-    /** A policy whose launches refuse images the driver described by {@code cuda} cannot run. */
+    /** A policy whose launches refuse images the driver described by {@code cuda} cannot run (limits uncapped). */
     public LaunchPolicy(AgentConfig.Sessions config, CudaCheck cuda) {
+        this(config, cuda, SessionLimits.unchecked(config));
+    }
+
+    /** The daemon's policy: the per-GPU limits resolved on this host ({@link SessionLimits#resolve}). */
+    public LaunchPolicy(AgentConfig.Sessions config, CudaCheck cuda, SessionLimits limits) {
         this.config = config;
         this.cuda = cuda;
+        this.limits = limits;
         this.allowed = config.allowedImages().stream().map(ImagePattern::new).toList();
         this.denied = config.deniedImages().stream().map(ImagePattern::new).toList();
         this.attach = GpuAttachMode.valueOf(config.gpuAttach().toUpperCase(Locale.ROOT));
@@ -213,13 +220,13 @@ public final class LaunchPolicy {
             files.add(new ContainerSpec.ContainerFile("/root/.ssh/authorized_keys",
                     (r.sshPublicKey().strip() + "\n").getBytes(StandardCharsets.UTF_8), 0600));
         }
-        long memory = (long) (config.memoryPerGpuMb() * 1024 * 1024 * n);
+        long memory = limits.memoryBytes(n);
         Long disk = config.diskPerGpuGb() == 0 ? null : (long) (config.diskPerGpuGb() * 1024 * 1024 * 1024 * n);
         // per session, not per GPU: what a renter prints does not grow with the GPUs rented
         ContainerSpec.LogLimit log = new ContainerSpec.LogLimit(config.logMaxSizeMb() * 1024 * 1024,
                 (int) config.logMaxFiles());
         return new ContainerSpec(containerName(r.sessionId()), r.image(), r.command(), env, labels, attach,
-                attached, memory, (long) (config.cpusPerGpu() * 1_000_000_000L * n),
+                attached, memory, limits.nanoCpus(n),
                 config.pidsLimit(), disk, CAP_ADD, SECURITY_OPTS, containerName(r.sessionId()), ports, files, log);
     }
 

@@ -55,4 +55,16 @@ class RunExitCodesIT {
         assertThat(geforce.exitCode()).as(geforce.stderr()).isEqualTo(ExitCodes.CONFIG);
         assertThat(geforce.stderr()).contains("has no MIG");
     }
+
+    @Test
+    void cpusPerGpuAboveTheMachinesExits3NamingTheKeyAndTheMachinesCount() throws Exception {
+        AgentProcess.Result r = AgentProcess.run(Map.of("GPU_AGENT_SIM_CONFIG", SimNvml.repoRoot()
+                        .resolve("config/sim/gaming-pc-rtx4090.conf").toString()), "run",
+                "--set", "gpu.nvml_library=" + SimNvml.library(), "--set", "agent.state_dir=" + dir.resolve("state"),
+                "--set", "metrics.enabled=false", "--set", "sessions.cpus_per_gpu=1024",
+                "--set", "docker.socket=" + dir.resolve("no-docker.sock"));
+        assertThat(r.exitCode()).as(r.stderr()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(r.stderr()).contains("sessions.cpus_per_gpu = 1024 can never launch")
+                .contains("this machine has " + io.gpuagent.session.HostResources.read().cpus() + " CPUs");
+    }
 }
