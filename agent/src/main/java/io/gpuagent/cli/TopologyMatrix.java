@@ -35,20 +35,7 @@ final class TopologyMatrix {
         if (t.nvlinks(i, j) > 0) {
             return "NV" + t.nvlinks(i, j);
         }
-        return pcie(t.ancestor(i, j));
-    }
-
-    /** nvidia-smi's name of an {@code nvmlGpuTopologyLevel_t}. */
-    static String pcie(int level) {
-        return switch (level) {
-            case GpuTopology.INTERNAL -> "X";
-            case GpuTopology.SINGLE -> "PIX";
-            case GpuTopology.MULTIPLE -> "PXB";
-            case GpuTopology.HOSTBRIDGE -> "PHB";
-            case GpuTopology.NODE -> "NODE";
-            case GpuTopology.SYSTEM -> "SYS";
-            default -> "N/A";
-        };
+        return GpuTopology.levelName(t.ancestor(i, j));
     }
 
     /** Every row of cells, for the JSON. */

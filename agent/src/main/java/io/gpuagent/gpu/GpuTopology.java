@@ -44,6 +44,22 @@ public record GpuTopology(List<String> uuids, int[][] ancestor, int[][] nvlinks,
         return new GpuTopology(uuids, a, new int[n][n], false);
     }
 
+    /**
+     * nvidia-smi's name of a level ({@code nvidia-smi topo -m}): {@code X}, {@code PIX}, {@code PXB},
+     * {@code PHB}, {@code NODE}, {@code SYS}; {@code N/A} when unknown.
+     */
+    public static String levelName(int level) {
+        return switch (level) {
+            case INTERNAL -> "X";
+            case SINGLE -> "PIX";
+            case MULTIPLE -> "PXB";
+            case HOSTBRIDGE -> "PHB";
+            case NODE -> "NODE";
+            case SYSTEM -> "SYS";
+            default -> "N/A";
+        };
+    }
+
     public int size() {
         return uuids.size();
     }

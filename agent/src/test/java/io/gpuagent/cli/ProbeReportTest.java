@@ -94,12 +94,12 @@ class ProbeReportTest {
 
     @Test
     void pcieLevelsReadAsNvidiaSmiNamesThem() {
-        assertThat(TopologyMatrix.pcie(GpuTopology.SINGLE)).isEqualTo("PIX");
-        assertThat(TopologyMatrix.pcie(GpuTopology.MULTIPLE)).isEqualTo("PXB");
-        assertThat(TopologyMatrix.pcie(GpuTopology.HOSTBRIDGE)).isEqualTo("PHB");
-        assertThat(TopologyMatrix.pcie(GpuTopology.NODE)).isEqualTo("NODE");
-        assertThat(TopologyMatrix.pcie(GpuTopology.SYSTEM)).isEqualTo("SYS");
-        assertThat(TopologyMatrix.pcie(-1)).isEqualTo("N/A");
+        assertThat(GpuTopology.levelName(GpuTopology.SINGLE)).isEqualTo("PIX");
+        assertThat(GpuTopology.levelName(GpuTopology.MULTIPLE)).isEqualTo("PXB");
+        assertThat(GpuTopology.levelName(GpuTopology.HOSTBRIDGE)).isEqualTo("PHB");
+        assertThat(GpuTopology.levelName(GpuTopology.NODE)).isEqualTo("NODE");
+        assertThat(GpuTopology.levelName(GpuTopology.SYSTEM)).isEqualTo("SYS");
+        assertThat(GpuTopology.levelName(-1)).isEqualTo("N/A");
     }
 
     @Test

@@ -33,12 +33,7 @@ class NvmlClientsAgreeIT {
         "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
     void cPythonAndRustClientsReadWhatTheAgentReads(String machine) throws Exception {
         Path m = SimNvml.machine(machine);
-        Path repo = SimNvml.repoRoot();
-        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library());
-        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library());
-        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
-        List<String> rs = run(m, rustClient(repo), SimNvml.library());
-        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
+        List<String> c = clientsAgree(m);
 
         SimNvml.use(m, null);
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
@@ -89,13 +84,7 @@ class NvmlClientsAgreeIT {
         "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
     void migAsTheClientsReadIt(String machine) throws Exception {
         Path m = SimNvml.machine(machine);
-        Path repo = SimNvml.repoRoot();
-        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library(), "mig");
-        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
-                "mig");
-        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
-        List<String> rs = run(m, rustClient(repo), SimNvml.library(), "mig");
-        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
+        List<String> c = clientsAgree(m, "mig");
         SimNvml.use(m, null);
         int instancesSeen = 0;
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
@@ -163,13 +152,7 @@ class NvmlClientsAgreeIT {
         "server-4x-a100.conf", "server-8x-h200.conf", "mixed-lab.conf"})
     void topologyAsTheClientsReadIt(String machine) throws Exception {
         Path m = SimNvml.machine(machine);
-        Path repo = SimNvml.repoRoot();
-        List<String> c = run(m, repo.resolve("native/build/nvml_client").toString(), SimNvml.library(), "topology");
-        List<String> py = run(m, "python3", repo.resolve("native/test/nvml_client.py").toString(), SimNvml.library(),
-                "topology");
-        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
-        List<String> rs = run(m, rustClient(repo), SimNvml.library(), "topology");
-        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
+        List<String> c = clientsAgree(m, "topology");
         SimNvml.use(m, null);
         try (NvmlGpuDriver driver = NvmlGpuDriver.open(SimNvml.library(), Clock.SYSTEM)) {
             List<String> uuids = new java.util.ArrayList<>();
@@ -183,8 +166,8 @@ class NvmlClientsAgreeIT {
                 String[] pcie = f.get("pcie").split(",");
                 for (int j = 0; j < t.size(); j++) {
                     String where = machine + " GPU " + i + "-" + j;
-                    assertThat(level(t.ancestor(i, j))).as(where + " PCIe").isEqualTo(pcie[j]);
-                    String cell = i == j ? "X" : t.nvlinks(i, j) > 0 ? "NV" + t.nvlinks(i, j) : level(t.ancestor(i, j));
+                    assertThat(GpuTopology.levelName(t.ancestor(i, j))).as(where + " PCIe").isEqualTo(pcie[j]);
+                    String cell = i == j ? "X" : t.nvlinks(i, j) > 0 ? "NV" + t.nvlinks(i, j) : GpuTopology.levelName(t.ancestor(i, j));
                     assertThat(cell).as(where + " topo").isEqualTo(topo[j]);
                 }
             }
@@ -194,16 +177,26 @@ class NvmlClientsAgreeIT {
         }
     }
 
-    private static String level(int ancestor) {
-        return switch (ancestor) {
-            case GpuTopology.INTERNAL -> "X";
-            case GpuTopology.SINGLE -> "PIX";
-            case GpuTopology.MULTIPLE -> "PXB";
-            case GpuTopology.HOSTBRIDGE -> "PHB";
-            case GpuTopology.NODE -> "NODE";
-            case GpuTopology.SYSTEM -> "SYS";
-            default -> "N/A";
-        };
+    /**
+     * Runs the C, Python and Rust clients on the machine file ({@code section}: none for the
+     * inventory, or {@code mig} / {@code topology}), asserts the three print the same lines, and
+     * returns them.
+     */
+    private static List<String> clientsAgree(Path m, String... section) throws Exception {
+        Path repo = SimNvml.repoRoot();
+        List<String> c = run(m, with(section, repo.resolve("native/build/nvml_client").toString(), SimNvml.library()));
+        List<String> py = run(m, with(section, "python3", repo.resolve("native/test/nvml_client.py").toString(),
+                SimNvml.library()));
+        assertThat(py).as("the Python client prints what the C client prints").isEqualTo(c);
+        List<String> rs = run(m, with(section, rustClient(repo), SimNvml.library()));
+        assertThat(rs).as("the Rust client prints what the C client prints").isEqualTo(c);
+        return c;
+    }
+
+    private static String[] with(String[] section, String... command) {
+        String[] all = java.util.Arrays.copyOf(command, command.length + section.length);
+        System.arraycopy(section, 0, all, command.length, section.length);
+        return all;
     }
 
     /** The Rust client's binary, which {@code make -C native test} (or {@code rust-client}) builds. */
