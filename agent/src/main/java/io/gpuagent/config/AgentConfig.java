@@ -143,11 +143,18 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param offerIntervalMs          the offer is re-sent this often even when nothing changed
      * @param reconnectInitialMs       the dial-out link's first retry delay (doubling, with jitter)
      * @param reconnectMaxMs           the dial-out link's longest retry delay
+     * @param streams                  offer exec, tunnel and logs streams to schedulers that ask (docs/streams.md)
+     * @param streamLimitPerConnection streams open at once on one connection
+     * @param streamLimitPerSession    streams open at once into one session, over all connections
+     * @param streamWindowBytes        a stream's flow-control window from the scheduler
+     * @param streamIdleTimeoutS       a stream with no data either way for this long is closed (0: never)
      */
     public record Market(String listen, String dial, boolean plaintext, String tlsCert, String tlsKey, String tlsCa,
                          java.util.List<String> tlsPins, long handshakeTimeoutMs, long readTimeoutMs, long idleTimeoutMs,
                          long heartbeatIntervalMs, long maxFrameBytes, long maxConnections, long maxConnectionsPerAddress,
-                         long messagesPerSecond, long offerIntervalMs, long reconnectInitialMs, long reconnectMaxMs) {
+                         long messagesPerSecond, long offerIntervalMs, long reconnectInitialMs, long reconnectMaxMs,
+                         boolean streams, long streamLimitPerConnection, long streamLimitPerSession,
+                         long streamWindowBytes, long streamIdleTimeoutS) {
         public Market {
             tlsPins = java.util.List.copyOf(tlsPins);
         }

@@ -125,6 +125,10 @@ final class ConfigValidator {
         range("market.offer_interval_ms", m.offerIntervalMs(), 1000, 3_600_000);
         range("market.reconnect_initial_ms", m.reconnectInitialMs(), 10, 600_000);
         range("market.reconnect_max_ms", m.reconnectMaxMs(), m.reconnectInitialMs(), 3_600_000);
+        range("market.stream_limit_per_connection", m.streamLimitPerConnection(), 1, 1024);
+        range("market.stream_limit_per_session", m.streamLimitPerSession(), 1, 1024);
+        range("market.stream_window_bytes", m.streamWindowBytes(), 1024, 16L << 20);
+        range("market.stream_idle_timeout_s", m.streamIdleTimeoutS(), 0, 7 * 86_400);
     }
 
     private static void offer(AgentConfig.Offer o) throws ConfigException {

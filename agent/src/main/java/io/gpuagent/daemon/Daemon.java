@@ -227,6 +227,9 @@ public final class Daemon {
             }
             if (market != null) {
                 endpoint.addMarket(market.stats(), market.hub()::size);
+                if (market.streams() != null) {
+                    endpoint.addStreams(market.streams().stats());
+                }
             }
             if (payouts != null) {
                 endpoint.addEscrow(payouts::stats, payouts.payoutAddress());

@@ -8,6 +8,10 @@ import io.gpuagent.market.AgentSchedulerPort;
 import io.gpuagent.market.EventBridge;
 import io.gpuagent.market.MarketException;
 import io.gpuagent.market.netty.MarketLink;
+import io.gpuagent.market.streams.EngineStreams;
+import io.gpuagent.market.streams.StreamLimits;
+import io.gpuagent.market.streams.StreamService;
+import io.gpuagent.market.streams.StreamStats;
 import io.gpuagent.market.OfferBuilder;
 import io.gpuagent.market.PaymentPort;
 import io.gpuagent.session.SessionCore;
@@ -60,8 +64,18 @@ final class SchedulerLinkFactory {
         }
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());
+        StreamService streams = sessions == null || !config.market().streams() ? null : streams(config, manager, clock);
+        port.streams(streams != null);
         MarketLink link = MarketLink.start(prepared.settings(), prepared.tls().server(), prepared.tls().client(), port,
-                clock);
+                clock, streams);
+        if (streams != null) {
+            // a session that ends takes its streams with it (its container is going)
+            sessions.addListener(s -> {
+                if (s.state().terminal() || s.state() == io.gpuagent.session.SessionState.STOPPING) {
+                    link.hub().sessionEnded(s.sessionId());
+                }
+            });
+        }
         EventBridge bridge = new EventBridge(link.hub());
         if (sessions != null) {
             sessions.addListener(bridge);
@@ -71,6 +85,19 @@ final class SchedulerLinkFactory {
             escrow.events(bridge);
         }
         return link;
+    }
+
+    /** Exec, tunnel and logs into running sessions, on the agent's Docker engine. */
+    static StreamService streams(AgentConfig config, SessionCore manager, Clock clock) {
+        AgentConfig.Market m = config.market();
+        StreamLimits limits = new StreamLimits((int) m.streamLimitPerConnection(), (int) m.streamLimitPerSession(),
+                m.streamWindowBytes(), Duration.ofSeconds(m.streamIdleTimeoutS()), StreamLimits.DEFAULTS.linkBudget());
+        return new StreamService(new EngineStreams(java.nio.file.Path.of(config.docker().socket()),
+                Duration.ofMillis(config.docker().callTimeoutMs())), limits, new StreamStats(),
+                id -> manager.get(id).map(v -> new StreamService.Target(v.sessionId(),
+                        v.state() == io.gpuagent.session.SessionState.RUNNING,
+                        v.state().name().toLowerCase(java.util.Locale.ROOT), v.containerId())),
+                StreamService.GrantCheck.NONE);
     }
 
     private static InetSocketAddress address(String key, String value) {

@@ -30,6 +30,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
     private final String hostId;
     private final String epoch;
     private final long minDurationS;
+    private volatile boolean streams;
 
     /** @param sessions the session core, or null when this host rents nothing out (sessions.enabled = false) */
     public AgentSchedulerPort(SessionCore sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
@@ -42,6 +43,12 @@ public final class AgentSchedulerPort implements SchedulerPort {
         this.hostId = hostId;
         this.epoch = epoch;
         this.minDurationS = minDurationS;
+    }
+
+    /** Offers streams (exec, tunnel, logs) to schedulers that ask for them in hello. */
+    public AgentSchedulerPort streams(boolean offered) {
+        this.streams = offered;
+        return this;
     }
 
     /** The text the agent signs for a hello's challenge (docs/protocol.md). */
@@ -59,6 +66,10 @@ public final class AgentSchedulerPort implements SchedulerPort {
         }
         List<String> caps = sessions == null ? List.of("offer", "events") : payments.payoutAddress() == null
                 ? List.of("offer", "events", "sessions") : List.of("offer", "events", "sessions", "vouchers");
+        if (streams && sessions != null && hello.capabilities().contains("streams")) {
+            caps = new java.util.ArrayList<>(caps);
+            caps.add("streams");
+        }
         return new Message.Welcome(version, agentVersion, hostId, epoch, caps, inventory.driver().simulated(),
                 payments.payoutAddress(), signed, signature);
     }

@@ -96,6 +96,11 @@ public final class MetricsEndpoint {
         registry.register(new MarketMetricsCollector(stats, welcomed));
     }
 
+    /** Adds the streams' families ({@code gpu_agent_streams_*}). */
+    public void addStreams(io.gpuagent.market.StreamLinkStats stats) {
+        registry.register(new StreamMetricsCollector(stats));
+    }
+
     /** Adds the escrow's families (earned, claimed, pending, claims by state, gas, voucher lag), and earnings to {@code /status}. */
     public void addEscrow(java.util.function.Supplier<io.gpuagent.escrow.EscrowStats> stats, String payoutAddress) {
         this.escrow = stats;

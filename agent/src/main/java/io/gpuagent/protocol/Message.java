@@ -296,6 +296,147 @@ public sealed interface Message {
         }
     }
 
+    // ---- streams (negotiated: "streams" in hello's and welcome's capabilities) ------------------
+
+    /**
+     * Opens a byte stream to a running session's container: {@code exec} (a command or a login
+     * shell, with or without a PTY), {@code tunnel} (a TCP connection to a container port, nothing
+     * published on the host) or {@code logs} (the container's stdout and stderr, tail and follow).
+     * The scheduler chooses the stream number, unused on this connection; the bytes then travel in
+     * binary frames (docs/protocol.md, "Streams"). Answered {@link StreamOpened} or an error.
+     *
+     * @param window the bytes the scheduler is ready to receive on this stream before it grants more
+     * @param grant  the renter's signed access grant (docs/streams.md), where the owner requires one
+     */
+    record StreamOpen(String session, Long stream, String kind, List<String> command, Boolean tty, Integer cols,
+                      Integer rows, Map<String, String> env, Integer port, Integer tail, Boolean follow, Long window,
+                      StreamGrant grant) implements Request {
+        /** The kinds of stream. */
+        public static final List<String> KINDS = List.of("exec", "tunnel", "logs");
+        /** Largest window either side may announce or reach: 16 MiB. */
+        public static final long MAX_WINDOW = 16L << 20;
+        /** Smallest window a scheduler may announce: 1 KiB (a smaller one would only add frames). */
+        public static final long MIN_WINDOW = 1024;
+
+        public StreamOpen {
+            FieldException.id(session, "session");
+            streamNumber(stream);
+            FieldException.require(kind, "kind");
+            if (!KINDS.contains(kind)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "kind", "must be one of exec, tunnel, logs");
+            }
+            command = command == null ? List.of() : List.copyOf(command);
+            if (command.size() > 256 || command.stream().anyMatch(a -> a == null || a.length() > 65536)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "command", "must be at most 256 strings of at most 64 KiB");
+            }
+            env = env == null ? Map.of() : Map.copyOf(env);
+            for (String k : env.keySet()) {
+                if (!k.matches("[A-Za-z_][A-Za-z0-9_]{0,127}")) {
+                    throw new FieldException(ErrorCode.WRONG_TYPE, "env", "name \"" + k + "\" is not an environment variable name");
+                }
+            }
+            size(cols, "cols");
+            size(rows, "rows");
+            if ("tunnel".equals(kind)) {
+                FieldException.require(port, "port");
+            }
+            if (port != null && (port < 1 || port > 65535)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "port", "must be a TCP port, 1..65535");
+            }
+            if (tail != null && (tail < 0 || tail > 100_000)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "tail", "must be 0..100000 lines");
+            }
+            if (window != null && (window < MIN_WINDOW || window > MAX_WINDOW)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "window", "must be " + MIN_WINDOW + ".." + MAX_WINDOW + " bytes");
+            }
+        }
+
+        /** Whether the exec asks for a PTY (default: yes for a login shell, no for a command). */
+        public boolean wantsTty() {
+            return tty != null ? tty : command.isEmpty();
+        }
+
+        static void streamNumber(Long stream) {
+            FieldException.require(stream, "stream");
+            if (stream < 1 || stream > 0x7FFF_FFFFL) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, "stream", "must be 1..2147483647");
+            }
+        }
+
+        static void size(Integer v, String field) {
+            if (v != null && (v < 1 || v > 1000)) {
+                throw new FieldException(ErrorCode.WRONG_TYPE, field, "must be 1..1000");
+            }
+        }
+    }
+
+    /**
+     * A renter's grant to enter one session (docs/streams.md): EIP-712 typed data signed by the
+     * rental's voucher signer.
+     *
+     * @param kinds     the stream kinds it allows ({@code exec}, {@code tunnel}; {@code logs} needs none)
+     * @param expires   until when, seconds since the epoch
+     * @param signature 65 bytes as 0x-prefixed hex
+     */
+    record StreamGrant(List<String> kinds, Long expires, String nonce, String signature) {
+        public StreamGrant {
+            FieldException.require(kinds, "grant.kinds");
+            kinds = List.copyOf(kinds);
+            FieldException.require(expires, "grant.expires");
+            FieldException.require(nonce, "grant.nonce");
+            FieldException.maxLength(nonce, 66, "grant.nonce");
+            FieldException.require(signature, "grant.signature");
+            FieldException.maxLength(signature, 140, "grant.signature");
+        }
+    }
+
+    /**
+     * A stream is open; the scheduler may send up to {@code window} bytes of data on it before the
+     * agent grants more.
+     */
+    record StreamOpened(long stream, String session, String kind, long window, Boolean tty) implements Response {
+    }
+
+    /** A PTY's new size (exec streams with a PTY); answered {@link StreamAck}. */
+    record StreamResize(Long stream, Integer cols, Integer rows) implements Request {
+        public StreamResize {
+            StreamOpen.streamNumber(stream);
+            FieldException.require(cols, "cols");
+            FieldException.require(rows, "rows");
+            StreamOpen.size(cols, "cols");
+            StreamOpen.size(rows, "rows");
+        }
+    }
+
+    /**
+     * Ends a stream at once in both directions (a tunnel's connection is closed, an exec's output
+     * is no longer read; the process itself ends when its stdin and terminal go). Answered
+     * {@link StreamAck}; {@link StreamClosed} follows.
+     */
+    record StreamClose(Long stream) implements Request {
+        public StreamClose {
+            StreamOpen.streamNumber(stream);
+        }
+    }
+
+    /** A stream request was carried out. */
+    record StreamAck(long stream) implements Response {
+    }
+
+    /**
+     * A stream ended; its number may be used again. Sent only on the connection that opened it.
+     *
+     * @param reason   a stable code: {@code exited} (exec: the process ended; {@code exit_code} set),
+     *                 {@code eof} (both directions ended), {@code closed} (stream.close),
+     *                 {@code session_ended}, {@code idle_timeout}, {@code window_exceeded},
+     *                 {@code engine_error}, {@code refused} (tunnel: the container port refused)
+     * @param bytesIn  data bytes the agent received on it
+     * @param bytesOut data bytes the agent sent on it
+     */
+    record StreamClosed(long stream, String session, String kind, String reason, Integer exitCode, long bytesIn,
+                        long bytesOut, String message) implements Event {
+    }
+
     // ---- shared shapes -------------------------------------------------------------------------
 
     /**

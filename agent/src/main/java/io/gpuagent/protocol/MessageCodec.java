@@ -55,6 +55,12 @@ public final class MessageCodec {
         TYPES.put("gpu.health", Message.GpuHealth.class);
         TYPES.put("drain", Message.Drain.class);
         TYPES.put("claim", Message.Claim.class);
+        TYPES.put("stream.open", Message.StreamOpen.class);
+        TYPES.put("stream.opened", Message.StreamOpened.class);
+        TYPES.put("stream.resize", Message.StreamResize.class);
+        TYPES.put("stream.close", Message.StreamClose.class);
+        TYPES.put("stream.ack", Message.StreamAck.class);
+        TYPES.put("stream.closed", Message.StreamClosed.class);
         TYPES.put("error", Message.Error.class);
         NAMES = TYPES.entrySet().stream().collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
     }

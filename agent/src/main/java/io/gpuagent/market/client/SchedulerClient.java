@@ -47,7 +47,7 @@ public final class SchedulerClient implements AutoCloseable {
             p.addLast("tls", client ? tls.newHandler(ch, peer.getHostString(), peer.getPort()) : tls.newHandler(ch));
         }
         p.addLast("frames", new FrameDecoder(64 << 20));
-        p.addLast("envelope", new EnvelopeDecoder());
+        p.addLast("envelope", new EnvelopeDecoder().enableStreams());
         p.addLast("encoder", new EnvelopeEncoder());
         p.addLast("scheduler", conn);
     }

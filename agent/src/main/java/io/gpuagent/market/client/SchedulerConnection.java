@@ -1,5 +1,6 @@
 package io.gpuagent.market.client;
 
+import io.gpuagent.market.streams.StreamFrame;
 import io.gpuagent.protocol.Envelope;
 import io.gpuagent.protocol.Message;
 import io.gpuagent.protocol.MessageCodec;
@@ -30,6 +31,8 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
     private volatile Consumer<Message> events = m -> {
     };
     private volatile Channel channel;
+    private final Map<Long, ClientStream> streams = new ConcurrentHashMap<>();
+    private final AtomicLong streamIds = new AtomicLong();
 
     /** The agent answered with an {@code error}. */
     public static final class ErrorReply extends Exception {
@@ -66,6 +69,46 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
     }
 
     @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof StreamFrame f) {
+            ClientStream s = streams.get(f.stream());
+            if (s == null) {
+                f.release();
+            } else {
+                s.frame(f);
+            }
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /**
+     * Opens a stream (the connection's hello must have asked for {@code "streams"}); completes once
+     * the agent answered {@code stream.opened}, or fails with {@link ErrorReply}.
+     *
+     * @param open      the request; its {@code stream} number is replaced by a fresh one when null
+     * @param autoGrant grant the agent's data back as soon as the listener took it
+     */
+    public CompletableFuture<ClientStream> openStream(Message.StreamOpen open, ClientStream.Listener listener,
+                                                      boolean autoGrant) {
+        long id = open.stream() != null && open.stream() > 0 ? open.stream() : streamIds.incrementAndGet();
+        Message.StreamOpen o = new Message.StreamOpen(open.session(), id, open.kind(), open.command(), open.tty(),
+                open.cols(), open.rows(), open.env(), open.port(), open.tail(), open.follow(), open.window(), open.grant());
+        long window = o.window() == null ? 256 * 1024 : o.window();
+        ClientStream s = new ClientStream(this, id, listener, autoGrant, window);
+        streams.put(id, s);
+        return send(o).thenApply(m -> {
+            if (m instanceof Message.StreamOpened ok) {
+                s.opened(ok);
+                return s;
+            }
+            streams.remove(id);
+            Message.Error e = (Message.Error) m;
+            throw new java.util.concurrent.CompletionException(new ErrorReply(e.code(), e.message()));
+        });
+    }
+
+    @Override
     protected void channelRead0(ChannelHandlerContext ctx, Envelope env) {
         Message m;
         try {
@@ -92,12 +135,21 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
                 return;
             }
         }
+        if (m instanceof Message.StreamClosed c) {
+            ClientStream s = streams.remove(c.stream());
+            if (s != null) {
+                s.closedBy(c);
+            }
+        }
         events.accept(m);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         IllegalStateException gone = new IllegalStateException("connection to the agent closed");
+        streams.values().forEach(st -> st.closedBy(new Message.StreamClosed(st.id(), "", "", "link_closed", null, 0, 0,
+                "the connection closed")));
+        streams.clear();
         pending.values().forEach(f -> f.completeExceptionally(gone));
         pending.clear();
         closed.complete(null);

@@ -2,6 +2,7 @@ package io.gpuagent.market.netty;
 
 import io.gpuagent.market.MarketException;
 import io.gpuagent.market.SchedulerPort;
+import io.gpuagent.market.streams.StreamService;
 import io.gpuagent.util.Backoff;
 import io.gpuagent.util.Clock;
 import io.gpuagent.util.NamedThreadFactory;
@@ -74,6 +75,7 @@ public final class MarketLink implements AutoCloseable {
     private volatile Channel dialed;
     private int dialFailures;
     private Bootstrap dialer;
+    private StreamService streams;
 
     private MarketLink(Settings settings, SchedulerHub hub, MarketStats stats, Clock clock) {
         this.settings = settings;
@@ -140,9 +142,20 @@ public final class MarketLink implements AutoCloseable {
      */
     public static MarketLink start(Settings settings, TlsContexts serverTls, TlsContexts clientTls, SchedulerPort port,
                                    Clock clock) throws MarketException {
+        return start(settings, serverTls, clientTls, port, clock, null);
+    }
+
+    /**
+     * Starts the link serving streams too.
+     *
+     * @param streams the streams' far ends and limits, or null: no streams (welcome never offers them)
+     */
+    public static MarketLink start(Settings settings, TlsContexts serverTls, TlsContexts clientTls, SchedulerPort port,
+                                   Clock clock, StreamService streams) throws MarketException {
         MarketStats stats = new MarketStats();
         SchedulerHub hub = new SchedulerHub(port, stats);
         MarketLink link = new MarketLink(settings, hub, stats, clock);
+        link.streams = streams;
         hub.start(link.timer, settings.heartbeat(), settings.offerInterval());
         try {
             if (settings.listen() != null) {
@@ -153,7 +166,7 @@ public final class MarketLink implements AutoCloseable {
                         .childOption(ChannelOption.TCP_NODELAY, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATERMARK)
                         .childHandler(new SchedulerChannelInitializer(serverTls, false, null, 0, limiter, settings.limits(),
-                                port, hub, stats, clock, link.dispatch, "listen"));
+                                port, hub, stats, clock, link.dispatch, "listen", streams));
                 try {
                     link.server = b.bind(settings.listen()).sync().channel();
                 } catch (Exception e) {
@@ -168,7 +181,8 @@ public final class MarketLink implements AutoCloseable {
                         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.handshakeTimeoutMs()))
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATERMARK)
                         .handler(new SchedulerChannelInitializer(clientTls, true, settings.dial().getHostString(),
-                                settings.dial().getPort(), null, settings.limits(), port, hub, stats, clock, link.dispatch, "dial"));
+                                settings.dial().getPort(), null, settings.limits(), port, hub, stats, clock, link.dispatch, "dial",
+                                streams));
                 link.dial();
             }
         } catch (MarketException | RuntimeException e) {
@@ -219,6 +233,11 @@ public final class MarketLink implements AutoCloseable {
 
     public MarketStats stats() {
         return stats;
+    }
+
+    /** The streams served over the link, or null when none are. */
+    public StreamService streams() {
+        return streams;
     }
 
     /** The bound listening address (port 0 in tests binds a free one). */

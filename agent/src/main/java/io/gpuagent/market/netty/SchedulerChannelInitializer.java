@@ -1,6 +1,8 @@
 package io.gpuagent.market.netty;
 
 import io.gpuagent.market.SchedulerPort;
+import io.gpuagent.market.streams.StreamMux;
+import io.gpuagent.market.streams.StreamService;
 import io.gpuagent.util.Clock;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeUnit;
  *   idle          no whole frame for the idle timeout: close
  *   envelope      JSON payload to Envelope (bad ones answered, not acted on)
  *   encoder       Envelope to frame
+ *   streams       stream frames to their streams (when negotiated); envelopes pass on
  *   scheduler     hello, rate limit, dispatch, heartbeats
  * </pre>
  */
@@ -47,10 +50,12 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
     private final Clock clock;
     private final Executor dispatch;
     private final String mode;
+    private final StreamService streams;
 
     SchedulerChannelInitializer(TlsContexts tls, boolean client, String peerHost, int peerPort, ConnectionLimiter limiter,
                                 Limits limits, SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock,
-                                Executor dispatch, String mode) {
+                                Executor dispatch, String mode, StreamService streams) {
+        this.streams = streams;
         this.tls = tls;
         this.client = client;
         this.peerHost = peerHost;
@@ -82,6 +87,12 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("idle", new IdleStateHandler(limits.idleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
         p.addLast("envelope", new EnvelopeDecoder());
         p.addLast("encoder", ENCODER);
-        p.addLast("scheduler", new SchedulerHandler(port, hub, stats, clock, dispatch, mode, limits.messagesPerSecond()));
+        SchedulerHandler handler = new SchedulerHandler(port, hub, stats, clock, dispatch, mode, limits.messagesPerSecond());
+        if (streams != null) {
+            StreamMux mux = new StreamMux(streams, clock, handler::replyNow);
+            handler.streams(mux);
+            p.addLast("streams", mux);
+        }
+        p.addLast("scheduler", handler);
     }
 }

@@ -2,6 +2,7 @@ package io.gpuagent.market.netty;
 
 import io.gpuagent.market.CommandException;
 import io.gpuagent.market.SchedulerPort;
+import io.gpuagent.market.streams.StreamMux;
 import io.gpuagent.protocol.Envelope;
 import io.gpuagent.protocol.ErrorCode;
 import io.gpuagent.protocol.Message;
@@ -48,6 +49,7 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
     private long refusedInWindow;
     private long windowStart;
     private boolean welcomed;
+    private StreamMux streams;
 
     SchedulerHandler(SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock, Executor dispatch,
                      String mode, long messagesPerSecond) {
@@ -59,6 +61,11 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
         this.mode = mode;
         this.rate = new RateLimiter(messagesPerSecond, clock.monotonicNanos());
         this.floodLimit = 4 * messagesPerSecond;
+    }
+
+    /** The connection's streams (null: this agent serves none); set once, before the channel is active. */
+    void streams(StreamMux mux) {
+        this.streams = mux;
     }
 
     @Override
@@ -158,6 +165,11 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
             return;
         }
         Message.Welcome w = port.welcome(hello, chosen);
+        if (streams != null && !streams.enabled() && w.capabilities().contains("streams")) {
+            // from the next frame on: stream frames are read, stream requests served
+            streams.enable();
+            ch.pipeline().get(EnvelopeDecoder.class).enableStreams();
+        }
         reply(ch, w, id, t0);
         if (!welcomed) {
             welcomed = true;
@@ -179,9 +191,32 @@ final class SchedulerHandler extends SimpleChannelInboundHandler<Envelope> {
             offload(ch, id, t0, () -> port.stop(s));
         } else if (req instanceof Message.Voucher v) {
             offload(ch, id, t0, () -> port.voucher(v));
+        } else if (req instanceof Message.StreamOpen || req instanceof Message.StreamResize
+                || req instanceof Message.StreamClose) {
+            stream(ch, req, id, t0);
         } else {
             reply(ch, error(ErrorCode.UNEXPECTED_MESSAGE.wire(), "not served here"), id, t0);
         }
+    }
+
+    private void stream(Channel ch, Message.Request req, String id, long t0) {
+        if (streams == null || !streams.enabled()) {
+            reply(ch, error("streams_not_negotiated", "streams were not negotiated on this connection: ask for the "
+                    + "\"streams\" capability in hello (an agent that offers them lists it in welcome)"), id, t0);
+            return;
+        }
+        if (req instanceof Message.StreamOpen o) {
+            streams.open(o, id);
+        } else if (req instanceof Message.StreamResize r) {
+            streams.resize(r, id);
+        } else {
+            streams.close((Message.StreamClose) req, id);
+        }
+    }
+
+    /** An answer written later than the request's read (streams open asynchronously). */
+    void replyNow(Channel ch, Message out, String id) {
+        reply(ch, out, id, clock.monotonicNanos());
     }
 
     @FunctionalInterface

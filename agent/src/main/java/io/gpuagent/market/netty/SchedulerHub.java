@@ -70,6 +70,20 @@ public final class SchedulerHub implements SchedulerEvents {
     }
 
     /** Connections that said hello. */
+    /** Ends the streams into a session that is ending, on every connection (each on its event loop). */
+    public void sessionEnded(String session) {
+        for (Channel ch : channels) {
+            io.gpuagent.market.streams.StreamMux mux = ch.pipeline().get(io.gpuagent.market.streams.StreamMux.class);
+            if (mux != null) {
+                try {
+                    ch.eventLoop().execute(() -> mux.sessionEnded(session));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // the link is shutting down: its streams end with it
+                }
+            }
+        }
+    }
+
     public int size() {
         return channels.size();
     }
