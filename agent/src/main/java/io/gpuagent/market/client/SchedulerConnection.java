@@ -34,6 +34,11 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
     private final Map<Long, ClientStream> streams = new ConcurrentHashMap<>();
     private final AtomicLong streamIds = new AtomicLong();
 
+    /** A stream number not used yet on this connection by {@link #openStream} callers that take it from here. */
+    public long nextStreamNumber() {
+        return streamIds.incrementAndGet();
+    }
+
     /** The agent answered with an {@code error}. */
     public static final class ErrorReply extends Exception {
         private final String code;
@@ -86,14 +91,13 @@ public final class SchedulerConnection extends SimpleChannelInboundHandler<Envel
      * Opens a stream (the connection's hello must have asked for {@code "streams"}); completes once
      * the agent answered {@code stream.opened}, or fails with {@link ErrorReply}.
      *
-     * @param open      the request; its {@code stream} number is replaced by a fresh one when null
+     * @param open      the request (the caller chooses its stream number, unused on this connection)
      * @param autoGrant grant the agent's data back as soon as the listener took it
      */
     public CompletableFuture<ClientStream> openStream(Message.StreamOpen open, ClientStream.Listener listener,
                                                       boolean autoGrant) {
-        long id = open.stream() != null && open.stream() > 0 ? open.stream() : streamIds.incrementAndGet();
-        Message.StreamOpen o = new Message.StreamOpen(open.session(), id, open.kind(), open.command(), open.tty(),
-                open.cols(), open.rows(), open.env(), open.port(), open.tail(), open.follow(), open.window(), open.grant());
+        long id = open.stream();
+        Message.StreamOpen o = open;
         long window = o.window() == null ? 256 * 1024 : o.window();
         ClientStream s = new ClientStream(this, id, listener, autoGrant, window);
         streams.put(id, s);

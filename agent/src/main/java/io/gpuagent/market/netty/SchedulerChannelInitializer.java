@@ -52,6 +52,13 @@ final class SchedulerChannelInitializer extends ChannelInitializer<Channel> {
     private final String mode;
     private final StreamService streams;
 
+    /** A pipeline without streams (tests). */
+    SchedulerChannelInitializer(TlsContexts tls, boolean client, String peerHost, int peerPort, ConnectionLimiter limiter,
+                                Limits limits, SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock,
+                                Executor dispatch, String mode) {
+        this(tls, client, peerHost, peerPort, limiter, limits, port, hub, stats, clock, dispatch, mode, null);
+    }
+
     SchedulerChannelInitializer(TlsContexts tls, boolean client, String peerHost, int peerPort, ConnectionLimiter limiter,
                                 Limits limits, SchedulerPort port, SchedulerHub hub, MarketStats stats, Clock clock,
                                 Executor dispatch, String mode, StreamService streams) {
