@@ -54,6 +54,13 @@ class MessageCodecTest {
                 new Message.Drain(true, "owner"),
                 new Message.Claim("c-1", List.of("0xab"), "final", "100", true, "0xtx", null),
                 new Message.Error("policy_image", "no"),
+                new Message.StreamOpen("s-1", 1L, "exec", List.of("sh"), true, 80, 24, Map.of("A", "b"), null, null, null,
+                        65536L, null),
+                new Message.StreamOpened(1, "s-1", "exec", 262144, true),
+                new Message.StreamResize(1L, 100, 40),
+                new Message.StreamClose(1L),
+                new Message.StreamAck(1),
+                new Message.StreamClosed(1, "s-1", "exec", "exited", 3, 10, 20, null),
                 new Message.Offer("h", "eu", "0.1", true, "550", "12.4", 16, 1024, 0, 0, false, null, null, null, 60, 3600,
                         0, 0, List.of(new Message.OfferGpu(0, "GPU-0", "NVIDIA H100", 81559, "0000:18:00.0", 5, 16, "9.0",
                         "healthy", true, "611")), 1, "2026-11-27T10:00:00Z"));

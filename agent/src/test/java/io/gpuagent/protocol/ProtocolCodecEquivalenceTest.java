@@ -404,7 +404,14 @@ class ProtocolCodecEquivalenceTest {
                 new Message.GpuHealth(3, "GPU-3", "unhealthy", "XID 79: GPU has fallen off the bus"),
                 new Message.Drain(true, odd), new Message.Drain(false, null),
                 new Message.Claim("c-1", List.of("0xab", "0xcd"), "final", "100", true, "0xtx", null),
-                new Message.Error("policy_image", odd), new Message.Error("internal", null)));
+                new Message.Error("policy_image", odd), new Message.Error("internal", null),
+                new Message.StreamOpen("s-1", 7L, "tunnel", null, null, null, null, null, 8888, null, null, null, null),
+                new Message.StreamOpen("s-1", 8L, "exec", List.of("sh", odd), false, 80, 24, env, null, null, null, 1024L,
+                        new Message.StreamGrant(List.of("exec"), 1795082400L, "0x01", "0x" + "ab".repeat(65))),
+                new Message.StreamOpened(7, "s-1", "tunnel", 262144, null),
+                new Message.StreamResize(8L, 132, 43), new Message.StreamClose(7L), new Message.StreamAck(7),
+                new Message.StreamClosed(8, "s-1", "exec", "exited", 0, 4, 5, odd),
+                new Message.StreamClosed(7, "s-1", "tunnel", "eof", null, 0, 0, null)));
         List<Message.OfferGpu> gpus = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             gpus.add(new Message.OfferGpu(i, "GPU-" + i, "NVIDIA H100 80GB HBM3", 81559, "0000:" + i + ":00.0", i % 2 == 0 ? 5 : null,
