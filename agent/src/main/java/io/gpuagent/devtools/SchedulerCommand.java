@@ -41,12 +41,13 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "scheduler", mixinStandardHelpOptions = true,
         description = {"Play the marketplace scheduler against an agent: print its offer, launch, stop, list and "
-                + "follow sessions. Messages are printed one JSON object per line, as on the wire (docs/protocol.md).",
+                + "follow sessions; a shell in a session (exec), a port forward (tunnel), its logs. Messages are printed one JSON object per line, as on the wire (docs/protocol.md).",
             "TLS by default, with the scheduler certificate from `gpu-agent tls init` (--tls-dir, default "
                 + "<agent.state_dir>/tls); --plaintext for an agent configured with market.plaintext = true.",
             "Exit codes: 0 ok, 2 bad option, 3 TLS files unusable, 7 agent unreachable, 8 the agent answered an error."},
         subcommands = {SchedulerCommand.Offer.class, SchedulerCommand.ListSessions.class, SchedulerCommand.Status.class,
                 SchedulerCommand.Launch.class, SchedulerCommand.Stop.class, SchedulerCommand.Follow.class,
+                SchedulerStreamCommands.Exec.class, SchedulerStreamCommands.Tunnel.class, SchedulerStreamCommands.Logs.class,
                 CommandLine.HelpCommand.class})
 final class SchedulerCommand implements Runnable {
     static final int REFUSED = ExitCodes.REFUSED;
@@ -57,7 +58,7 @@ final class SchedulerCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "a scheduler command is required (offer, list, status, launch, stop, follow)");
+                "a scheduler command is required (offer, list, status, launch, stop, follow, exec, tunnel, logs)");
     }
 
     /** How to reach the agent; mixed into every subcommand. */
@@ -178,7 +179,7 @@ final class SchedulerCommand implements Runnable {
         new SecureRandom().nextBytes(challenge);
         try {
             Message.Welcome w = conn.call(new Message.Hello(List.of(1), "gpu-agent scheduler", HexFormat.of().formatHex(challenge),
-                    List.of("events")), Message.Welcome.class, link.timeout());
+                    List.of("events", "streams")), Message.Welcome.class, link.timeout());
             return new Session(client, conn, w);
         } catch (SchedulerConnection.ErrorReply e) {
             conn.close();

@@ -20,7 +20,7 @@ public final class ClientStream {
     /** Where a stream's bytes and its end go; called on the connection's I/O thread. */
     public interface Listener {
         /** @param kind {@link StreamFrame#DATA} or {@link StreamFrame#STDERR} */
-        void data(int kind, byte[] bytes);
+        void data(int kind, byte[] bytes) throws java.io.IOException;
 
         default void eof() {
         }
@@ -88,7 +88,14 @@ public final class ClientStream {
                 default -> {
                     byte[] bytes = new byte[f.data().readableBytes()];
                     f.data().readBytes(bytes);
-                    listener.data(f.kind(), bytes);
+                    try {
+                        listener.data(f.kind(), bytes);
+                    } catch (java.io.IOException e) {
+                        // the listener's sink is gone (a closed terminal or socket): the stream is closed
+                        conn.channel().writeAndFlush(io.gpuagent.protocol.MessageCodec.encode(
+                                new Message.StreamClose(id), "close-" + id));
+                        return;
+                    }
                     if (autoGrant) {
                         grant(bytes.length);
                     }

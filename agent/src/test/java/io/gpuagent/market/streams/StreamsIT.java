@@ -168,9 +168,36 @@ class StreamsIT {
                     .closed().get(30, TimeUnit.SECONDS);
             await().atMost(T).until(() -> follow.out().contains("followed"));
 
+            // the developer's commands: exec with the command's exit code, logs
+            String at = agent.marketAddress().getHostString() + ":" + agent.marketAddress().getPort();
+            io.gpuagent.testsupport.AgentProcess.Result ran = io.gpuagent.testsupport.AgentProcess.run(Map.of(), "scheduler",
+                    "exec", "--plaintext", "--connect", at, "s-1", "--", "sh", "-c", "echo from-cli; echo to-err >&2; exit 4");
+            assertThat(ran.exitCode()).as(ran.stderr()).isEqualTo(4);
+            assertThat(ran.stdout()).isEqualTo("from-cli\n");
+            assertThat(ran.stderr()).contains("to-err");
+            io.gpuagent.testsupport.AgentProcess.Result logged = io.gpuagent.testsupport.AgentProcess.run(Map.of(), "scheduler",
+                    "logs", "--plaintext", "--connect", at, "--tail", "1", "s-1");
+            assertThat(logged.exitCode()).as(logged.stderr()).isZero();
+            assertThat(logged.stdout()).isEqualTo("followed\n");
+
+            Process fwd = io.gpuagent.testsupport.AgentProcess.builder(Map.of(), "scheduler", "tunnel", "--plaintext",
+                    "--connect", at, "--local", "0", "s-1", "8080").start();
+            try {
+                String first = new java.io.BufferedReader(new java.io.InputStreamReader(fwd.getErrorStream(),
+                        StandardCharsets.UTF_8)).readLine();
+                assertThat(first).startsWith("forwarding 127.0.0.1:");
+                int local = Integer.parseInt(first.replaceAll("forwarding 127\\.0\\.0\\.1:(\\d+) .*", "$1"));
+                java.net.http.HttpResponse<String> viaCli = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + local + "/index.html"))
+                                .timeout(T).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(viaCli.body()).isEqualTo("served from inside\n");
+            } finally {
+                fwd.destroy();
+            }
+
             String metrics = agent.get("/metrics").body();
-            assertThat(metrics).contains("gpu_agent_streams_opened_total{kind=\"exec\"} 4.0")
-                    .contains("gpu_agent_streams_opened_total{kind=\"tunnel\"} 1.0")
+            assertThat(metrics).contains("gpu_agent_streams_opened_total{kind=\"exec\"} 5.0")
+                    .contains("gpu_agent_streams_opened_total{kind=\"tunnel\"} 2.0")
                     .contains("gpu_agent_streams_refused_total{code=\"tunnel_refused\"} 1.0")
                     .contains("gpu_agent_streams_open{kind=\"logs\"} 1.0");
             assertThat(agent.log()).contains("opened into session s-1: tunnel to port 8080")
