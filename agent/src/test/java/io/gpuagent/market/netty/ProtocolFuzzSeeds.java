@@ -81,6 +81,30 @@ public final class ProtocolFuzzSeeds {
                 + "\"topology\":\"nvlink\",\"image\":\"i\",\"price_per_second\":\"1222\",\"max_duration_s\":60}")));
         p.put("launch-mig-profile-and-gpus", utf8(env("launch", "c-53", "{\"session\":\"s-7\",\"rental\":\"r\","
                 + "\"mig_profile\":\"3g.40gb\",\"gpus\":1,\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60}")));
+        // streams (negotiated in hello)
+        p.put("stream-open-shell", utf8(env("stream.open", "c-60", "{\"session\":\"s-1\",\"stream\":1,\"kind\":\"exec\","
+                + "\"tty\":true,\"cols\":120,\"rows\":40,\"env\":{\"LANG\":\"C.UTF-8\"},\"window\":262144}")));
+        p.put("stream-open-command", utf8(env("stream.open", "c-61", "{\"session\":\"s-1\",\"stream\":2,\"kind\":\"exec\","
+                + "\"command\":[\"sh\",\"-c\",\"echo hi; exit 3\"]}")));
+        p.put("stream-open-tunnel", utf8(env("stream.open", "c-62", "{\"session\":\"s-1\",\"stream\":3,\"kind\":\"tunnel\","
+                + "\"port\":8888}")));
+        p.put("stream-open-tunnel-no-port", utf8(env("stream.open", "c-63", "{\"session\":\"s-1\",\"stream\":3,\"kind\":\"tunnel\"}")));
+        p.put("stream-open-logs", utf8(env("stream.open", "c-64", "{\"session\":\"s-1\",\"stream\":4,\"kind\":\"logs\","
+                + "\"tail\":100,\"follow\":true}")));
+        p.put("stream-open-bad-kind", utf8(env("stream.open", "c-65", "{\"session\":\"s-1\",\"stream\":5,\"kind\":\"ssh\"}")));
+        p.put("stream-open-stream-0", utf8(env("stream.open", "c-66", "{\"session\":\"s-1\",\"stream\":0,\"kind\":\"logs\"}")));
+        p.put("stream-open-stream-2-31", utf8(env("stream.open", "c-67", "{\"session\":\"s-1\",\"stream\":2147483648,"
+                + "\"kind\":\"logs\"}")));
+        p.put("stream-open-window-small", utf8(env("stream.open", "c-68", "{\"session\":\"s-1\",\"stream\":6,\"kind\":\"logs\","
+                + "\"window\":1023}")));
+        p.put("stream-open-grant", utf8(env("stream.open", "c-69", "{\"session\":\"s-1\",\"stream\":7,\"kind\":\"exec\","
+                + "\"grant\":{\"kinds\":[\"exec\"],\"expires\":1795082400,\"nonce\":\"0x01\",\"signature\":\"0x"
+                + "ab".repeat(65) + "\"}}")));
+        p.put("stream-resize", utf8(env("stream.resize", "c-70", "{\"stream\":1,\"cols\":132,\"rows\":43}")));
+        p.put("stream-resize-1001", utf8(env("stream.resize", "c-71", "{\"stream\":1,\"cols\":1001,\"rows\":43}")));
+        p.put("stream-close", utf8(env("stream.close", "c-72", "{\"stream\":1}")));
+        p.put("stream-closed-to-agent", utf8(env("stream.closed", null, "{\"stream\":1,\"reason\":\"eof\",\"bytes_in\":0,"
+                + "\"bytes_out\":0}")));
         p.put("stop", utf8(STOP));
         p.put("stop-no-reason", utf8(env("stop", "c-6", "{\"session\":\"s-1\"}")));
         p.put("status", utf8(env("status", "c-7", "{\"session\":\"s-1\"}")));
