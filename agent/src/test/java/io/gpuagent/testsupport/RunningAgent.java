@@ -41,6 +41,15 @@ public final class RunningAgent implements AutoCloseable {
         return new RunningAgent(pb -> AgentProcess.withUmask(umask, pb), dir, machine, sets);
     }
 
+    /** Started inside the network namespace {@code netns} ({@code ip netns exec}), as a host behind NAT. */
+    public static RunningAgent inNetns(String netns, Path dir, String machine, String... sets) throws Exception {
+        return new RunningAgent(pb -> {
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+            cmd.addAll(pb.command());
+            return pb.command(cmd);
+        }, dir, machine, sets);
+    }
+
     private RunningAgent(java.util.function.UnaryOperator<ProcessBuilder> launcher, Path dir, String machine,
                          String... sets) throws Exception {
         Files.createDirectories(dir);
