@@ -229,13 +229,18 @@ public final class StreamMux extends ChannelInboundHandlerAdapter {
         int n = data.readableBytes();
         inFlight += n;
         channel.write(StreamFrame.header(channel.alloc(), kind, stream, n), channel.voidPromise());
-        channel.writeAndFlush(data).addListener(f -> {
+        channel.write(data).addListener(f -> {
             boolean wasFull = !linkHasRoom();
             inFlight -= n;
             if (wasFull && linkHasRoom()) {
                 resumeAll();
             }
         });
+    }
+
+    /** Sends what the relays wrote: one flush per far-end read, not per frame (fewer TLS records and syscalls). */
+    void flush() {
+        channel.flush();
     }
 
     void writeWindow(long stream, long bytes) {

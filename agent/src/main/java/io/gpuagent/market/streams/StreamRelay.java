@@ -97,12 +97,14 @@ final class StreamRelay {
         if (closed) {
             return;
         }
+        boolean wrote = false;
         while (!queued.isEmpty() && sendWindow > 0 && mux.linkHasRoom()) {
             StreamChunk head = queued.peek();
             ByteBuf data = head.data();
             int n = (int) Math.min(Math.min(data.readableBytes(), sendWindow), StreamLimits.MAX_CHUNK);
             if (n > 0) {
                 mux.writeData(head.kind(), id, data.readRetainedSlice(n));
+                wrote = true;
                 sendWindow -= n;
                 bytesOut += n;
                 mux.stats().bytesOut(kind, n);
@@ -110,6 +112,9 @@ final class StreamRelay {
             if (!data.isReadable()) {
                 queued.poll().data().release();
             }
+        }
+        if (wrote) {
+            mux.flush();
         }
         if (farEnded && queued.isEmpty() && !eofSent) {
             eofSent = true;
