@@ -148,13 +148,14 @@ public record AgentConfig(Agent agent, Gpu gpu, Log log, Shutdown shutdown, Metr
      * @param streamLimitPerSession    streams open at once into one session, over all connections
      * @param streamWindowBytes        a stream's flow-control window from the scheduler
      * @param streamIdleTimeoutS       a stream with no data either way for this long is closed (0: never)
+     * @param streamGrants             {@code off} or {@code required}: exec and tunnel need the renter's signed grant
      */
     public record Market(String listen, String dial, boolean plaintext, String tlsCert, String tlsKey, String tlsCa,
                          java.util.List<String> tlsPins, long handshakeTimeoutMs, long readTimeoutMs, long idleTimeoutMs,
                          long heartbeatIntervalMs, long maxFrameBytes, long maxConnections, long maxConnectionsPerAddress,
                          long messagesPerSecond, long offerIntervalMs, long reconnectInitialMs, long reconnectMaxMs,
                          boolean streams, long streamLimitPerConnection, long streamLimitPerSession,
-                         long streamWindowBytes, long streamIdleTimeoutS) {
+                         long streamWindowBytes, long streamIdleTimeoutS, String streamGrants) {
         public Market {
             tlsPins = java.util.List.copyOf(tlsPins);
         }

@@ -73,6 +73,11 @@ final class ConfigValidator {
         range("sessions.max_duration_s", s.maxDurationS(), 1, 366L * 24 * 3600);
         range("sessions.stop_grace_ms", s.stopGraceMs(), 0, 600_000);
         market(c.market());
+        if (c.market().streamGrants().equals("required") && !c.escrow().enabled()) {
+            throw new ConfigException("market.stream_grants", "market.stream_grants = \"required\" needs escrow.enabled = "
+                    + "true: a grant is signed by the rental's voucher signer, which only the escrow knows; enable escrow "
+                    + "or set market.stream_grants = \"off\"");
+        }
         offer(c.offer());
         escrow(c.escrow());
     }
@@ -129,6 +134,9 @@ final class ConfigValidator {
         range("market.stream_limit_per_session", m.streamLimitPerSession(), 1, 1024);
         range("market.stream_window_bytes", m.streamWindowBytes(), 1024, 16L << 20);
         range("market.stream_idle_timeout_s", m.streamIdleTimeoutS(), 0, 7 * 86_400);
+        if (!m.streamGrants().equals("off") && !m.streamGrants().equals("required")) {
+            throw bad("market.stream_grants", m.streamGrants(), "\"off\" or \"required\"");
+        }
     }
 
     private static void offer(AgentConfig.Offer o) throws ConfigException {

@@ -87,6 +87,19 @@ final class EscrowBridge implements PaymentPort, PaymentGate, SessionListener {
     }
 
     @Override
+    public void checkStreamGrant(Message.StreamOpen open, String rental) throws CommandException {
+        Message.StreamGrant g = open.grant();
+        io.gpuagent.escrow.StreamGrant grant = new io.gpuagent.escrow.StreamGrant(rental, open.session(),
+                payouts.payoutAddress(), io.gpuagent.escrow.StreamGrant.kinds(g.kinds()), g.expires(), g.nonce(),
+                g.signature());
+        try {
+            payouts.checkStreamGrant(grant, open.kind(), rental);
+        } catch (io.gpuagent.escrow.StreamGrantException e) {
+            throw new CommandException(e.code(), e.getMessage());
+        }
+    }
+
+    @Override
     public Message.VoucherAck voucher(Message.Voucher v) throws CommandException {
         try {
             Voucher held = payouts.acceptVoucher(v.session(), new Voucher(v.rental(), v.cumulativeSeconds(),

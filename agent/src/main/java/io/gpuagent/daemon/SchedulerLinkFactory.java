@@ -64,8 +64,9 @@ final class SchedulerLinkFactory {
         }
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());
-        StreamService streams = sessions == null || !config.market().streams() ? null : streams(config, manager, clock);
-        port.streams(streams != null);
+        StreamService streams = sessions == null || !config.market().streams() ? null
+                : streams(config, manager, payments);
+        port.streams(streams != null).streamGrants(streams != null && streams.grantsRequired());
         MarketLink link = MarketLink.start(prepared.settings(), prepared.tls().server(), prepared.tls().client(), port,
                 clock, streams);
         if (streams != null) {
@@ -88,7 +89,7 @@ final class SchedulerLinkFactory {
     }
 
     /** Exec, tunnel and logs into running sessions, on the agent's Docker engine. */
-    static StreamService streams(AgentConfig config, SessionCore manager, Clock clock) {
+    static StreamService streams(AgentConfig config, SessionCore manager, PaymentPort payments) {
         AgentConfig.Market m = config.market();
         StreamLimits limits = new StreamLimits((int) m.streamLimitPerConnection(), (int) m.streamLimitPerSession(),
                 m.streamWindowBytes(), Duration.ofSeconds(m.streamIdleTimeoutS()), StreamLimits.DEFAULTS.linkBudget());
@@ -97,7 +98,25 @@ final class SchedulerLinkFactory {
                 id -> manager.get(id).map(v -> new StreamService.Target(v.sessionId(),
                         v.state() == io.gpuagent.session.SessionState.RUNNING,
                         v.state().name().toLowerCase(java.util.Locale.ROOT), v.containerId())),
-                StreamService.GrantCheck.NONE);
+                config.market().streamGrants().equals("required") ? grants(manager, payments) : StreamService.GrantCheck.NONE);
+    }
+
+    /** The owner requires the renter's grant for exec and tunnel: checked by the escrow (docs/streams.md). */
+    private static StreamService.GrantCheck grants(SessionCore manager, PaymentPort payments) {
+        return open -> {
+            if (open.grant() == null) {
+                throw new io.gpuagent.market.streams.StreamException("grant_required", "this host requires the renter's "
+                        + "grant for " + open.kind() + " (market.stream_grants = \"required\"): send stream.open with a "
+                        + "grant signed by the rental's voucher signer (docs/streams.md)");
+            }
+            String rental = manager.get(open.session()).map(io.gpuagent.session.SessionView::rentalId).orElseThrow(() ->
+                    new io.gpuagent.market.streams.StreamException("unknown_session", "no session " + open.session()));
+            try {
+                payments.checkStreamGrant(open, rental);
+            } catch (io.gpuagent.market.CommandException e) {
+                throw new io.gpuagent.market.streams.StreamException(e.code(), e.getMessage());
+            }
+        };
     }
 
     private static InetSocketAddress address(String key, String value) {

@@ -38,6 +38,7 @@ public final class EscrowPayouts implements Payouts {
     private final ClaimWorker worker;
     private final Map<String, RentalTerms> terms = new ConcurrentHashMap<>();
     private final List<ClaimListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile StreamGrantRules.Signatures grantSignatures;
 
     public EscrowPayouts(ChainGateway chain, VoucherSignatures signatures, ChallengeSigner signer, EscrowStore store,
                          ClaimPolicy policy, Clock clock) {
@@ -47,6 +48,34 @@ public final class EscrowPayouts implements Payouts {
         this.store = store;
         this.clock = clock;
         this.worker = new ClaimWorker(store, chain, policy, clock, this::fire);
+    }
+
+    /** How grants' signatures are recovered (the same chain and contract as vouchers). */
+    public EscrowPayouts grantSignatures(StreamGrantRules.Signatures s) {
+        this.grantSignatures = s;
+        return this;
+    }
+
+    @Override
+    public void checkStreamGrant(StreamGrant grant, String kind, String sessionRental) throws StreamGrantException {
+        StreamGrantRules.Signatures s = grantSignatures;
+        if (s == null) {
+            throw new StreamGrantException("grant_invalid", "this agent cannot check grants (no typed-data recovery set)");
+        }
+        String rental = sessionRental.toLowerCase(java.util.Locale.ROOT);
+        RentalTerms t = terms.get(rental);
+        if (t == null) {
+            try {
+                t = fetch(rental);
+            } catch (VoucherException e) {
+                throw new StreamGrantException("grant_invalid", "cannot read rental " + rental + "'s voucher signer: "
+                        + e.getMessage());
+            }
+        }
+        if (!t.exists()) {
+            throw new StreamGrantException("grant_invalid", "rental " + rental + " does not exist on the escrow contract");
+        }
+        StreamGrantRules.check(grant, kind, rental, t.voucherSigner(), payoutAddress(), clock.wallTime().getEpochSecond(), s);
     }
 
     /** Starts the claim worker thread. */

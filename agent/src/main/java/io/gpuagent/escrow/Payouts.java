@@ -35,6 +35,14 @@ public interface Payouts extends AutoCloseable {
      */
     Voucher acceptVoucher(String sessionId, Voucher voucher) throws VoucherException;
 
+    /**
+     * Checks a renter's stream grant (docs/streams.md) for a session paid by {@code sessionRental}:
+     * signed by that rental's voucher signer (read from the chain when not cached), for this agent.
+     *
+     * @throws StreamGrantException {@code grant_invalid}, naming what failed
+     */
+    void checkStreamGrant(StreamGrant grant, String kind, String sessionRental) throws StreamGrantException;
+
     /** Seconds covered by the highest voucher of the rental (0 without one); survives restarts. */
     long paidSeconds(String rentalId);
 

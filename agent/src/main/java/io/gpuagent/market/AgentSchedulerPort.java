@@ -31,6 +31,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
     private final String epoch;
     private final long minDurationS;
     private volatile boolean streams;
+    private volatile boolean streamGrants;
 
     /** @param sessions the session core, or null when this host rents nothing out (sessions.enabled = false) */
     public AgentSchedulerPort(SessionCore sessions, OfferBuilder offers, PaymentPort payments, GpuInventory inventory,
@@ -48,6 +49,12 @@ public final class AgentSchedulerPort implements SchedulerPort {
     /** Offers streams (exec, tunnel, logs) to schedulers that ask for them in hello. */
     public AgentSchedulerPort streams(boolean offered) {
         this.streams = offered;
+        return this;
+    }
+
+    /** Exec and tunnel need the renter's grant: welcome lists {@code stream_grants} beside {@code streams}. */
+    public AgentSchedulerPort streamGrants(boolean required) {
+        this.streamGrants = required;
         return this;
     }
 
@@ -69,6 +76,9 @@ public final class AgentSchedulerPort implements SchedulerPort {
         if (streams && sessions != null && hello.capabilities().contains("streams")) {
             caps = new java.util.ArrayList<>(caps);
             caps.add("streams");
+            if (streamGrants) {
+                caps.add("stream_grants");
+            }
         }
         return new Message.Welcome(version, agentVersion, hostId, epoch, caps, inventory.driver().simulated(),
                 payments.payoutAddress(), signed, signature);

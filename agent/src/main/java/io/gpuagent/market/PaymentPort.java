@@ -26,6 +26,16 @@ public interface PaymentPort {
     /** Verifies and keeps a voucher; answers with the highest one held. */
     Message.VoucherAck voucher(Message.Voucher voucher) throws CommandException;
 
+    /**
+     * Checks the renter's grant of a {@code stream.open} into a session paid by {@code rental}
+     * (docs/streams.md); may read the chain, so never called on an event loop.
+     *
+     * @throws CommandException {@code grant_invalid}, naming what failed
+     */
+    default void checkStreamGrant(Message.StreamOpen open, String rental) throws CommandException {
+        throw new CommandException("grant_invalid", "this agent checks no grants: escrow.enabled = false");
+    }
+
     /** No escrow: launches are not checked against a chain and vouchers are refused. */
     PaymentPort NONE = new PaymentPort() {
         @Override

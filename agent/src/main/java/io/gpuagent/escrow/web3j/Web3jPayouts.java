@@ -70,7 +70,7 @@ public final class Web3jPayouts {
         log.info("escrow: wallet {}, contract {} on chain {} via {}", signer.address(), cfg.contract(), cfg.chainId(),
                 redact(cfg.rpcUrl()));
         return new EscrowPayouts(chain, new VoucherTypedData(cfg.chainId(), cfg.contract()), signer, store,
-                ClaimPolicy.of(cfg), clock).start();
+                ClaimPolicy.of(cfg), clock).grantSignatures(new StreamGrantTypedData(cfg.chainId(), cfg.contract())).start();
     }
 
     /** RPC URLs often carry an API key in the path or query: log scheme and host only. */

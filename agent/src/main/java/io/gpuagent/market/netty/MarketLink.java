@@ -266,6 +266,9 @@ public final class MarketLink implements AutoCloseable {
             d.close().await(timeout.toMillis());
         }
         timer.shutdownNow();
+        if (streams != null) {
+            streams.close();
+        }
         dispatch.shutdown();
         boolean clean = dispatch.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         clean &= group.shutdownGracefully(0, Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS)

@@ -111,8 +111,8 @@ public final class StreamMux extends ChannelInboundHandlerAdapter {
             return;
         }
         StreamService.Target target = service.session(open.session()).orElseThrow();
-        service.backends().open(open, target.container(), channel.eventLoop()).whenComplete((b, err) ->
-                channel.eventLoop().execute(() -> opened(relay, open, b, err, id)));
+        service.checkGrant(open).thenCompose(v -> service.backends().open(open, target.container(), channel.eventLoop()))
+                .whenComplete((b, err) -> channel.eventLoop().execute(() -> opened(relay, open, b, err, id)));
     }
 
     private StreamRelay admit(Message.StreamOpen open) throws StreamException {
@@ -129,9 +129,6 @@ public final class StreamMux extends ChannelInboundHandlerAdapter {
         if (!t.running() || t.container() == null) {
             throw new StreamException("session_not_running", "session " + open.session() + " is " + t.state()
                     + ": streams open only into running sessions");
-        }
-        if (!open.kind().equals("logs")) {
-            service.grants().check(open);
         }
         if (!service.acquire(open.session())) {
             throw new StreamException("stream_limit", "session " + open.session() + " has "

@@ -33,6 +33,8 @@ public final class StreamService {
     private final Function<String, Optional<Target>> sessions;
     private final GrantCheck grants;
     private final ConcurrentMap<String, Integer> perSession = new ConcurrentHashMap<>();
+    /** Grant checks may read the chain: one thread of their own, never an event loop. */
+    private final java.util.concurrent.ExecutorService grantChecks;
 
     public StreamService(StreamBackends backends, StreamLimits limits, StreamStats stats,
                          Function<String, Optional<Target>> sessions, GrantCheck grants) {
@@ -41,6 +43,46 @@ public final class StreamService {
         this.stats = stats;
         this.sessions = sessions;
         this.grants = grants;
+        this.grantChecks = grants == GrantCheck.NONE ? null : new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+                java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.LinkedBlockingQueue<>(256),
+                r -> {
+                    Thread t = new Thread(r, "gpu-agent-stream-grants");
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    /** Whether exec and tunnel need the renter's grant (welcome then lists {@code stream_grants}). */
+    public boolean grantsRequired() {
+        return grants != GrantCheck.NONE;
+    }
+
+    /** Checks the grant of an exec or tunnel off the event loop; logs need none. */
+    java.util.concurrent.CompletableFuture<Void> checkGrant(Message.StreamOpen open) {
+        if (grantChecks == null || open.kind().equals("logs")) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        java.util.concurrent.CompletableFuture<Void> out = new java.util.concurrent.CompletableFuture<>();
+        try {
+            grantChecks.execute(() -> {
+                try {
+                    grants.check(open);
+                    out.complete(null);
+                } catch (StreamException | RuntimeException e) {
+                    out.completeExceptionally(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            out.completeExceptionally(new StreamException("unavailable", "too many grant checks waiting; retry"));
+        }
+        return out;
+    }
+
+    /** Stops the grant checks' thread. */
+    public void close() {
+        if (grantChecks != null) {
+            grantChecks.shutdownNow();
+        }
     }
 
     public StreamLimits limits() {
@@ -53,10 +95,6 @@ public final class StreamService {
 
     StreamBackends backends() {
         return backends;
-    }
-
-    GrantCheck grants() {
-        return grants;
     }
 
     Optional<Target> session(String id) {
