@@ -88,7 +88,7 @@ final class SchedulerStreamCommands {
 
     @Command(name = "exec", mixinStandardHelpOptions = true,
             description = {"Run a command, or a login shell, in a running session's container (like docker exec -it).",
-                "With a terminal on both ends the local terminal is put in raw mode and its size follows; "
+                "With a terminal on both ends the local terminal is put in raw mode and the PTY gets its size at the start; "
                     + "the exit code is the command's."})
     static final class Exec implements java.util.concurrent.Callable<Integer> {
         @CommandLine.Mixin
