@@ -48,6 +48,13 @@ final class SchedulerStreamCommands {
         }
     }
 
+    /** A stream's stdout to ours, its stderr to ours. */
+    static void toConsole(int kind, byte[] bytes) {
+        java.io.PrintStream o = kind == StreamFrame.STDERR ? System.err : System.out;
+        o.write(bytes, 0, bytes.length);
+        o.flush();
+    }
+
     /** Copies an input stream into a stream until its end, then half-closes. */
     static Thread pump(InputStream in, ClientStream stream, String name) {
         Thread t = new Thread(() -> {
@@ -121,12 +128,7 @@ final class SchedulerStreamCommands {
             }
             String saved = pty && local ? stty("-g") : null;
             try (SchedulerCommand.Session s = SchedulerCommand.open(link, m -> { })) {
-                OutputStream out = System.out;
-                ClientStream.Listener sink = (kind, bytes) -> {
-                    OutputStream o = kind == StreamFrame.STDERR ? System.err : out;
-                    o.write(bytes, 0, bytes.length);
-                    o.flush();
-                };
+                ClientStream.Listener sink = SchedulerStreamCommands::toConsole;
                 Message.StreamOpen open = new Message.StreamOpen(session, s.conn.nextStreamNumber(), "exec", command, pty,
                         cols, rows, null, null, null, null, null, null);
                 ClientStream stream = open(s, open, sink, link.timeout());
@@ -251,11 +253,7 @@ final class SchedulerStreamCommands {
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr();
             try (SchedulerCommand.Session s = SchedulerCommand.open(link, m -> { })) {
-                ClientStream.Listener sink = (kind, bytes) -> {
-                    OutputStream o = kind == StreamFrame.STDERR ? System.err : System.out;
-                    o.write(bytes, 0, bytes.length);
-                    o.flush();
-                };
+                ClientStream.Listener sink = SchedulerStreamCommands::toConsole;
                 ClientStream stream = open(s, new Message.StreamOpen(session, s.conn.nextStreamNumber(), "logs", null, null,
                         null, null, null, null, tail, follow, null, null), sink, link.timeout());
                 Message.StreamClosed end = stream.closed().get();

@@ -10,6 +10,10 @@ import java.util.Map;
  * required field present, a value in range) and throw {@link FieldException}, which the codec
  * answers as {@code missing_field} or {@code wrong_type}.
  *
+ * <p>Why this file is long (over 400 lines): the interface is sealed, and every message of the
+ * protocol is one of its records, each with the checks of its fields; one file is the whole
+ * vocabulary, as docs/protocol.md is the whole contract.
+ *
  * <p>Direction: {@link Request}s come from the scheduler and get exactly one response with the
  * same id ({@link Response}, or {@link Error}); {@link Event}s are pushed by the agent without an
  * id. {@link Heartbeat} travels both ways.

@@ -7,7 +7,6 @@ import org.web3j.crypto.Hash;
 import org.web3j.utils.Numeric;
 
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.SignatureException;
 import java.util.Locale;
 
@@ -29,7 +28,7 @@ public final class StreamGrantTypedData implements StreamGrantRules.Signatures {
             "StreamGrant(bytes32 rental,string session,address agent,string kinds,uint64 expires,bytes32 nonce)";
     public static final String NAME = "gpu-agent";
     public static final String VERSION = "1";
-    private static final byte[] GRANT_TYPEHASH = keccak(GRANT_TYPE);
+    private static final byte[] GRANT_TYPEHASH = VoucherTypedData.keccak(GRANT_TYPE);
 
     private final byte[] domainSeparator;
 
@@ -37,7 +36,7 @@ public final class StreamGrantTypedData implements StreamGrantRules.Signatures {
         if (contract == null || !contract.matches("0x[0-9a-fA-F]{40}")) {
             throw new IllegalArgumentException("contract must be a 0x address, was " + contract);
         }
-        this.domainSeparator = Hash.sha3(concat(keccak(VoucherTypedData.DOMAIN_TYPE), keccak(NAME), keccak(VERSION),
+        this.domainSeparator = Hash.sha3(VoucherTypedData.concat(VoucherTypedData.keccak(VoucherTypedData.DOMAIN_TYPE), VoucherTypedData.keccak(NAME), VoucherTypedData.keccak(VERSION),
                 VoucherTypedData.word(BigInteger.valueOf(chainId)),
                 VoucherTypedData.word(Numeric.toBigInt(contract.toLowerCase(Locale.ROOT)))));
     }
@@ -49,10 +48,10 @@ public final class StreamGrantTypedData implements StreamGrantRules.Signatures {
         if (g.agent() == null || !g.agent().matches("0x[0-9a-f]{40}")) {
             throw new IllegalArgumentException("agent must be a 0x address, was " + g.agent());
         }
-        byte[] struct = Hash.sha3(concat(GRANT_TYPEHASH, rental, keccak(g.session()),
-                VoucherTypedData.word(Numeric.toBigInt(g.agent())), keccak(g.kinds()),
+        byte[] struct = Hash.sha3(VoucherTypedData.concat(GRANT_TYPEHASH, rental, VoucherTypedData.keccak(g.session()),
+                VoucherTypedData.word(Numeric.toBigInt(g.agent())), VoucherTypedData.keccak(g.kinds()),
                 VoucherTypedData.word(BigInteger.valueOf(g.expires())), nonce));
-        return Hash.sha3(concat(new byte[] {0x19, 0x01}, domainSeparator, struct));
+        return Hash.sha3(VoucherTypedData.concat(new byte[] {0x19, 0x01}, domainSeparator, struct));
     }
 
     /** The grant signed by {@code key} (tests, the scheduler client's renter). */
@@ -75,23 +74,5 @@ public final class StreamGrantTypedData implements StreamGrantRules.Signatures {
             throw new IllegalArgumentException(what + " must be 0x and 64 hex digits, was " + hex);
         }
         return Numeric.hexStringToByteArray(hex);
-    }
-
-    private static byte[] keccak(String s) {
-        return Hash.sha3(s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        int n = 0;
-        for (byte[] p : parts) {
-            n += p.length;
-        }
-        byte[] out = new byte[n];
-        int o = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, out, o, p.length);
-            o += p.length;
-        }
-        return out;
     }
 }

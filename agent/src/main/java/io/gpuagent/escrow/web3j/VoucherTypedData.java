@@ -89,7 +89,7 @@ public final class VoucherTypedData implements VoucherSignatures {
         }
     }
 
-    private static byte[] keccak(String s) {
+    static byte[] keccak(String s) {
         return Hash.sha3(s.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -101,7 +101,7 @@ public final class VoucherTypedData implements VoucherSignatures {
         return Numeric.toBytesPadded(v, 32);
     }
 
-    private static byte[] concat(byte[]... parts) {
+    static byte[] concat(byte[]... parts) {
         int n = 0;
         for (byte[] p : parts) {
             n += p.length;
