@@ -16,6 +16,9 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v mvn >/dev/null || need+=(maven)
 command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v nm >/dev/null || need+=(binutils)
+# the NAT test (NatStreamsIT) makes a network namespace, a veth pair and a firewall in the namespace
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
 # The Rust NVML client (native/test/rust_client) builds offline from Debian's packaged crates;
 # the package brings libloading, cfg-if and winapi with it. rustup's cargo, where present, is used.
 command -v cargo >/dev/null || need+=(cargo)
