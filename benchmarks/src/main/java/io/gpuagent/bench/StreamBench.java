@@ -190,10 +190,17 @@ public final class StreamBench {
 
     private static void heartbeats(SchedulerConnection c) throws Exception {
         long[] idle = heartbeatRtts(c, 600);
+        for (long window : new long[] {256 * 1024, 64 * 1024}) {
+            saturated(c, idle, window);
+        }
+    }
+
+    /** Heartbeats beside four floods whose windows (the scheduler's choice) are {@code window} bytes each. */
+    private static void saturated(SchedulerConnection c, long[] idle, long window) throws Exception {
         AtomicLong bytes = new AtomicLong();
         List<ClientStream> floods = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            floods.add(c.openStream(exec(List.of("cat", "/dev/zero"), false, null), (k, b) -> bytes.addAndGet(b.length), true)
+            floods.add(c.openStream(exec(List.of("cat", "/dev/zero"), false, window), (k, b) -> bytes.addAndGet(b.length), true)
                     .get(30, TimeUnit.SECONDS));
         }
         Thread.sleep(1000);
@@ -205,8 +212,8 @@ public final class StreamBench {
             f.close(T);
         }
         System.out.printf("== 3. heartbeat round trip, 600 each: idle p50 %.2f ms p99 %.2f ms; with 4 saturated exec "
-                + "streams (cat /dev/zero, %.0f MiB/s together) p50 %.2f ms p99 %.2f ms max %.2f ms%n",
-                ms(idle[300]), ms(idle[594]), rate, ms(busy[300]), ms(busy[594]), ms(busy[599]));
+                + "streams (cat /dev/zero, windows of %d KiB, %.0f MiB/s together) p50 %.2f ms p99 %.2f ms max %.2f ms%n",
+                ms(idle[300]), ms(idle[594]), window / 1024, rate, ms(busy[300]), ms(busy[594]), ms(busy[599]));
     }
 
     private static void memory(SchedulerConnection c, long pid) throws Exception {
