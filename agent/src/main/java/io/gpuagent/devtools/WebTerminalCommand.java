@@ -3,6 +3,8 @@ package io.gpuagent.devtools;
 import io.gpuagent.config.ConfigException;
 import io.gpuagent.config.HostPort;
 import io.gpuagent.daemon.ExitCodes;
+import io.gpuagent.devtools.web.WebTerminalAssets;
+import io.gpuagent.devtools.web.WebTerminalServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

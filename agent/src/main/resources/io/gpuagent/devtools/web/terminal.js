@@ -154,6 +154,7 @@
   logsButton.addEventListener('click', toggleLogs);
   window.webTerminal = {
     get term() { return state.term; },
+    get fit() { return state.fit; },
     /** The size last told to the gateway (the PTY's, once the agent acknowledged it). */
     get size() { return state.sent; },
     get exitCode() { return state.exitCode; },

@@ -1,4 +1,4 @@
-package io.gpuagent.devtools;
+package io.gpuagent.devtools.web;
 
 import io.gpuagent.market.client.ClientStream;
 import io.gpuagent.market.client.SchedulerConnection;

@@ -1,4 +1,4 @@
-package io.gpuagent.devtools;
+package io.gpuagent.devtools.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -202,29 +202,29 @@ final class StreamSocketBridge extends SimpleChannelInboundHandler<WebSocketFram
     }
 
     private void run(StreamTask task) {
-            try {
-                task.run(ready.get(target.timeout().toMillis(), TimeUnit.MILLISECONDS));
-            } catch (ExecutionException | IllegalStateException e) {
-                // the open failed or the stream closed meanwhile: the page has been (or is being) told why
-            } catch (TimeoutException e) {
-                log.warn("web terminal: session {}: the agent's window stayed shut for {} s; closing {}", open.session(),
-                        target.timeout().toSeconds(), channel.remoteAddress());
-                channel.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                log.warn("web terminal: session {}: {} on {}", open.session(), e.getMessage(), open.kind());
-            } finally {
-                if (queued.decrementAndGet() < LOW && !channel.config().isAutoRead()) {
-                    channel.config().setAutoRead(true);
-                }
+        try {
+            task.run(ready.get(target.timeout().toMillis(), TimeUnit.MILLISECONDS));
+        } catch (ExecutionException | IllegalStateException e) {
+            // the open failed or the stream closed meanwhile: the page has been (or is being) told why
+        } catch (TimeoutException e) {
+            log.warn("web terminal: session {}: no open answer, or the agent's window stayed shut, for {} s; closing {}",
+                    open.session(), target.timeout().toSeconds(), channel.remoteAddress());
+            channel.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("web terminal: session {}: {} on its {} stream", open.session(), e.getMessage(), open.kind());
+        } finally {
+            if (queued.decrementAndGet() < LOW && !channel.config().isAutoRead()) {
+                channel.config().setAutoRead(true);
             }
+        }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         // the page went away (tab closed, reload): end its stream too, so the shell does not linger
-        if (!writer.isShutdown()) {
+        try {
             writer.execute(() -> {
                 ClientStream s = ready.getNow(null);
                 if (s != null && !s.closed().isDone()) {
@@ -236,6 +236,8 @@ final class StreamSocketBridge extends SimpleChannelInboundHandler<WebSocketFram
                 }
             });
             writer.shutdown();
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the stream had ended already: nothing to close
         }
         super.channelInactive(ctx);
     }

@@ -1,4 +1,4 @@
-package io.gpuagent.devtools;
+package io.gpuagent.devtools.web;
 
 import io.gpuagent.market.client.SchedulerConnection;
 import io.gpuagent.util.NamedThreadFactory;
@@ -41,13 +41,13 @@ import java.util.concurrent.TimeUnit;
  * <p>Stream writes wait for the agent's window, so they never run on the event loop: each bridge
  * has a thread of its own (a terminal's keystrokes stay in order), tunnel uploads share a small pool.
  */
-final class WebTerminalServer implements AutoCloseable {
+public final class WebTerminalServer implements AutoCloseable {
     static final String WS_PATH = "/ws";
     static final int MAX_BODY = 1 << 20;
     static final int MAX_WS_MESSAGE = 1 << 20;
 
     /** What the handlers need: where the streams go and what they may open. */
-    record Target(SchedulerConnection conn, String session, List<String> command, Duration timeout) {
+    public record Target(SchedulerConnection conn, String session, List<String> command, Duration timeout) {
     }
 
     private final EventLoopGroup group;
@@ -61,7 +61,7 @@ final class WebTerminalServer implements AutoCloseable {
     }
 
     /** Binds {@code address} and serves until {@link #close}. */
-    static WebTerminalServer start(InetSocketAddress address, Target target, WebTerminalAssets assets) {
+    public static WebTerminalServer start(InetSocketAddress address, Target target, WebTerminalAssets assets) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new NamedThreadFactory("web-terminal-http", true),
                 NioIoHandler.newFactory());
         // bounded: a flood of uploads waits in the queue rather than spawning threads
@@ -93,7 +93,7 @@ final class WebTerminalServer implements AutoCloseable {
         }
     }
 
-    InetSocketAddress localAddress() {
+    public InetSocketAddress localAddress() {
         return (InetSocketAddress) server.localAddress();
     }
 

@@ -1,4 +1,4 @@
-package io.gpuagent.devtools;
+package io.gpuagent.devtools.web;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,4 +1,4 @@
-package io.gpuagent.devtools;
+package io.gpuagent.devtools.web;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,13 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * scripts/web-terminal-assets.sh), or from a directory a marketplace points {@code --assets} at to
  * serve its own page. Nothing is fetched from elsewhere at run time.
  */
-final class WebTerminalAssets {
+public final class WebTerminalAssets {
     static final String RESOURCES = "io/gpuagent/devtools/web/";
     /** The files without which there is no terminal: checked at start so a jar built without npm says so. */
-    static final String XTERM = "vendor/xterm.js";
+    public static final String XTERM = "vendor/xterm.js";
 
     /** One file and its media type. */
-    record Asset(String contentType, byte[] bytes) {
+    public record Asset(String contentType, byte[] bytes) {
     }
 
     private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8",
@@ -33,17 +33,17 @@ final class WebTerminalAssets {
     private final Map<String, Asset> cache = new ConcurrentHashMap<>();
 
     /** @param dir a directory with the same layout, or null for the jar's own files */
-    WebTerminalAssets(Path dir) {
+    public WebTerminalAssets(Path dir) {
         this.dir = dir;
     }
 
     /** Where the files come from, for the start-up line. */
-    String origin() {
+    public String origin() {
         return dir == null ? "the jar" : dir.toString();
     }
 
     /** The file at a request path ({@code /} is {@code index.html}), or null: unknown, hidden, or outside. */
-    Asset find(String path) {
+    public Asset find(String path) {
         String name = path.equals("/") ? "index.html" : path.substring(1);
         // one flat level plus vendor/: no "..", no dot files, nothing a path trick could reach
         if (!name.matches("(vendor/)?[A-Za-z0-9][A-Za-z0-9._-]*")) {
