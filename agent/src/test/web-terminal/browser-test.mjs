@@ -135,6 +135,15 @@ try {
   await page.waitForFunction((l) => document.getElementById('logs').textContent.includes(l), logLine, { timeout: T });
   ok('logs pane shows the container\'s "' + logLine + '"');
   await page.waitForTimeout(300); // the pane's layout settles and the fit runs
+  await type(page, 'clear'); // a tidy screen for the picture; ash drops what is typed before its next prompt
+  await page.waitForFunction(() => {
+    const b = window.webTerminal.term.buffer.active;
+    const shown = [];
+    for (let i = b.viewportY; i < b.viewportY + window.webTerminal.term.rows; i++) {
+      shown.push(b.getLine(i).translateToString(true).trim());
+    }
+    return !shown.some((l) => l.includes('size-') || l.includes('clear')) && shown.some((l) => /[#$]$/.test(l));
+  }, null, { timeout: T });
   await sttyFollows(page, 'logs pane open');
   await type(page, 'wget -qO- http://127.0.0.1:' + port + '/');
   await waitForLine(page, (l) => l.trim() === text, 'the web server\'s page in the shell');

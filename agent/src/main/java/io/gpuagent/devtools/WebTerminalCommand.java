@@ -76,7 +76,13 @@ final class WebTerminalCommand implements Callable<Integer> {
                         + "older than streams)");
                 return ExitCodes.REFUSED;
             }
-            WebTerminalServer.Target target = new WebTerminalServer.Target(s.conn, session, List.copyOf(command), link.timeout());
+            WebTerminalServer.Target target = new WebTerminalServer.Target(s.conn, session, List.copyOf(command), link.timeout(),
+                    line -> {
+                        synchronized (err) {
+                            err.println("web terminal: " + line);
+                            err.flush();
+                        }
+                    });
             WebTerminalServer started;
             try {
                 started = WebTerminalServer.start(at.socketAddress(), target, assets);

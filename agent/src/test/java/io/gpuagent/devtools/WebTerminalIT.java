@@ -16,13 +16,24 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,11 +65,16 @@ class WebTerminalIT {
         String node = executable("node");
         Path browserTest = browserTestDir(executable("npm"));
         Path socket = DockerContainerRuntimeIT.socketFromEnvironment();
+        int dialPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dialPort = free.getLocalPort(); // where the second gateway will wait for the agent to dial out
+        }
         try (TestDocker docker = new TestDocker(socket);
              RunningAgent agent = new RunningAgent(dir.resolve("agent"), "gaming-pc-rtx4090.conf",
                      "sessions.enabled=true", "docker.socket=" + socket, "sessions.cpus_per_gpu=1",
                      "sessions.memory_per_gpu_mb=512", "sessions.disk_per_gpu_gb=1", "sessions.stop_grace_ms=1000",
-                     "market.listen=127.0.0.1:0", "market.plaintext=true");
+                     "market.listen=127.0.0.1:0", "market.plaintext=true", "market.dial=127.0.0.1:" + dialPort,
+                     "market.reconnect_initial_ms=100", "market.reconnect_max_ms=500");
              SchedulerClient client = new SchedulerClient(null);
              SchedulerConnection c = client.connect(agent.marketAddress())) {
             c.call(new Message.Hello(List.of(1), "it", null, List.of("streams")), Message.Welcome.class, T);
@@ -74,16 +90,7 @@ class WebTerminalIT {
                     "--http", "127.0.0.1:0", "--session", "s-1").start();
             ByteArrayOutputStream gatewayLog = new ByteArrayOutputStream();
             try {
-                BufferedReader err = new BufferedReader(new InputStreamReader(gateway.getErrorStream(), StandardCharsets.UTF_8));
-                Matcher ready = null;
-                for (String line; ready == null && (line = err.readLine()) != null; ) {
-                    gatewayLog.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
-                    Matcher m = READY.matcher(line);
-                    ready = m.find() ? m : null;
-                }
-                assertThat(ready).as("the gateway's ready line; it wrote:\n%s", text(gatewayLog)).isNotNull();
-                String url = ready.group(1);
-                drain(err, gatewayLog);
+                String url = ready(gateway, gatewayLog);
 
                 // a page of another site may not open a shell in the session
                 assertThat(upgrade(url, "http://evil.example")).startsWith("HTTP/1.1 403");
@@ -110,12 +117,71 @@ class WebTerminalIT {
             assertThat(text(gatewayLog)).contains("exec stream").contains("closed: exited (exit code 3)")
                     .contains("logs stream");
             assertThat(agent.log()).contains("opened into session s-1: tunnel to port 8080");
+
+            // the same gateway for an agent that dials out (market.dial): a terminal and a tunnel, without the browser
+            Process dialed = AgentProcess.builder(Map.of(), "web-terminal", "--plaintext", "--listen", "127.0.0.1:" + dialPort,
+                    "--http", "127.0.0.1:0", "--session", "s-1", "--", "sh", "-c", "echo dialed-out; exit 5").start();
+            ByteArrayOutputStream dialedLog = new ByteArrayOutputStream();
+            try {
+                String url = ready(dialed, dialedLog);
+                assertThat(text(dialedLog)).contains("waiting for an agent to dial 127.0.0.1:" + dialPort);
+                StringBuilder shown = new StringBuilder();
+                CompletableFuture<String> closed = new CompletableFuture<>();
+                HttpClient http = HttpClient.newHttpClient();
+                http.newWebSocketBuilder().buildAsync(URI.create(url.replace("http://", "ws://") + "ws/terminal?cols=100&rows=30"),
+                        new WebSocket.Listener() {
+                            @Override
+                            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data,
+                                                                                   boolean last) {
+                                synchronized (shown) {
+                                    shown.append(StandardCharsets.UTF_8.decode(data));
+                                }
+                                return WebSocket.Listener.super.onBinary(ws, data, last);
+                            }
+
+                            @Override
+                            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                                if (data.toString().contains("\"closed\"")) {
+                                    closed.complete(data.toString());
+                                }
+                                return WebSocket.Listener.super.onText(ws, data, last);
+                            }
+                        }).get(30, TimeUnit.SECONDS);
+                assertThat(closed.get(30, TimeUnit.SECONDS)).contains("\"reason\":\"exited\"").contains("\"exitCode\":5");
+                synchronized (shown) {
+                    assertThat(shown.toString()).contains("dialed-out");
+                }
+                HttpResponse<String> page = http.send(HttpRequest.newBuilder(
+                        URI.create(url + "tunnel/8080/index.html")).timeout(T).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(page.statusCode()).isEqualTo(200);
+                assertThat(page.body()).isEqualTo(PAGE_TEXT + "\n");
+            } finally {
+                dialed.destroy();
+                dialed.waitFor(10, TimeUnit.SECONDS);
+            }
         }
+    }
+
+    /** Reads the gateway's stderr up to its ready line; the page's URL. The rest goes on into {@code log}. */
+    private static String ready(Process gateway, ByteArrayOutputStream log) throws IOException {
+        BufferedReader err = new BufferedReader(new InputStreamReader(gateway.getErrorStream(), StandardCharsets.UTF_8));
+        Matcher ready = null;
+        for (String line; ready == null && (line = err.readLine()) != null; ) {
+            synchronized (log) {
+                log.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            Matcher m = READY.matcher(line);
+            ready = m.find() ? m : null;
+        }
+        assertThat(ready).as("the gateway's ready line; it wrote:\n%s", text(log)).isNotNull();
+        drain(err, log);
+        return ready.group(1);
     }
 
     /** A WebSocket handshake to the terminal with this Origin; the status line of the answer. */
     private static String upgrade(String url, String origin) throws IOException {
-        java.net.URI u = java.net.URI.create(url);
+        URI u = URI.create(url);
         try (Socket s = new Socket(u.getHost(), u.getPort())) {
             s.setSoTimeout(10_000);
             OutputStream o = s.getOutputStream();
@@ -132,7 +198,7 @@ class WebTerminalIT {
         Path dest = SimNvml.repoRoot().resolve("agent/target/web-terminal-browser-test");
         Files.createDirectories(dest);
         for (String f : List.of("package.json", "package-lock.json", "browser-test.mjs")) {
-            Files.copy(src.resolve(f), dest.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(src.resolve(f), dest.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
         if (!Files.isDirectory(dest.resolve("node_modules/playwright-core"))) {
             Process p = new ProcessBuilder(npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts")

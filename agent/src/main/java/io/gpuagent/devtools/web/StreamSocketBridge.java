@@ -105,8 +105,8 @@ final class StreamSocketBridge extends SimpleChannelInboundHandler<WebSocketFram
                 end(m, WebSocketCloseStatus.INTERNAL_SERVER_ERROR);
                 return;
             }
-            log.info("web terminal: {} stream {} opened into session {} for {}", open.kind(), s.id(), open.session(),
-                    channel.remoteAddress());
+            target.events().accept(open.kind() + " stream " + s.id() + " opened into session " + open.session() + " for "
+                    + channel.remoteAddress());
             channel.writeAndFlush(new TextWebSocketFrame(JSON.createObjectNode().put("type", "opened").put("stream", s.id())
                     .put("session", open.session()).put("cols", open.cols()).put("rows", open.rows()).toString()));
             ready.complete(s);
@@ -118,8 +118,8 @@ final class StreamSocketBridge extends SimpleChannelInboundHandler<WebSocketFram
     }
 
     private void closed(ClientStream s, Message.StreamClosed c) {
-        log.info("web terminal: {} stream {} of session {} closed: {}{}", open.kind(), s.id(), open.session(), c.reason(),
-                c.exitCode() == null ? "" : " (exit code " + c.exitCode() + ")");
+        target.events().accept(open.kind() + " stream " + s.id() + " of session " + open.session() + " closed: " + c.reason()
+                + (c.exitCode() == null ? "" : " (exit code " + c.exitCode() + ")"));
         ObjectNode m = JSON.createObjectNode().put("type", "closed").put("reason", c.reason());
         if (c.exitCode() != null) {
             m.put("exitCode", c.exitCode());

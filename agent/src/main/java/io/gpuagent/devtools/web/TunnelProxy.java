@@ -51,6 +51,7 @@ final class TunnelProxy {
     /** Takes over {@code req} (releases it) and the page's connection. */
     void proxy(ChannelHandlerContext ctx, FullHttpRequest req, int port, String pathAndQuery) {
         byte[] request = encode(req, port, pathAndQuery);
+        String line = req.method().name() + " " + pathAndQuery;
         Channel page = ctx.channel();
         page.config().setAutoRead(false);
         CompletableFuture<ClientStream> ready = new CompletableFuture<>();
@@ -85,6 +86,8 @@ final class TunnelProxy {
                 return;
             }
             ready.complete(s);
+            target.events().accept("tunnel stream " + s.id() + " to port " + port + " of session " + target.session() + ": "
+                    + line + " for " + page.remoteAddress());
             // queued on the page's event loop before any of the agent's bytes can be: the codec is gone when they come
             page.eventLoop().execute(() -> {
                 req.release();

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The reference web terminal's HTTP side (docs/web-terminal.md): one Netty event loop serving the
@@ -46,8 +47,13 @@ public final class WebTerminalServer implements AutoCloseable {
     static final int MAX_BODY = 1 << 20;
     static final int MAX_WS_MESSAGE = 1 << 20;
 
-    /** What the handlers need: where the streams go and what they may open. */
-    public record Target(SchedulerConnection conn, String session, List<String> command, Duration timeout) {
+    /**
+     * What the handlers need: where the streams go and what they may open.
+     *
+     * @param events one line per stream opened and closed, for the operator (the command prints them to stderr)
+     */
+    public record Target(SchedulerConnection conn, String session, List<String> command, Duration timeout,
+                         Consumer<String> events) {
     }
 
     private final EventLoopGroup group;
