@@ -16,8 +16,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,6 +53,7 @@ class WebTerminalIT {
     private static final String RENTAL = "0x" + "ab".repeat(32);
     private static final String PAGE_TEXT = "served from inside the session";
     private static final Pattern READY = Pattern.compile("web terminal on (http://\\S+/) for session s-1");
+    private static final Pattern WAITING = Pattern.compile("waiting for an agent to dial (\\S+:\\d+) ");
 
     @TempDir
     Path dir;
@@ -65,23 +64,25 @@ class WebTerminalIT {
         String node = executable("node");
         Path browserTest = browserTestDir(executable("npm"));
         Path socket = DockerContainerRuntimeIT.socketFromEnvironment();
-        int dialPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            dialPort = free.getLocalPort(); // where the second gateway will wait for the agent to dial out
-        }
+        // a second gateway waits for an agent that dials out (market.dial); it binds first and says where
+        Process dialed = AgentProcess.builder(Map.of(), "web-terminal", "--plaintext", "--listen", "127.0.0.1:0",
+                "--timeout", "120", "--http", "127.0.0.1:0", "--session", "s-1", "--", "sh", "-c", "echo dialed-out; exit 5")
+                .start();
+        ByteArrayOutputStream dialedLog = new ByteArrayOutputStream();
+        BufferedReader dialedErr = new BufferedReader(new InputStreamReader(dialed.getErrorStream(), StandardCharsets.UTF_8));
         try (TestDocker docker = new TestDocker(socket);
              RunningAgent agent = new RunningAgent(dir.resolve("agent"), "gaming-pc-rtx4090.conf",
                      "sessions.enabled=true", "docker.socket=" + socket, "sessions.cpus_per_gpu=1",
                      "sessions.memory_per_gpu_mb=512", "sessions.disk_per_gpu_gb=1", "sessions.stop_grace_ms=1000",
-                     "market.listen=127.0.0.1:0", "market.plaintext=true", "market.dial=127.0.0.1:" + dialPort,
-                     "market.reconnect_initial_ms=100", "market.reconnect_max_ms=500");
+                     "market.listen=127.0.0.1:0", "market.plaintext=true",
+                     "market.dial=" + readUntil(dialedErr, WAITING, dialedLog).group(1));
              SchedulerClient client = new SchedulerClient(null);
              SchedulerConnection c = client.connect(agent.marketAddress())) {
             c.call(new Message.Hello(List.of(1), "it", null, List.of("streams")), Message.Welcome.class, T);
             String script = "mkdir -p /www && echo '" + PAGE_TEXT + "' > /www/index.html && httpd -p 8080 -h /www"
                     + " && for i in 1 2 3 4 5; do echo line-$i; done && sleep 3600";
-            c.call(new Message.Launch("s-1", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2", 1, null,
-                    TestDocker.BASE_IMAGE, List.of("sh", "-c", script), null, null, null, "139", 3600L), Message.SessionReply.class, T);
+            c.call(new Message.Launch("s-1", RENTAL, "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2", 1, null, TestDocker.BASE_IMAGE,
+                    List.of("sh", "-c", script), null, null, null, "139", 3600L), Message.SessionReply.class, T);
             await().atMost(T).until(() -> c.call(new Message.Status("s-1"), Message.SessionReply.class, T)
                     .session().state().equals("running"));
 
@@ -90,93 +91,95 @@ class WebTerminalIT {
                     "--http", "127.0.0.1:0", "--session", "s-1").start();
             ByteArrayOutputStream gatewayLog = new ByteArrayOutputStream();
             try {
-                String url = ready(gateway, gatewayLog);
+                BufferedReader err = new BufferedReader(new InputStreamReader(gateway.getErrorStream(), StandardCharsets.UTF_8));
+                String url = readUntil(err, READY, gatewayLog).group(1);
+                drain(err, gatewayLog);
 
                 // a page of another site may not open a shell in the session
                 assertThat(upgrade(url, "http://evil.example")).startsWith("HTTP/1.1 403");
                 assertThat(upgrade(url, url.substring(0, url.length() - 1))).startsWith("HTTP/1.1 101");
-
-                Path screenshot = SimNvml.repoRoot().resolve("agent/target/web-terminal-it/web-terminal.png");
-                Files.createDirectories(screenshot.getParent());
-                ProcessBuilder pb = new ProcessBuilder(node, browserTest.resolve("browser-test.mjs").toString())
-                        .directory(browserTest.toFile()).redirectErrorStream(true);
-                pb.environment().putAll(Map.of("WEB_TERMINAL_URL", url, "CHROMIUM", chromium, "SCREENSHOT", screenshot.toString(),
-                        "TUNNEL_PORT", "8080", "TUNNEL_TEXT", PAGE_TEXT, "LOG_LINE", "line-5"));
-                Process browser = pb.start();
-                String out = new String(browser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                boolean done = browser.waitFor(180, TimeUnit.SECONDS);
-                System.out.println(out);
-                assertThat(done).as("the browser test ended within 180 s").isTrue();
-                assertThat(browser.exitValue()).as("browser test:\n%s\ngateway:\n%s", out, text(gatewayLog)).isZero();
-                assertThat(out).contains("browser checks: all held");
-                assertThat(screenshot).isNotEmptyFile();
+                inTheBrowser(node, chromium, browserTest, url, gatewayLog);
             } finally {
                 gateway.destroy();
                 gateway.waitFor(10, TimeUnit.SECONDS);
             }
             assertThat(text(gatewayLog)).contains("exec stream").contains("closed: exited (exit code 3)")
-                    .contains("logs stream");
+                    .contains("logs stream").contains("tunnel stream");
             assertThat(agent.log()).contains("opened into session s-1: tunnel to port 8080");
 
-            // the same gateway for an agent that dials out (market.dial): a terminal and a tunnel, without the browser
-            Process dialed = AgentProcess.builder(Map.of(), "web-terminal", "--plaintext", "--listen", "127.0.0.1:" + dialPort,
-                    "--http", "127.0.0.1:0", "--session", "s-1", "--", "sh", "-c", "echo dialed-out; exit 5").start();
-            ByteArrayOutputStream dialedLog = new ByteArrayOutputStream();
-            try {
-                String url = ready(dialed, dialedLog);
-                assertThat(text(dialedLog)).contains("waiting for an agent to dial 127.0.0.1:" + dialPort);
-                StringBuilder shown = new StringBuilder();
-                CompletableFuture<String> closed = new CompletableFuture<>();
-                HttpClient http = HttpClient.newHttpClient();
-                http.newWebSocketBuilder().buildAsync(URI.create(url.replace("http://", "ws://") + "ws/terminal?cols=100&rows=30"),
-                        new WebSocket.Listener() {
-                            @Override
-                            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data,
-                                                                                   boolean last) {
-                                synchronized (shown) {
-                                    shown.append(StandardCharsets.UTF_8.decode(data));
-                                }
-                                return WebSocket.Listener.super.onBinary(ws, data, last);
-                            }
-
-                            @Override
-                            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                                if (data.toString().contains("\"closed\"")) {
-                                    closed.complete(data.toString());
-                                }
-                                return WebSocket.Listener.super.onText(ws, data, last);
-                            }
-                        }).get(30, TimeUnit.SECONDS);
-                assertThat(closed.get(30, TimeUnit.SECONDS)).contains("\"reason\":\"exited\"").contains("\"exitCode\":5");
-                synchronized (shown) {
-                    assertThat(shown.toString()).contains("dialed-out");
-                }
-                HttpResponse<String> page = http.send(HttpRequest.newBuilder(
-                        URI.create(url + "tunnel/8080/index.html")).timeout(T).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertThat(page.statusCode()).isEqualTo(200);
-                assertThat(page.body()).isEqualTo(PAGE_TEXT + "\n");
-            } finally {
-                dialed.destroy();
-                dialed.waitFor(10, TimeUnit.SECONDS);
-            }
+            String url = readUntil(dialedErr, READY, dialedLog).group(1);
+            drain(dialedErr, dialedLog);
+            overTheDialedOutLink(url);
+        } finally {
+            dialed.destroy();
+            dialed.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
-    /** Reads the gateway's stderr up to its ready line; the page's URL. The rest goes on into {@code log}. */
-    private static String ready(Process gateway, ByteArrayOutputStream log) throws IOException {
-        BufferedReader err = new BufferedReader(new InputStreamReader(gateway.getErrorStream(), StandardCharsets.UTF_8));
-        Matcher ready = null;
-        for (String line; ready == null && (line = err.readLine()) != null; ) {
+    /** browser-test.mjs in headless chromium against the gateway at {@code url}. */
+    private static void inTheBrowser(String node, String chromium, Path browserTest, String url, ByteArrayOutputStream gatewayLog)
+            throws Exception {
+        Path screenshot = SimNvml.repoRoot().resolve("agent/target/web-terminal-it/web-terminal.png");
+        Files.createDirectories(screenshot.getParent());
+        ProcessBuilder pb = new ProcessBuilder(node, browserTest.resolve("browser-test.mjs").toString())
+                .directory(browserTest.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(Map.of("WEB_TERMINAL_URL", url, "CHROMIUM", chromium, "SCREENSHOT", screenshot.toString(),
+                "TUNNEL_PORT", "8080", "TUNNEL_TEXT", PAGE_TEXT, "LOG_LINE", "line-5"));
+        Process browser = pb.start();
+        String out = new String(browser.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean done = browser.waitFor(180, TimeUnit.SECONDS);
+        System.out.println(out);
+        assertThat(done).as("the browser test ended within 180 s").isTrue();
+        assertThat(browser.exitValue()).as("browser test:\n%s\ngateway:\n%s", out, text(gatewayLog)).isZero();
+        assertThat(out).contains("browser checks: all held");
+        assertThat(screenshot).isNotEmptyFile();
+    }
+
+    /** The gateway of a dialed-out agent, with a command of its own: a terminal by Java's WebSocket client, and a tunnel. */
+    private static void overTheDialedOutLink(String url) throws Exception {
+        StringBuilder shown = new StringBuilder();
+        CompletableFuture<String> closed = new CompletableFuture<>();
+        HttpClient http = HttpClient.newHttpClient();
+        http.newWebSocketBuilder().buildAsync(URI.create(url.replace("http://", "ws://") + "ws/terminal?cols=100&rows=30"),
+                new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+                        synchronized (shown) {
+                            shown.append(StandardCharsets.UTF_8.decode(data));
+                        }
+                        return WebSocket.Listener.super.onBinary(ws, data, last);
+                    }
+
+                    @Override
+                    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                        if (data.toString().contains("\"closed\"")) {
+                            closed.complete(data.toString());
+                        }
+                        return WebSocket.Listener.super.onText(ws, data, last);
+                    }
+                }).get(30, TimeUnit.SECONDS);
+        assertThat(closed.get(30, TimeUnit.SECONDS)).contains("\"reason\":\"exited\"").contains("\"exitCode\":5");
+        synchronized (shown) {
+            assertThat(shown.toString()).contains("dialed-out");
+        }
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(url + "tunnel/8080/index.html")).timeout(T).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).isEqualTo(PAGE_TEXT + "\n");
+    }
+
+    /** Reads a gateway's stderr up to a line {@code p} finds (kept in {@code log}). */
+    private static Matcher readUntil(BufferedReader err, Pattern p, ByteArrayOutputStream log) throws IOException {
+        for (String line; (line = err.readLine()) != null; ) {
             synchronized (log) {
                 log.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
             }
-            Matcher m = READY.matcher(line);
-            ready = m.find() ? m : null;
+            Matcher m = p.matcher(line);
+            if (m.find()) {
+                return m;
+            }
         }
-        assertThat(ready).as("the gateway's ready line; it wrote:\n%s", text(log)).isNotNull();
-        drain(err, log);
-        return ready.group(1);
+        throw new AssertionError("the gateway ended without a line matching " + p + "; it wrote:\n" + text(log));
     }
 
     /** A WebSocket handshake to the terminal with this Origin; the status line of the answer. */
