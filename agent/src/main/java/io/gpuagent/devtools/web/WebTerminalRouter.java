@@ -19,6 +19,9 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +34,7 @@ import java.util.regex.Pattern;
  * anything else to the static files. One per connection.
  */
 final class WebTerminalRouter extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(WebTerminalRouter.class);
     private static final Pattern TUNNEL = Pattern.compile("/tunnel/(\\d{1,5})(/.*)?");
 
     private final WebTerminalServer.Target target;
@@ -84,6 +88,13 @@ final class WebTerminalRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         respond(ctx, req, HttpResponseStatus.OK, a.contentType(), Unpooled.wrappedBuffer(a.bytes()));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // a malformed request, a file that cannot be read: this page's connection only
+        log.warn("web terminal: {} on the connection of {}; closing it", cause.toString(), ctx.channel().remoteAddress());
+        ctx.close();
     }
 
     /** No {@code Origin} (not a browser), or one whose host and port are the {@code Host} the page was loaded from. */
