@@ -31,7 +31,7 @@
     }
   }
 
-  function control(socket, term, m) {
+  function control(term, m) {
     if (m.type === 'opened') {
       state.stream = m.stream;
       sessionEl.textContent = 'session ' + m.session;
@@ -79,7 +79,7 @@
 
     socket.onmessage = (ev) => {
       if (typeof ev.data === 'string') {
-        control(socket, term, JSON.parse(ev.data));
+        control(term, JSON.parse(ev.data));
       } else {
         term.write(new Uint8Array(ev.data));
       }
