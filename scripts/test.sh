@@ -33,6 +33,10 @@ elif (( $(node -p 'process.versions.node.split(".")[0]') < 18 )); then
 fi
 # promtool and the Prometheus server for the metrics endpoint's tests
 { command -v promtool >/dev/null && [[ -x /usr/bin/prometheus ]]; } || need+=(prometheus)
+# Debian's chromium for the web terminal's browser test (WebTerminalIT drives it with playwright-core
+# from npm, which downloads no browser of its own), and a monospace font for its terminal
+command -v chromium >/dev/null || need+=(chromium)
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]] || need+=(fonts-dejavu-core)
 if ((${#need[@]})); then
     echo "test.sh: installing ${need[*]}"
     if [[ $(id -u) -ne 0 ]]; then

@@ -49,7 +49,7 @@ class PluginCommandsTest {
     void theDevelopmentCommandsAreListedInTheirUsualPlaces() {
         CommandLine cl = Main.commandLine();
         assertThat(names(cl)).containsExactly("run", "probe", "status", "drain", "undrain", "check", "journal", "tls",
-                "scheduler", "wallet", "claims", "demo", "help");
+                "scheduler", "wallet", "claims", "web-terminal", "demo", "help");
         assertThat(names(cl.getSubcommands().get("tls"))).containsExactly("init", "fingerprint", "help");
         assertThat(cl.getSubcommands().get("tls").getSubcommands().get("init").getCommandSpec().qualifiedName())
                 .isEqualTo("gpu-agent tls init");
