@@ -45,8 +45,10 @@ import static org.awaitility.Awaitility.await;
  * process, and headless chromium (Debian's) driven by playwright-core through
  * agent/src/test/web-terminal/browser-test.mjs: typing into the terminal, its exit code on the page,
  * {@code stty size} following the page's fit as the viewport and the logs pane change it, the
- * container's web page through {@code /tunnel/PORT/}. Without node, npm or chromium it fails; it never
- * skips (scripts/test.sh installs them).
+ * container's web page through {@code /tunnel/PORT/}. The browser's gateway is the one the agent
+ * dials out to ({@code market.dial}): the renter's keystrokes, logs and page travel the link the
+ * agent opened (NatStreamsIT runs that link from behind a NAT). Without node, npm or chromium it
+ * fails; it never skips (scripts/test.sh installs them).
  */
 class WebTerminalIT {
     private static final Duration T = Duration.ofSeconds(30);
@@ -65,9 +67,9 @@ class WebTerminalIT {
         Path browserTest = browserTestDir(executable("npm"));
         Path socket = DockerContainerRuntimeIT.socketFromEnvironment();
         // a second gateway waits for an agent that dials out (market.dial); it binds first and says where
+        // the browser goes through it: the renter's bytes travel the link the agent dialed out on
         Process dialed = AgentProcess.builder(Map.of(), "web-terminal", "--plaintext", "--listen", "127.0.0.1:0",
-                "--timeout", "120", "--http", "127.0.0.1:0", "--session", "s-1", "--", "sh", "-c", "echo dialed-out; exit 5")
-                .start();
+                "--timeout", "120", "--http", "127.0.0.1:0", "--session", "s-1").start();
         ByteArrayOutputStream dialedLog = new ByteArrayOutputStream();
         BufferedReader dialedErr = new BufferedReader(new InputStreamReader(dialed.getErrorStream(), StandardCharsets.UTF_8));
         try (TestDocker docker = new TestDocker(socket);
@@ -87,29 +89,29 @@ class WebTerminalIT {
                     .session().state().equals("running"));
 
             String at = agent.marketAddress().getHostString() + ":" + agent.marketAddress().getPort();
+            String url = readUntil(dialedErr, READY, dialedLog).group(1);
+            drain(dialedErr, dialedLog);
+            // a page of another site may not open a shell in the session
+            assertThat(upgrade(url, "http://evil.example")).startsWith("HTTP/1.1 403");
+            assertThat(upgrade(url, url.substring(0, url.length() - 1))).startsWith("HTTP/1.1 101");
+            inTheBrowser(node, chromium, browserTest, url, dialedLog);
+            assertThat(text(dialedLog)).contains("exec stream").contains("closed: exited (exit code 3)")
+                    .contains("logs stream").contains("tunnel stream");
+            assertThat(agent.log()).contains("opened into session s-1: tunnel to port 8080");
+
+            // the same gateway over a connection the scheduler made (market.listen), with a command of its own
             Process gateway = AgentProcess.builder(Map.of(), "web-terminal", "--plaintext", "--connect", at,
-                    "--http", "127.0.0.1:0", "--session", "s-1").start();
+                    "--http", "127.0.0.1:0", "--session", "s-1", "--", "sh", "-c", "echo own-command; exit 5").start();
             ByteArrayOutputStream gatewayLog = new ByteArrayOutputStream();
             try {
                 BufferedReader err = new BufferedReader(new InputStreamReader(gateway.getErrorStream(), StandardCharsets.UTF_8));
-                String url = readUntil(err, READY, gatewayLog).group(1);
+                String connected = readUntil(err, READY, gatewayLog).group(1);
                 drain(err, gatewayLog);
-
-                // a page of another site may not open a shell in the session
-                assertThat(upgrade(url, "http://evil.example")).startsWith("HTTP/1.1 403");
-                assertThat(upgrade(url, url.substring(0, url.length() - 1))).startsWith("HTTP/1.1 101");
-                inTheBrowser(node, chromium, browserTest, url, gatewayLog);
+                overALink(connected);
             } finally {
                 gateway.destroy();
                 gateway.waitFor(10, TimeUnit.SECONDS);
             }
-            assertThat(text(gatewayLog)).contains("exec stream").contains("closed: exited (exit code 3)")
-                    .contains("logs stream").contains("tunnel stream");
-            assertThat(agent.log()).contains("opened into session s-1: tunnel to port 8080");
-
-            String url = readUntil(dialedErr, READY, dialedLog).group(1);
-            drain(dialedErr, dialedLog);
-            overTheDialedOutLink(url);
         } finally {
             dialed.destroy();
             dialed.waitFor(10, TimeUnit.SECONDS);
@@ -135,8 +137,8 @@ class WebTerminalIT {
         assertThat(screenshot).isNotEmptyFile();
     }
 
-    /** The gateway of a dialed-out agent, with a command of its own: a terminal by Java's WebSocket client, and a tunnel. */
-    private static void overTheDialedOutLink(String url) throws Exception {
+    /** A gateway with a command of its own: a terminal by Java's WebSocket client, and a tunnel. */
+    private static void overALink(String url) throws Exception {
         StringBuilder shown = new StringBuilder();
         CompletableFuture<String> closed = new CompletableFuture<>();
         HttpClient http = HttpClient.newHttpClient();
@@ -160,7 +162,7 @@ class WebTerminalIT {
                 }).get(30, TimeUnit.SECONDS);
         assertThat(closed.get(30, TimeUnit.SECONDS)).contains("\"reason\":\"exited\"").contains("\"exitCode\":5");
         synchronized (shown) {
-            assertThat(shown.toString()).contains("dialed-out");
+            assertThat(shown.toString()).contains("own-command");
         }
         HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(url + "tunnel/8080/index.html")).timeout(T).build(),
                 HttpResponse.BodyHandlers.ofString());
