@@ -131,6 +131,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void streamLimitsHaveSaneDefaultsAndGrantsNeedEscrow() throws Exception {
+        AgentConfig.Market d = ConfigLoader.load(null, Map.of(), List.of()).market();
+        assertThat(d.streams()).isTrue();
+        assertThat(d.streamLimitPerConnection()).isEqualTo(16);
+        assertThat(d.streamLimitPerSession()).isEqualTo(4);
+        assertThat(d.streamWindowBytes()).isEqualTo(262144);
+        assertThat(d.streamIdleTimeoutS()).isEqualTo(3600);
+        assertThat(d.streamGrants()).isEqualTo("off");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("market.stream_window_bytes=512")))
+                .hasMessageContaining("market.stream_window_bytes = \"512\" is invalid: must be between 1024 and 16777216");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("market.stream_limit_per_session=0")))
+                .hasMessageContaining("market.stream_limit_per_session");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("market.stream_grants=sometimes")))
+                .hasMessageContaining("market.stream_grants = \"sometimes\" is invalid: must be \"off\" or \"required\"");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), List.of("market.stream_grants=required")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("needs escrow.enabled = true");
+    }
+
+    @Test
     void listsComeFromTomlArraysOrCommaSeparatedOverrides() throws Exception {
         AgentConfig c = ConfigLoader.load(write("[sessions]\nallowed_images = [\"docker.io/pytorch/*\", \"nvcr.io/**\"]\n"),
                 Map.of("GPU_AGENT__SESSIONS__DENIED_IMAGES", "a/*, b/*"), List.of());
