@@ -176,7 +176,8 @@ public final class Daemon {
             } catch (java.util.concurrent.CompletionException e) {
                 throw new EscrowStartException("cannot start the escrow: " + e.getCause().getMessage(), e.getCause());
             }
-            escrow = new EscrowBridge(payouts, config.escrow().token(), config.escrow().chainId());
+            escrow = new EscrowBridge(payouts, config.escrow().token(), config.escrow().chainId(),
+                    config.escrow().contract());
             log.info("payouts go to {} (escrow {} on chain {} via {})", payouts.payoutAddress(), config.escrow().contract(),
                     config.escrow().chainId(), config.escrow().rpcUrl());
         }

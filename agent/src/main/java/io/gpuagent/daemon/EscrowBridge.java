@@ -31,9 +31,11 @@ final class EscrowBridge implements PaymentPort, PaymentGate, SessionListener {
     private final Payouts payouts;
     private final String token;
     private final long chainId;
+    private final String contract;
     private volatile EventBridge events;
 
-    EscrowBridge(Payouts payouts, String token, long chainId) {
+    EscrowBridge(Payouts payouts, String token, long chainId, String contract) {
+        this.contract = contract;
         this.payouts = payouts;
         this.token = token;
         this.chainId = chainId;
@@ -78,7 +80,17 @@ final class EscrowBridge implements PaymentPort, PaymentGate, SessionListener {
     }
 
     @Override
+    public String escrowContract() {
+        return contract;
+    }
+
+    @Override
     public void checkRental(Message.Launch launch) throws CommandException {
+        if (!io.gpuagent.escrow.Voucher.isRentalId(launch.rental())) {
+            // the request itself is wrong, as the launch policy's other rules say: nothing was asked of the chain
+            throw new CommandException("policy_rental_id", "rental \"" + launch.rental() + "\" is not an escrow rental id: "
+                    + "send 0x and 64 hex digits, the id the escrow contract gave the rental when it was opened");
+        }
         try {
             payouts.verifyRental(launch.rental(), new BigInteger(launch.pricePerSecond()), launch.maxDurationS());
         } catch (VoucherException e) {

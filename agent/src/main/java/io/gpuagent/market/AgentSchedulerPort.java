@@ -81,7 +81,7 @@ public final class AgentSchedulerPort implements SchedulerPort {
             }
         }
         return new Message.Welcome(version, agentVersion, hostId, epoch, caps, inventory.driver().simulated(),
-                payments.payoutAddress(), signed, signature);
+                payments.payoutAddress(), signed, signature, payments.chainId(), payments.escrowContract());
     }
 
     @Override
@@ -207,7 +207,8 @@ public final class AgentSchedulerPort implements SchedulerPort {
 
     /** The protocol's view of a session. */
     public static Message.SessionInfo info(SessionView v) {
-        return new Message.SessionInfo(v.sessionId(), v.rentalId(), v.renter(), v.image(),
+        return new Message.SessionInfo(v.sessionId(), v.rentalId(), v.renter() == null || v.renter().isEmpty() ? null
+                : v.renter(), v.image(),
                 v.state().name().toLowerCase(Locale.ROOT), v.gpus(), v.hostPorts(), v.containerId(), v.startedAt(),
                 v.finishedAt(), v.billedSeconds(), v.reason(), v.endReason() == null ? null : v.endReason().code(),
                 v.exitCode(), v.oomKilled(), v.pullProgress(), usage(v.usage()));

@@ -130,7 +130,7 @@ public final class OfferBuilder {
                 Runtime.getRuntime().availableProcessors(), memoryMb, o.diskGb(), o.bandwidthMbps(), drained,
                 payments.payoutAddress(), payments.token(), payments.chainId(), o.minDurationS(),
                 config.sessions().maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(), gpus, free,
-                clock.wallTime().toString(), offered, units.nvlinkGroups());
+                clock.wallTime().toString(), offered, units.nvlinkGroups(), payments.escrowContract());
     }
 
     /** A unit's health: its GPU's, or for a MIG instance its own when an XID scoped to it said worse. */

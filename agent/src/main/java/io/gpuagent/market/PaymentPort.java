@@ -17,6 +17,11 @@ public interface PaymentPort {
     /** The chain id of the escrow, or null. */
     Long chainId();
 
+    /** The escrow contract's address (vouchers' EIP-712 verifyingContract), or null when escrow is disabled. */
+    default String escrowContract() {
+        return null;
+    }
+
     /** EIP-191 signature of {@code message} by the payout wallet (0x hex), or null when escrow is disabled. */
     String signChallenge(String message);
 

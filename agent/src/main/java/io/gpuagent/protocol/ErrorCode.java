@@ -32,7 +32,9 @@ public enum ErrorCode {
     /** The agent cannot serve this now (for instance: sessions are disabled on this host). */
     UNAVAILABLE,
     /** The agent failed in a way it did not expect; details are in its log. */
-    INTERNAL;
+    INTERNAL,
+    /** A launch asks for host access ({@code privileged}, host mounts, host namespaces, devices, capabilities...). */
+    POLICY_HOST_ACCESS;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

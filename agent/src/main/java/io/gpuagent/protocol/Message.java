@@ -181,10 +181,19 @@ public sealed interface Message {
      * @param payoutAddress     the wallet claims are paid to, or null when escrow is disabled
      * @param signedMessage     the exact text signed: {@code gpu-agent hello\nhost: <host_id>\nchallenge: <challenge>}
      * @param challengeSignature EIP-191 personal_sign of {@code signedMessage} by {@code payoutAddress}
+     * @param chainId           the chain of the escrow that vouchers are signed for (EIP-712 domain), or null without escrow
+     * @param escrowContract    the escrow contract's address (the domain's verifyingContract), or null without escrow
      */
     record Welcome(int version, String agentVersion, String hostId, String epoch, List<String> capabilities,
-                   boolean simulated, String payoutAddress, String signedMessage, String challengeSignature)
+                   boolean simulated, String payoutAddress, String signedMessage, String challengeSignature,
+                   Long chainId, String escrowContract)
             implements Response {
+        /** A welcome that names no escrow. */
+        public Welcome(int version, String agentVersion, String hostId, String epoch, List<String> capabilities,
+                       boolean simulated, String payoutAddress, String signedMessage, String challengeSignature) {
+            this(version, agentVersion, hostId, epoch, capabilities, simulated, payoutAddress, signedMessage,
+                    challengeSignature, null, null);
+        }
     }
 
     /** One session (the answer to launch, stop and status). */
@@ -213,11 +222,23 @@ public sealed interface Message {
                  String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
                  String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
                  long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
-                 String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups) implements Response, Event {
+                 String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups, String escrowContract)
+            implements Response, Event {
         public Offer {
             gpus = List.copyOf(gpus);
             units = units == null ? List.of() : List.copyOf(units);
             nvlinkGroups = nvlinkGroups == null ? List.of() : nvlinkGroups.stream().map(List::copyOf).toList();
+        }
+
+        /** An offer that names no escrow contract. */
+        public Offer(String hostId, String region, String agentVersion, boolean simulated, String driverVersion,
+                     String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
+                     String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
+                     long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
+                     String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups) {
+            this(hostId, region, agentVersion, simulated, driverVersion, cudaVersion, cpuCores, memoryMb, diskGb,
+                    bandwidthMbps, draining, payoutAddress, token, chainId, minDurationS, maxDurationS,
+                    storagePricePerGbHour, bandwidthPricePerGb, gpus, freeGpus, generatedAt, units, nvlinkGroups, null);
         }
 
         /** An offer of whole GPUs only (no MIG units, no NVLink groups). */

@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
 /**
  * {@link Envelope} &harr; {@link Message}: the type registry of protocol version 1 and the strict
  * binding of bodies to records. Pure, like {@link EnvelopeCodec}. Strict on types (a string is
- * never coerced to a number or back), lenient on unknown fields (ignored).
+ * never coerced to a number or back), lenient on unknown fields (ignored), except the launch fields
+ * that ask for host access ({@link HostAccessFields}), which are refused.
  */
 public final class MessageCodec {
     private static final Map<String, Class<? extends Message>> TYPES = new LinkedHashMap<>();
@@ -131,7 +132,17 @@ public final class MessageCodec {
                     + "\"; this agent speaks " + String.join(", ", TYPES.keySet()), e.id());
         }
         Message common = bindCommon(type, e.body());
-        return common != null ? common : bind(e, type);
+        if (common != null) {
+            return common;
+        }
+        if (type == Message.Launch.class) {
+            try {
+                HostAccessFields.refuse(e.body()); // before binding: the record would drop them unread
+            } catch (FieldException f) {
+                throw new ProtocolException(f.code(), e.type() + ": " + f.getMessage(), e.id());
+            }
+        }
+        return bind(e, type);
     }
 
     /**

@@ -100,8 +100,11 @@ public final class LaunchPolicy {
         if (r.rentalId() == null || r.rentalId().isBlank() || r.rentalId().length() > 128) {
             throw new PolicyViolationException("rental_id", "rental id is missing or longer than 128 characters");
         }
-        if (r.renter() == null || r.renter().isBlank() || r.renter().length() > 128) {
-            throw new PolicyViolationException("renter", "renter is missing or longer than 128 characters");
+        // the renter is informational (a label, the session's view): vouchers are checked against the
+        // rental's voucher signer on chain, never against it, so a launch without one is accepted
+        if (r.renter() != null && (r.renter().length() > 128 || r.renter().chars().anyMatch(Character::isISOControl))) {
+            throw new PolicyViolationException("renter", "renter " + quote(r.renter()) + " is longer than 128 "
+                    + "characters or has control characters; send the renter's address, or leave it out");
         }
         checkImage(r.image());
         // named units (whole GPUs, MIG instances: several per GPU) are checked by the allocator
@@ -208,7 +211,7 @@ public final class LaunchPolicy {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(LABEL_SESSION, r.sessionId());
         labels.put(LABEL_RENTAL, r.rentalId());
-        labels.put(LABEL_RENTER, r.renter());
+        labels.put(LABEL_RENTER, r.renter() == null ? "" : r.renter());
         labels.put(LABEL_EPOCH, Long.toString(epoch));
         labels.put(LABEL_JOURNAL, Long.toString(journalSeq));
         List<ContainerSpec.PortBinding> ports = new ArrayList<>();

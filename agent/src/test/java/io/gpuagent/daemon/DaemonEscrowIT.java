@@ -86,6 +86,11 @@ class DaemonEscrowIT {
                 Message.Welcome w = c.call(new Message.Hello(List.of(1), "it", challenge, List.of()), Message.Welcome.class, T);
                 assertThat(w.payoutAddress()).isEqualToIgnoringCase(LocalChain.PROVIDER.getAddress());
                 assertThat(w.capabilities()).contains("vouchers");
+                // the escrow that vouchers are signed against, named where a scheduler looks (issue 10, conformance)
+                assertThat(w.chainId()).isEqualTo(LocalChain.CHAIN_ID);
+                assertThat(w.escrowContract()).isEqualToIgnoringCase(d.escrow());
+                assertThat(c.call(new Message.GetOffer(), Message.Offer.class, T).escrowContract())
+                        .isEqualToIgnoringCase(d.escrow());
                 assertThat(Signatures.recoverPersonal(w.signedMessage().getBytes(StandardCharsets.UTF_8), w.challengeSignature()))
                         .as("the welcome proves the payout wallet").isEqualToIgnoringCase(w.payoutAddress());
                 assertThat(w.signedMessage()).endsWith("challenge: " + challenge);
@@ -94,6 +99,8 @@ class DaemonEscrowIT {
                 String rental = chain.open(d, LocalChain.PROVIDER.getAddress(), deposit, PRICE, 120, LocalChain.RENTER.getAddress());
                 // launches the rental cannot pay are refused before anything starts
                 String nowhere = "0x" + "77".repeat(32);
+                assertThatThrownBy(() -> c.call(launch("s-badid", "0x1234", "611", "sleep 30"), Message.SessionReply.class, T))
+                        .as("protocol.md's code for a rental that is no rental id").hasMessageStartingWith("policy_rental_id");
                 assertThatThrownBy(() -> c.call(launch("s-nowhere", nowhere, "611", "sleep 30"), Message.SessionReply.class, T))
                         .hasMessageStartingWith("rental_unknown");
                 assertThatThrownBy(() -> c.call(launch("s-dear", rental, "1222", "sleep 30"), Message.SessionReply.class, T))

@@ -29,6 +29,24 @@ class MessageCodecTest {
     }
 
     @Test
+    void launchFieldsAskingForHostAccessAreRefusedNamingTheFieldNotIgnored() throws Exception {
+        // issue 10 (conformance): unknown fields are ignored, so "privileged": true used to be dropped without a word
+        String base = "\"session\":\"s-1\",\"rental\":\"r\",\"gpus\":1,\"image\":\"i\",\"price_per_second\":\"1\","
+                + "\"max_duration_s\":60";
+        for (String field : List.of("\"privileged\":true", "\"binds\":[\"/:/host\"]", "\"network_mode\":\"host\"",
+                "\"CapAdd\":[\"SYS_ADMIN\"]", "\"pid-mode\":\"host\"", "\"devices\":[{\"path\":\"/dev/mem\"}]")) {
+            ProtocolException e = failure("launch", "{" + base + "," + field + "}");
+            assertThat(e.code()).as(field).isEqualTo(ErrorCode.POLICY_HOST_ACCESS);
+            assertThat(e.getMessage()).contains(field.substring(1, field.indexOf('"', 1)));
+            assertThat(e.correlationId()).isEqualTo("r-1");
+        }
+        // asking for nothing is no request for access: a scheduler that always sends the defaults is not refused
+        Message ok = MessageCodec.decode(env("launch", "r-2", "{" + base + ",\"privileged\":false,\"cap_add\":[],"
+                + "\"network_mode\":\"\",\"binds\":null}"));
+        assertThat(ok).isInstanceOf(Message.Launch.class);
+    }
+
+    @Test
     void everyTypeRoundTripsThroughTheWireFormat() throws Exception {
         Message.SessionInfo info = new Message.SessionInfo("s-1", "0xab", "0xrenter", "img:1", "running", List.of("GPU-1"),
                 List.of(40000), "c1", "2026-11-27T10:00:00Z", null, 12, null, null, null, false, null,

@@ -117,6 +117,19 @@ class LaunchPolicyTest {
                 "1", 60), "command");
     }
 
+    @Test
+    void aLaunchWithoutARenterIsAcceptedAsProtocolMdSaysAndABadOneIsRefused() throws Exception {
+        // issue 10 (conformance): protocol.md lists renter as optional; vouchers are checked against the
+        // rental's voucher signer, never against it
+        LaunchPolicy p = policy();
+        p.check(new LaunchRequest("s", "1", "", 1, List.of(), "busybox", List.of("true"), Map.of(), List.of(), null, "1", 60), 4);
+        p.check(new LaunchRequest("s", "1", null, 1, List.of(), "busybox", List.of("true"), Map.of(), List.of(), null, "1", 60), 4);
+        assertRule(p, new LaunchRequest("s", "1", "r".repeat(129), 1, List.of(), "busybox", List.of("true"), Map.of(),
+                List.of(), null, "1", 60), "renter");
+        assertRule(p, new LaunchRequest("s", "1", "0xab\ncd", 1, List.of(), "busybox", List.of("true"), Map.of(),
+                List.of(), null, "1", 60), "renter");
+    }
+
     private static void assertRule(LaunchPolicy p, LaunchRequest r, String rule) {
         assertThatThrownBy(() -> p.check(r, 4)).isInstanceOfSatisfying(PolicyViolationException.class,
                 e -> assertThat(e.rule()).isEqualTo(rule));

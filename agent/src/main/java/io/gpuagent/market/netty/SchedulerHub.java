@@ -158,7 +158,7 @@ public final class SchedulerHub implements SchedulerEvents {
         return new Message.Offer(o.hostId(), o.region(), o.agentVersion(), o.simulated(), o.driverVersion(), o.cudaVersion(),
                 o.cpuCores(), o.memoryMb(), o.diskGb(), o.bandwidthMbps(), o.draining(), o.payoutAddress(), o.token(),
                 o.chainId(), o.minDurationS(), o.maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(),
-                o.gpus(), o.freeGpus(), null);
+                o.gpus(), o.freeGpus(), null, o.units(), o.nvlinkGroups(), o.escrowContract());
     }
 
     /**
