@@ -34,7 +34,12 @@ public enum ErrorCode {
     /** The agent failed in a way it did not expect; details are in its log. */
     INTERNAL,
     /** A launch asks for host access ({@code privileged}, host mounts, host namespaces, devices, capabilities...). */
-    POLICY_HOST_ACCESS;
+    POLICY_HOST_ACCESS,
+    /**
+     * A session id is not one: the same code whether the codec's character rule or the launch policy's
+     * stricter rule refuses it (a scheduler needs one branch for "bad id", not two).
+     */
+    POLICY_SESSION_ID;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

@@ -40,9 +40,26 @@ public final class FieldException extends IllegalArgumentException {
     static String id(String value, String field) {
         require(value, field);
         if (!isId(value)) {
-            throw new FieldException(ErrorCode.WRONG_TYPE, field, "must be 1..128 letters, digits, '.', '_', ':' or '-'");
+            throw new FieldException(ErrorCode.POLICY_SESSION_ID, field, "is " + quoted(value)
+                    + ": a session id is 1..128 letters, digits, '.', '_', ':' or '-' (a new session's: 1-63 of"
+                    + " a-z, 0-9, '_', '.', '-', starting with a letter or digit)");
         }
         return value;
+    }
+
+    /** The value for a message: at most 64 characters of it, control characters escaped. */
+    private static String quoted(String value) {
+        StringBuilder b = new StringBuilder("\"");
+        int n = Math.min(value.length(), 64);
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(value.length() > n ? "\"..." : "\"").toString();
     }
 
     /** {@code [A-Za-z0-9._:-]{1,128}}, checked without a regex engine (every status and stop has one). */

@@ -140,6 +140,24 @@ class MessageCodecTest {
     }
 
     @Test
+    void everyMalformedSessionIdIsPolicySessionIdNamingTheValue() throws Exception {
+        // issue 10, item 9: a '/' got wrong_type from the codec, other bad ids policy_session_id from the policy
+        String rest = "\"rental\":\"r\",\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60,\"gpus\":1";
+        for (String bad : new String[] {"../etc", "a/b", "", "a b", "x".repeat(129), "s\\u0000"}) {
+            for (String[] req : new String[][] {{"status", "{\"session\":\"" + bad + "\"}"},
+                    {"stop", "{\"session\":\"" + bad + "\"}"}, {"launch", "{\"session\":\"" + bad + "\"," + rest + "}"}}) {
+                ProtocolException e = failure(req[0], req[1]);
+                assertThat(e.code()).as(req[0] + " " + bad).isEqualTo(ErrorCode.POLICY_SESSION_ID);
+                assertThat(e.code().wire()).isEqualTo("policy_session_id");
+                assertThat(e.getMessage()).contains("session").contains("\"" + bad.replace("\\u0000", "\\u0000")
+                        .substring(0, Math.min(bad.length(), 8)));
+            }
+        }
+        // a session id of the wrong JSON type is still wrong_type: the type rule comes before the id rule
+        assertThat(failure("status", "{\"session\":7}").code()).isEqualTo(ErrorCode.WRONG_TYPE);
+    }
+
+    @Test
     void wronglyTypedFieldsAreNeverCoerced() throws Exception {
         String base = "\"session\":\"s\",\"rental\":\"r\",\"image\":\"i\",\"price_per_second\":\"1\",\"max_duration_s\":60";
         ProtocolException e = failure("launch", "{" + base + ",\"gpus\":\"2\"}");
@@ -151,7 +169,6 @@ class MessageCodecTest {
         assertThat(failure("launch", "{" + base + ",\"gpus\":-1}").code()).isEqualTo(ErrorCode.WRONG_TYPE);
         assertThat(failure("launch", "{" + base.replace("\"1\"", "\"1e9\"") + ",\"gpus\":1}").getMessage())
                 .contains("price_per_second");
-        assertThat(failure("status", "{\"session\":\"../etc\"}").code()).isEqualTo(ErrorCode.WRONG_TYPE);
         assertThat(failure("voucher", "{\"session\":\"s\",\"rental\":\"r\",\"cumulative_seconds\":1,"
                 + "\"cumulative_amount\":\"-5\",\"signature\":\"0x\"}").getMessage()).contains("cumulative_amount");
         assertThat(failure("hello", "{\"versions\":[1],\"challenge\":\"zz\"}").getMessage()).contains("challenge");

@@ -58,7 +58,8 @@ class ProtocolDecoderFuzzTest {
     private static final String DICTIONARY = "/io/gpuagent/market/netty/protocol.dict";
     /** Codes the payload decoders may give (framing and dispatch have their own). */
     private static final Set<ErrorCode> DECODING_CODES = EnumSet.of(ErrorCode.MALFORMED_JSON, ErrorCode.NOT_AN_OBJECT,
-            ErrorCode.MISSING_FIELD, ErrorCode.WRONG_TYPE, ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNKNOWN_TYPE);
+            ErrorCode.MISSING_FIELD, ErrorCode.WRONG_TYPE, ErrorCode.UNSUPPORTED_VERSION, ErrorCode.UNKNOWN_TYPE,
+            ErrorCode.POLICY_SESSION_ID, ErrorCode.POLICY_HOST_ACCESS);
     /** The oracle's own reader for ids: same limits as EnvelopeCodec, none of its rules. */
     private static final ObjectMapper ID_READER = new ObjectMapper();
     private static final Method BUFFERED;

@@ -131,7 +131,7 @@ class StreamMuxFuzzTest {
             assertThat(t.getCause()).isInstanceOf(ProtocolException.class);
             assertThat(((ProtocolException) t.getCause()).code()).isIn(ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_JSON,
                     ErrorCode.NOT_AN_OBJECT, ErrorCode.MISSING_FIELD, ErrorCode.WRONG_TYPE, ErrorCode.UNSUPPORTED_VERSION,
-                    ErrorCode.UNKNOWN_TYPE);
+                    ErrorCode.UNKNOWN_TYPE, ErrorCode.POLICY_SESSION_ID);
         }
         long[] sent = new long[4];
         long windowsFromAgent = 0;
