@@ -76,6 +76,16 @@ public final class Daemon {
     private volatile EscrowBridge escrow;
     private WatchdogFeeder watchdog;
     private volatile String notReady = "starting";
+
+    /** Why {@code /readyz} is not 200: starting, stopping, or renting impossible because the engine does not answer. */
+    private Optional<String> notReadyReason() {
+        String n = notReady;
+        if (n != null) {
+            return Optional.of(n);
+        }
+        SessionService s = sessions;
+        return s == null ? Optional.empty() : s.manager().engineProblem();
+    }
     /** Set by the start-up thread when the Docker connection is given to the session service. */
     private boolean dockerHandedOver;
 
@@ -222,7 +232,7 @@ public final class Daemon {
                 throw new IllegalStateException("validated configuration has a bad metrics.listen", e);
             }
             MetricsEndpoint endpoint = new MetricsEndpoint(gpus, clock, AgentVersion.version(), hostname(),
-                    () -> Optional.ofNullable(notReady), true);
+                    this::notReadyReason, true);
             if (sessions != null) {
                 endpoint.addSessions(sessions.manager(), sessions.journal().stats());
             }

@@ -60,7 +60,7 @@ final class SchedulerLinkFactory {
                 manager == null ? List::of : manager::list, manager == null ? () -> false : manager::draining, payments,
                 version, hostId, clock);
         if (sessions != null) {
-            offers.allocatableFrom(sessions::freeUnits);
+            offers.allocatableFrom(sessions::freeUnits).engineProblemFrom(manager::engineProblem);
         }
         AgentSchedulerPort port = new AgentSchedulerPort(manager, offers, payments, gpus.inventory(), version, hostId, epoch,
                 config.offer().minDurationS());

@@ -196,6 +196,11 @@ public final class AgentSchedulerPort implements SchedulerPort {
     }
 
     @Override
+    public boolean rentingUnavailable() {
+        return sessions != null && sessions.engineProblem().isPresent();
+    }
+
+    @Override
     public boolean draining() {
         return sessions != null && sessions.draining();
     }

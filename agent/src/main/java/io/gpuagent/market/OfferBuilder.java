@@ -46,6 +46,7 @@ public final class OfferBuilder {
 
     private final UnitCatalog units;
     private volatile Supplier<Set<String>> allocatable;
+    private volatile Supplier<Optional<String>> unavailable = Optional::empty;
 
     public OfferBuilder(AgentConfig config, io.gpuagent.gpu.GpuReadings readings, GpuHealthRegistry health,
                         Supplier<List<SessionView>> sessions, BooleanSupplier draining, PaymentPort payments,
@@ -82,6 +83,15 @@ public final class OfferBuilder {
         return this;
     }
 
+    /**
+     * Where the offer learns that renting is unavailable (the container engine does not answer):
+     * then no unit is free and the offer says {@code "unavailable": "engine_unavailable"}.
+     */
+    public OfferBuilder engineProblemFrom(Supplier<Optional<String>> problem) {
+        this.unavailable = problem;
+        return this;
+    }
+
     public Message.Offer build() {
         Set<String> held = new HashSet<>();
         for (SessionView v : sessions.get()) {
@@ -89,6 +99,7 @@ public final class OfferBuilder {
                 held.addAll(v.gpus());
             }
         }
+        String notRentable = unavailable.get().isPresent() ? "engine_unavailable" : null;
         boolean drained = draining.getAsBoolean();
         Supplier<Set<String>> fromAllocator = allocatable;
         Set<String> freeNow = fromAllocator == null ? null : fromAllocator.get();
@@ -99,7 +110,7 @@ public final class OfferBuilder {
         for (UnitCatalog.Unit u : all) {
             GpuDevice d = u.gpu();
             String h = healthOf(u);
-            boolean isFree = u.price().isPresent() && !drained && (freeNow != null ? freeNow.contains(u.id())
+            boolean isFree = u.price().isPresent() && !drained && notRentable == null && (freeNow != null ? freeNow.contains(u.id())
                     : h.equals("healthy") && !held.contains(u.id()));
             if (!u.whole()) {
                 inMig.add(d.uuid());
@@ -115,7 +126,7 @@ public final class OfferBuilder {
             String migMode = units.migMode(d);
             boolean whole = !"enabled".equals(migMode);
             Optional<BigInteger> price = prices.priceOf(d.name());
-            boolean isFree = whole && price.isPresent() && !drained && !inMig.contains(d.uuid())
+            boolean isFree = whole && price.isPresent() && !drained && notRentable == null && !inMig.contains(d.uuid())
                     && (freeNow != null ? freeNow.contains(d.uuid()) : h == GpuHealth.HEALTHY && !held.contains(d.uuid()));
             if (isFree) {
                 free++;
@@ -130,7 +141,8 @@ public final class OfferBuilder {
                 Runtime.getRuntime().availableProcessors(), memoryMb, o.diskGb(), o.bandwidthMbps(), drained,
                 payments.payoutAddress(), payments.token(), payments.chainId(), o.minDurationS(),
                 config.sessions().maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(), gpus, free,
-                clock.wallTime().toString(), offered, units.nvlinkGroups(), payments.escrowContract());
+                clock.wallTime().toString(), offered, units.nvlinkGroups(), payments.escrowContract(),
+                notRentable);
     }
 
     /** A unit's health: its GPU's, or for a MIG instance its own when an XID scoped to it said worse. */

@@ -25,4 +25,9 @@ public interface SchedulerPort {
 
     /** Whether the host is drained (no new sessions). */
     boolean draining();
+
+    /** Whether renting is unavailable now (the container engine does not answer): the offer says so. */
+    default boolean rentingUnavailable() {
+        return false;
+    }
 }

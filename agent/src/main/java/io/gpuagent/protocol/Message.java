@@ -222,12 +222,25 @@ public sealed interface Message {
                  String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
                  String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
                  long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
-                 String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups, String escrowContract)
+                 String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups, String escrowContract,
+                 String unavailable)
             implements Response, Event {
         public Offer {
             gpus = List.copyOf(gpus);
             units = units == null ? List.of() : List.copyOf(units);
             nvlinkGroups = nvlinkGroups == null ? List.of() : nvlinkGroups.stream().map(List::copyOf).toList();
+        }
+
+        /** An offer while renting is available (nothing is {@code unavailable}). */
+        public Offer(String hostId, String region, String agentVersion, boolean simulated, String driverVersion,
+                     String cudaVersion, int cpuCores, long memoryMb, long diskGb, long bandwidthMbps, boolean draining,
+                     String payoutAddress, String token, Long chainId, long minDurationS, long maxDurationS,
+                     long storagePricePerGbHour, long bandwidthPricePerGb, List<OfferGpu> gpus, int freeGpus,
+                     String generatedAt, List<OfferUnit> units, List<List<Integer>> nvlinkGroups, String escrowContract) {
+            this(hostId, region, agentVersion, simulated, driverVersion, cudaVersion, cpuCores, memoryMb, diskGb,
+                    bandwidthMbps, draining, payoutAddress, token, chainId, minDurationS, maxDurationS,
+                    storagePricePerGbHour, bandwidthPricePerGb, gpus, freeGpus, generatedAt, units, nvlinkGroups,
+                    escrowContract, null);
         }
 
         /** An offer that names no escrow contract. */

@@ -43,10 +43,12 @@ final class Launcher {
     private final int machineGpus;
     private final long epoch;
     private volatile boolean draining;
+    private final java.util.function.Supplier<Optional<String>> engineProblem;
 
     Launcher(SessionTable table, SessionJournal journal, ContainerRuntime runtime, LaunchPolicy policy, Settler settler,
              Stopper stopper, SessionCounters counters, SessionListener listener, ExecutorService pool, int permits,
-             int machineGpus, long epoch) {
+             int machineGpus, long epoch, java.util.function.Supplier<Optional<String>> engineProblem) {
+        this.engineProblem = engineProblem;
         this.table = table;
         this.journal = journal;
         this.runtime = runtime;
@@ -110,6 +112,10 @@ final class Launcher {
     private void admissible(LaunchRequest r) throws SessionException {
         if (draining) {
             throw new SessionException("draining", "this host is draining: it takes no new sessions (gpu-agent undrain)");
+        }
+        Optional<String> engineDown = engineProblem.get();
+        if (engineDown.isPresent()) {
+            throw new SessionException("engine_unavailable", engineDown.get());
         }
         if (journal.isDegraded()) {
             throw new SessionException("journal_degraded", "no new sessions while the journal cannot write: "

@@ -60,6 +60,7 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
     private final ExecutorService ownChecks;
     private final ExecutorService ownReads;
     private final Clock clock;
+    private final EngineWatch engine;
 
     private SessionCore(Builder b) {
         launchPool = new ThreadPoolExecutor(b.launchThreads, b.launchThreads, 0, TimeUnit.MILLISECONDS,
@@ -77,14 +78,14 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
         table = new SessionTable(journal, b.gpus, b.ports, b.clock, b.epoch);
         Settler settler = new Settler(table, b.runtime, counters, b.listener);
         stopper = new Stopper(table, b.runtime, settler, b.listener, stopPool, b.stopGrace);
-        launcher = new Launcher(table, journal, b.runtime, b.policy, settler, stopper, counters, b.listener, launchPool,
-                b.launchThreads + b.launchQueue, b.machineGpus, b.epoch);
         ownChecks = b.engineChecks == null ? Executors.newSingleThreadExecutor(
                 new NamedThreadFactory("gpu-agent-engine-check", true)) : null;
         ownReads = b.usageReads == null ? Executors.newFixedThreadPool(USAGE_READERS,
                 new NamedThreadFactory("gpu-agent-usage", true)) : null;
-        EngineWatch engine = new EngineWatch(table, b.runtime, settler, new UsageAttributor(table, b.runtime, b.gpuUsage),
+        engine = new EngineWatch(table, b.runtime, settler, stopper, new UsageAttributor(table, b.runtime, b.gpuUsage),
                 ownChecks != null ? ownChecks : b.engineChecks, ownReads != null ? ownReads : b.usageReads);
+        launcher = new Launcher(table, journal, b.runtime, b.policy, settler, stopper, counters, b.listener, launchPool,
+                b.launchThreads + b.launchQueue, b.machineGpus, b.epoch, engine::problem);
         meter = new SessionMeter(table, journal, stopper, engine, b.listener, b.payments, b.creditLimitSeconds);
         clock = b.clock;
         reconciler = new Reconciler(table, b.runtime, settler, stopper, b.listener);
@@ -105,7 +106,19 @@ public final class SessionCore implements ReadOnlySessions, AutoCloseable {
 
     /** Diffs the journal's sessions with the engine's containers and acts on every difference; once, before READY. */
     public ReconcileReport reconcile() throws ContainerException {
-        return reconciler.reconcile();
+        Instant asked = clock.wallTime();
+        ReconcileReport report = reconciler.reconcile();
+        engine.confirmed(asked); // the engine listed every container: the live meter may bill on from here
+        return report;
+    }
+
+    /**
+     * Why renting is unavailable because of the container engine (its last look failed), in words
+     * for the operator; empty while it answers. Launches are refused {@code engine_unavailable}
+     * meanwhile; the offer and {@code /readyz} say so.
+     */
+    public Optional<String> engineProblem() {
+        return engine.problem();
     }
 
     /** Writes the table as a journal snapshot and lets the journal drop older segments. */

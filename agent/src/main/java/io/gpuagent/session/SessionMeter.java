@@ -55,7 +55,7 @@ final class SessionMeter {
      * session's billed seconds rise by exactly one per tick however late the thread runs.
      */
     void tick(Instant now) {
-        List<Session> metered = table.bill(now);
+        List<Session> metered = table.bill(now, engine::billableUntil);
         List<Session> running = metered.stream().filter(s -> s.state() == SessionState.RUNNING).toList();
         List<Session> expired = running.stream()
                 .filter(s -> s.billedSeconds() >= s.request().maxDurationSeconds()).toList();
@@ -74,8 +74,8 @@ final class SessionMeter {
         }
         expired.forEach(s -> stopper.stopQuietly(s.id(), EndReason.MAX_DURATION, "max_duration"));
         overdue.forEach(s -> stopper.stopQuietly(s.id(), EndReason.PAYMENT_OVERDUE, "payment_overdue"));
-        if (++ticks % ENGINE_CHECK_EVERY == 0 && !running.isEmpty()) {
-            engine.check(running, (ticks / ENGINE_CHECK_EVERY) % DISK_EVERY == 1);
+        if (++ticks % ENGINE_CHECK_EVERY == 0) { // also with no session: renting needs to know the engine answers
+            engine.check(running, (ticks / ENGINE_CHECK_EVERY) % DISK_EVERY == 1, now);
         }
         if (ticks % COMPACT_EVERY == 0 && !journal.isDegraded()) {
             try {

@@ -282,6 +282,15 @@ final class SessionTable {
      * @return the metered sessions as billed, in table order
      */
     List<Session> bill(Instant now) {
+        return bill(now, startedAt -> Optional.empty());
+    }
+
+    /**
+     * Bills every running and stopping session at {@code now}, or at {@code until(startedAt)} when
+     * that is earlier (the engine's last confirmation plus the hold: the live figure waits for the
+     * engine instead of running ahead of its times); a session's billed seconds never go down.
+     */
+    List<Session> bill(Instant now, java.util.function.Function<Instant, Optional<Instant>> until) {
         synchronized (lock) {
             List<Session> running = new ArrayList<>();
             for (Map.Entry<String, Session> e : sessions.entrySet()) {
@@ -291,7 +300,8 @@ final class SessionTable {
                 if (!metered || s.startedAt() == null || startsAfterThisTick) {
                     continue; // (a session billed before keeps being reported when the wall clock steps back)
                 }
-                BillingRule.BilledTime b = BillingRule.billedSeconds(s.startedAt(), null, now);
+                Instant upTo = until.apply(s.startedAt()).filter(u -> u.isBefore(now)).orElse(now);
+                BillingRule.BilledTime b = BillingRule.billedSeconds(s.startedAt(), null, upTo);
                 Session next = s.with(d -> {
                     d.billedSeconds = Math.max(s.billedSeconds(), b.seconds());
                     d.basis = b.basis().name();

@@ -46,6 +46,29 @@ class OfferUnitsTest {
     }
 
     @Test
+    void whileTheEngineDoesNotAnswerNothingIsFreeAndTheOfferSaysWhy() throws Exception {
+        // issue 10, item 9: an unreachable engine left every GPU free in the offer; launches failed later
+        java.util.concurrent.atomic.AtomicReference<String> problem = new java.util.concurrent.atomic.AtomicReference<>(
+                "the container engine does not answer (connection refused)");
+        OfferBuilder offers = offers(List.of()).engineProblemFrom(() -> java.util.Optional.ofNullable(problem.get()));
+        Message.Offer down = offers.build();
+        assertThat(down.unavailable()).isEqualTo("engine_unavailable");
+        assertThat(down.freeGpus()).isZero();
+        assertThat(down.gpus()).noneMatch(Message.OfferGpu::free);
+        assertThat(down.units()).noneMatch(Message.OfferUnit::free);
+        com.fasterxml.jackson.databind.node.ObjectNode body = io.gpuagent.protocol.MessageCodec.encode(down, null).body();
+        assertThat(body.path("unavailable").asText()).isEqualTo("engine_unavailable");
+        assertThat(body.path("free_gpus").asInt()).isZero();
+
+        problem.set(null);
+        Message.Offer up = offers.build();
+        assertThat(up.unavailable()).isNull();
+        assertThat(up.freeGpus()).isEqualTo(4);
+        assertThat(io.gpuagent.protocol.MessageCodec.encode(up, null).body().has("unavailable"))
+                .as("omitted while renting is available: protocol v1 offers are unchanged").isFalse();
+    }
+
+    @Test
     void aMigGpuIsRentedByItsInstancesEachAtItsShareOfTheGpuPriceUnlessPricedExplicitly() throws Exception {
         driver.enableMig(0);
         int[][] anc = new int[4][4];

@@ -34,6 +34,7 @@ public final class SchedulerHub implements SchedulerEvents {
     private final Object offerLock = new Object();
     private Message.Offer lastOffer;
     private volatile boolean lastDraining;
+    private volatile boolean lastUnavailable;
 
     public SchedulerHub(SchedulerPort port, MarketStats stats) {
         this.port = port;
@@ -158,7 +159,7 @@ public final class SchedulerHub implements SchedulerEvents {
         return new Message.Offer(o.hostId(), o.region(), o.agentVersion(), o.simulated(), o.driverVersion(), o.cudaVersion(),
                 o.cpuCores(), o.memoryMb(), o.diskGb(), o.bandwidthMbps(), o.draining(), o.payoutAddress(), o.token(),
                 o.chainId(), o.minDurationS(), o.maxDurationS(), o.storagePricePerGbHour(), o.bandwidthPricePerGb(),
-                o.gpus(), o.freeGpus(), null, o.units(), o.nvlinkGroups(), o.escrowContract());
+                o.gpus(), o.freeGpus(), null, o.units(), o.nvlinkGroups(), o.escrowContract(), o.unavailable());
     }
 
     /**
@@ -169,6 +170,11 @@ public final class SchedulerHub implements SchedulerEvents {
      * timer: two 1 Hz clocks drift, and usage read between ticks repeated or skipped billed seconds.
      */
     private void everySecond() {
+        boolean unavailable = port.rentingUnavailable();
+        if (unavailable != lastUnavailable) {
+            lastUnavailable = unavailable;
+            offer(false); // the engine went away or came back: the offer says whether renting is possible
+        }
         boolean draining = port.draining();
         if (lastDraining != draining) {
             publish(new Message.Drain(draining, draining ? "the owner drained this host: no new sessions; running ones "
