@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
@@ -176,10 +177,17 @@ class SessionsOnDockerIT {
                 m.tick(); // the engine is down: metering goes on, nothing is settled yet
             }
             assertThat(m.get("it-restart").orElseThrow().state()).isEqualTo(SessionState.RUNNING);
+            // issue 10, item 9: while the engine is away renting is unavailable, said at once, not by a failed launch
+            assertThat(m.engineProblem()).hasValueSatisfying(p -> assertThat(p).contains("container engine does not answer"));
+            assertThatThrownBy(() -> m.launch(new LaunchRequest("it-while-down", "rental-3", "0xRenter", 1, List.of(), IMAGE,
+                    List.of("sleep", "600"), Map.of(), List.of(), null, "100", 3600)))
+                    .isInstanceOfSatisfying(SessionException.class, e -> assertThat(e.code()).isEqualTo("engine_unavailable"));
+            assertThat(m.get("it-while-down")).as("nothing journaled for the refused launch").isEmpty();
             run(script.toString(), "start");
             for (int i = 0; i < SessionMeter.ENGINE_CHECK_EVERY; i++) {
                 m.tick();
             }
+            assertThat(m.engineProblem()).as("the engine answers: renting is available again").isEmpty();
             await().atMost(Duration.ofSeconds(30)).until(() -> m.get("it-restart").orElseThrow().state().terminal());
             SessionView v = m.get("it-restart").orElseThrow();
             assertThat(v.state()).isEqualTo(SessionState.ENDED);
