@@ -5,7 +5,8 @@
 # io.gpuagent.bench.StreamBench as the scheduler: tunnel throughput vs a direct TCP read of the same
 # container port, keystroke round trips through an exec with a PTY, heartbeats idle and beside four
 # saturated streams, the agent's heap with 16 saturated and 16 stalled streams.
-# Usage: [BENCH_PLAINTEXT=1] [BENCH_AGENT_FLAGS="..."] scripts/bench-streams.sh
+# Usage: [BENCH_PLAINTEXT=1] [BENCH_TLS_PROVIDER=auto|openssl|jdk] [BENCH_AGENT_FLAGS="..."] scripts/bench-streams.sh
+# (the TLS implementation of both ends: the agent's default, auto, is BoringSSL where it loads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -ntp -q -o -DskipTests package -pl native,agent,benchmarks || mvn -B -ntp -q -DskipTests package -pl native,agent,benchmarks
@@ -30,7 +31,8 @@ else
           --set market.tls_ca="$work/tls/ca.pem"); tlsarg=$work/tls
 fi
 java -jar $jar tls init --dir "$work/tls" --set agent.state_dir="$work/state" >/dev/null
-flags="${BENCH_AGENT_FLAGS:-$(scripts/jvm-flags.sh daemon)} -XX:NativeMemoryTracking=summary"
+provider=(-Dgpuagent.tls.provider="${BENCH_TLS_PROVIDER:-auto}")
+flags="${BENCH_AGENT_FLAGS:-$(scripts/jvm-flags.sh daemon)} -XX:NativeMemoryTracking=summary ${provider[*]}"
 echo "== agent JVM flags: $flags"
 # shellcheck disable=SC2086
 GPU_AGENT_SIM_CONFIG=config/sim/gaming-pc-rtx4090.conf java $flags -jar $jar run \
@@ -43,4 +45,5 @@ GPU_AGENT_SIM_CONFIG=config/sim/gaming-pc-rtx4090.conf java $flags -jar $jar run
 agent_pid=$!
 for _ in $(seq 100); do grep -q "ready in" "$work/agent.log" && break; sleep 0.2; done
 grep -q "ready in" "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
-java -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.StreamBench 127.0.0.1:17443 "$tlsarg" "$agent_pid" 2>/dev/null
+grep -m1 "TLS provider" "$work/agent.log" || true
+java "${provider[@]}" -cp benchmarks/target/benchmarks.jar io.gpuagent.bench.StreamBench 127.0.0.1:17443 "$tlsarg" "$agent_pid" 2>/dev/null

@@ -173,7 +173,7 @@ public final class MarketLink implements AutoCloseable {
                     throw new MarketException("cannot listen for schedulers on " + settings.listen() + ": " + e.getMessage()
                             + " (is another agent running? change market.listen)", e);
                 }
-                log.info("serving schedulers on {}{}", link.server.localAddress(), serverTls == null ? " (PLAINTEXT: development only)" : " (TLS 1.3, mutual)");
+                log.info("serving schedulers on {}{}", link.server.localAddress(), serverTls == null ? " (PLAINTEXT: development only)" : " (TLS 1.3, mutual, TLS provider " + TlsContexts.describe(serverTls.sslContext()) + ")");
             }
             if (settings.dial() != null) {
                 link.dialer = new Bootstrap().group(link.group).channel(NioSocketChannel.class)

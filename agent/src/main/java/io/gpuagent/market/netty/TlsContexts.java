@@ -17,8 +17,9 @@ import javax.net.ssl.SSLException;
 
 /**
  * The Netty {@link SslContext} of one role on the scheduler link, and the {@link SslHandler}s made
- * from it. All roles: TLS 1.3 only, the JDK's TLS provider (no netty-tcnative), this side's
- * certificate always presented, the peer verified by {@link PeerTrustManager} against the
+ * from it. All roles: TLS 1.3 only, BoringSSL (netty-tcnative, bundled for Linux x86-64 and arm64)
+ * where it loads and the JDK's TLS elsewhere ({@link #provider()}), this side's certificate always
+ * presented, the peer verified by {@link PeerTrustManager} against the
  * configured CA and/or pins only.
  *
  * <table>
@@ -29,8 +30,10 @@ import javax.net.ssl.SSLException;
  *   <tr><td>{@link Role#SCHEDULER}</td><td>client</td><td>required</td><td>yes, unless pins are configured</td></tr>
  * </table>
  *
- * <p>Cipher suites: the three of TLS 1.3 (both AES-GCM and ChaCha20-Poly1305), the order chosen for
- * the JIT this JVM runs with ({@link #CIPHER_SUITES}).
+ * <p>Cipher suites: the three of TLS 1.3 (both AES-GCM and ChaCha20-Poly1305); with the JDK's TLS
+ * in the order chosen for the JIT this JVM runs with ({@link #CIPHER_SUITES}), with BoringSSL
+ * AES-GCM first ({@link #NATIVE_CIPHER_SUITES}). BoringSSL moved a tunnel's bytes 2.8 times as fast
+ * as the JDK's TLS under the unit's C1-only JIT (docs/benchmarks.md, issue 10).
  *
  * <p>Put the handler first in the pipeline: {@code ch.pipeline().addLast("tls", contexts.newHandler(ch))}
  * (server) or {@code newHandler(ch, host, port)} (client), then the frame decoder. The handshake
@@ -56,6 +59,45 @@ public final class TlsContexts {
      */
     public static final List<String> CIPHER_SUITES = cipherSuites(System.getProperty("java.vm.info", ""),
             System.getProperty("java.vm.name", ""));
+
+    /**
+     * With BoringSSL the order is the C2 one whatever this JVM's JIT: its AES-GCM uses the CPU's AES
+     * instructions.
+     */
+    static final List<String> NATIVE_CIPHER_SUITES = List.of(AES_128, AES_256, CHACHA20);
+
+    /** The system property that chooses the TLS implementation: {@code auto} (default), {@code openssl}, {@code jdk}. */
+    public static final String PROVIDER_PROPERTY = "gpuagent.tls.provider";
+
+    /**
+     * The TLS implementation of every role: BoringSSL (netty-tcnative, bundled for x86-64 and arm64
+     * Linux) when it loads, else the JDK's; {@value #PROVIDER_PROPERTY} = {@code jdk} or
+     * {@code openssl} forces one ({@code openssl} where it cannot load is an error naming why).
+     */
+    public static SslProvider provider() {
+        String p = System.getProperty(PROVIDER_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+        switch (p) {
+            case "jdk":
+                return SslProvider.JDK;
+            case "openssl":
+                if (!io.netty.handler.ssl.OpenSsl.isAvailable()) {
+                    throw new IllegalStateException(PROVIDER_PROPERTY + "=openssl but BoringSSL does not load here: "
+                            + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+                }
+                return SslProvider.OPENSSL;
+            case "auto":
+            case "":
+                return io.netty.handler.ssl.OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+            default:
+                throw new IllegalStateException(PROVIDER_PROPERTY + " is \"" + p + "\": it is auto, openssl or jdk");
+        }
+    }
+
+    /** The TLS implementation behind {@code ctx}, for the log: "BoringSSL (...)" or "JDK". */
+    public static String describe(SslContext ctx) {
+        return ctx instanceof io.netty.handler.ssl.OpenSslContext ? "BoringSSL (" + io.netty.handler.ssl.OpenSsl.versionString()
+                + ")" : "JDK";
+    }
 
     /** Which end of the link this context serves. */
     public enum Role {
@@ -122,8 +164,18 @@ public final class TlsContexts {
         return withoutC2 ? List.of(CHACHA20, AES_128, AES_256) : List.of(AES_128, AES_256, CHACHA20);
     }
 
-    /** A context for {@code role} from {@code settings}. */
+    /** A context for {@code role} from {@code settings}, with the TLS implementation {@link #provider()} chooses. */
     public static TlsContexts build(Role role, TlsSettings settings) throws SSLException {
+        return build(role, settings, provider());
+    }
+
+    /** The suites, in order, that a context of {@code provider} enables. */
+    public static List<String> cipherSuites(SslProvider provider) {
+        return provider == SslProvider.JDK ? CIPHER_SUITES : NATIVE_CIPHER_SUITES;
+    }
+
+    /** A context for {@code role} from {@code settings} on {@code provider} ({@code JDK} or {@code OPENSSL}). */
+    public static TlsContexts build(Role role, TlsSettings settings, SslProvider provider) throws SSLException {
         PeerTrustManager trust;
         try {
             trust = PeerTrustManager.of(settings.trustedCas(), settings.pins());
@@ -136,9 +188,9 @@ public final class TlsContexts {
         // Pins name the exact certificate expected, so the host name adds nothing and would break
         // pinning a marketplace reached by an address its certificate does not list.
         boolean hostname = role.isClient() && settings.pins().isEmpty();
-        SslContext ctx = b.sslProvider(SslProvider.JDK)
+        SslContext ctx = b.sslProvider(provider)
                 .protocols(PROTOCOL)
-                .ciphers(CIPHER_SUITES, IdentityCipherSuiteFilter.INSTANCE)
+                .ciphers(cipherSuites(provider), IdentityCipherSuiteFilter.INSTANCE)
                 .trustManager(trust)
                 .endpointIdentificationAlgorithm(hostname ? "HTTPS" : null)
                 .build();

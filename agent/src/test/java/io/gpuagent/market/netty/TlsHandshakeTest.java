@@ -199,15 +199,38 @@ class TlsHandshakeTest {
     }
 
     @Test
-    void everyRoleUsesTheJdkProviderAndTlsOneThreeOnly() throws Exception {
-        assertThat(OpenSsl.isAvailable()).as("netty-tcnative must not be on the classpath").isFalse();
-        assertThatThrownBy(() -> Class.forName("io.netty.internal.tcnative.SSL")).isInstanceOf(ClassNotFoundException.class);
+    void theProviderPropertyForcesTheJdksTlsAndABadValueIsNamed() throws Exception {
+        String before = System.getProperty(TlsContexts.PROVIDER_PROPERTY);
+        try {
+            System.setProperty(TlsContexts.PROVIDER_PROPERTY, "jdk");
+            TlsContexts c = TlsContexts.agentListen(settings(agent));
+            assertThat(c.sslContext()).isInstanceOf(JdkSslContext.class);
+            assertThat(TlsContexts.describe(c.sslContext())).isEqualTo("JDK");
+            System.setProperty(TlsContexts.PROVIDER_PROPERTY, "gnutls");
+            assertThatThrownBy(() -> TlsContexts.agentListen(settings(agent))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("\"gnutls\"").hasMessageContaining("auto, openssl or jdk");
+        } finally {
+            if (before == null) {
+                System.clearProperty(TlsContexts.PROVIDER_PROPERTY);
+            } else {
+                System.setProperty(TlsContexts.PROVIDER_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void everyRoleUsesBoringSslWhereItLoadsAndTlsOneThreeOnly() throws Exception {
+        assertThat(OpenSsl.isAvailable()).as("the bundled BoringSSL loads on this Linux x86-64 machine: "
+                + OpenSsl.unavailabilityCause()).isTrue();
+        assertThat(TlsContexts.provider()).isEqualTo(io.netty.handler.ssl.SslProvider.OPENSSL);
         for (TlsContexts c : List.of(TlsContexts.agentListen(settings(agent)), TlsContexts.agentDialOut(settings(agent)),
                 TlsContexts.scheduler(settings(scheduler)))) {
-            assertThat(c.sslContext()).as(c.role().toString()).isInstanceOf(JdkSslContext.class);
+            assertThat(c.sslContext()).as(c.role().toString()).isInstanceOf(io.netty.handler.ssl.OpenSslContext.class);
+            assertThat(TlsContexts.describe(c.sslContext())).startsWith("BoringSSL");
             SslHandler h = c.role().isClient() ? c.newHandler(io.netty.buffer.ByteBufAllocator.DEFAULT, "localhost", 1)
                     : c.newHandler(io.netty.buffer.ByteBufAllocator.DEFAULT);
-            assertThat(h.engine().getEnabledProtocols()).containsExactly("TLSv1.3");
+            // Netty's OpenSSL engine always lists the SSLv2Hello pseudo-protocol, which BoringSSL never speaks
+            assertThat(h.engine().getEnabledProtocols()).filteredOn(p -> !p.equals("SSLv2Hello")).containsExactly("TLSv1.3");
             assertThat(h.engine().getUseClientMode()).isEqualTo(c.role().isClient());
             assertThat(h.getHandshakeTimeoutMillis()).isEqualTo(5000);
             if (!c.role().isClient()) {
