@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * unavailable), and the last instant the engine confirmed the running containers
  * ({@link #billableUntil}): the live meter never bills a session more than {@link #HOLD_SECONDS}
  * past it, so its figures cannot run ahead of the engine's own times while the engine is silent.
- * Checks run every five ticks whether sessions run or not, so an engine that went away is seen
- * before the next launch.
+ * Checks run every five ticks while sessions run and every thirty while none does, so an engine
+ * that went away is seen before most launches without costing the idle agent much.
  */
 final class EngineWatch {
     private static final Logger log = LoggerFactory.getLogger(EngineWatch.class);

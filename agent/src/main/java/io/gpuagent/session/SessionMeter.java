@@ -24,6 +24,8 @@ final class SessionMeter {
     private static final Logger log = LoggerFactory.getLogger(SessionMeter.class);
     /** How often (in ticks) the engine is asked which containers still run. */
     static final int ENGINE_CHECK_EVERY = 5;
+    /** How often (in ticks) the engine is looked at while no session runs (whether it answers). */
+    static final int IDLE_ENGINE_CHECK_EVERY = 30;
     /** Engine checks between writable-layer size readings (a minute at 1 Hz). */
     static final int DISK_EVERY = 12;
     /** Ticks between journal compactions (an hour at 1 Hz). */
@@ -74,7 +76,9 @@ final class SessionMeter {
         }
         expired.forEach(s -> stopper.stopQuietly(s.id(), EndReason.MAX_DURATION, "max_duration"));
         overdue.forEach(s -> stopper.stopQuietly(s.id(), EndReason.PAYMENT_OVERDUE, "payment_overdue"));
-        if (++ticks % ENGINE_CHECK_EVERY == 0) { // also with no session: renting needs to know the engine answers
+        // with no session running or stopping, less often: renting needs to know the engine answers, but each look costs
+        // the idle agent ~0.2 % of a core at every 5 s (docs/benchmarks.md, issue 10)
+        if (++ticks % (metered.isEmpty() ? IDLE_ENGINE_CHECK_EVERY : ENGINE_CHECK_EVERY) == 0) { // stopping ones too
             engine.check(running, (ticks / ENGINE_CHECK_EVERY) % DISK_EVERY == 1, now);
         }
         if (ticks % COMPACT_EVERY == 0 && !journal.isDegraded()) {
