@@ -44,6 +44,12 @@ import java.util.Optional;
  * scheduler link, the control socket, the sessions (a last meter tick, the journal closed; renters'
  * containers keep running), the escrow, the GPU layer; each step within the drain timeout, saying
  * which one timed out.
+ *
+ * <p>Why this class is longer than 400 lines: it is the start order above and its reverse, each
+ * step with the rollback of the steps before it when it fails; the steps' own work lives in their
+ * classes ({@link SessionService}, {@code SchedulerLinkFactory}, the escrow and GPU layers). Split
+ * across files, the order, the joins of the background starts and the rollback would no longer
+ * read as the one sequence they are.
  */
 public final class Daemon {
     /** Opens the GPU driver; NVML in production, swappable in tests. */
